@@ -1,0 +1,99 @@
+// Package cmdutil holds what every kguard command shares: the I/O streams
+// (so tests run commands in memory), exit codes, and loading inputs into an
+// inventory the same way for every verb.
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/kguard/kguard/internal/inventory"
+)
+
+// Exit codes, the same for every verb.
+const (
+	// ExitOK: nothing at or above the failure threshold.
+	ExitOK = 0
+	// ExitFindings: findings at or above --fail-on.
+	ExitFindings = 1
+	// ExitUsage: usage or input errors, or a partial scan.
+	ExitUsage = 2
+)
+
+// Streams are a command's standard input, output and error.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// OutIsTerminal enables colour and progress lines.
+	OutIsTerminal bool
+	ErrIsTerminal bool
+}
+
+// OSStreams returns the process' own streams.
+func OSStreams() *Streams {
+	return &Streams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+}
+
+// ExitError carries an exit code out of a command's run function. Its
+// message, if any, has already been printed unless Err is set.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.Code)
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Exit returns an error that makes main exit with code.
+func Exit(code int) error { return &ExitError{Code: code} }
+
+// UsageErrorf is an input or usage error: printed, exit 2.
+func UsageErrorf(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// CodeOf maps a command's error to the process exit code.
+func CodeOf(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitUsage
+}
+
+// LoadManifests loads paths into an inventory, printing every input error
+// to ErrOut. It returns the load result; callers decide how input errors
+// affect the exit code (scan exits 2 when there were any).
+func LoadManifests(ctx context.Context, s *Streams, paths []string, opts inventory.LoadOptions) (*inventory.Result, error) {
+	if len(paths) == 0 {
+		return nil, UsageErrorf("no input: give one or more files or directories, or - for standard input")
+	}
+	opts.Stdin = s.In
+	res, err := inventory.Load(ctx, paths, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(s.ErrOut, "error: %v\n", e)
+	}
+	return res, nil
+}

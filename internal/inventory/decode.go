@@ -1,0 +1,132 @@
+package inventory
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/scheme"
+	kjson "sigs.k8s.io/json"
+)
+
+// typeMeta is what a document must say about itself before it can be
+// decoded into a typed object.
+type typeMeta struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// DecodeJSON decodes one JSON document into objects: one object, or the
+// items of a List. Errors name what is wrong but not where; callers add the
+// file and line.
+func DecodeJSON(data []byte, src Source) ([]*Object, error) {
+	var tm typeMeta
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, &tm); err != nil {
+		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if tm.APIVersion == "" || tm.Kind == "" {
+		var missing []string
+		if tm.APIVersion == "" {
+			missing = append(missing, "apiVersion")
+		}
+		if tm.Kind == "" {
+			missing = append(missing, "kind")
+		}
+		return nil, fmt.Errorf("document has no %s: not a Kubernetes object", strings.Join(missing, " or "))
+	}
+	gv, err := schema.ParseGroupVersion(tm.APIVersion)
+	if err != nil {
+		return nil, fmt.Errorf("bad apiVersion %q: %w", tm.APIVersion, err)
+	}
+	if isList(tm.Kind) {
+		return decodeList(data, src)
+	}
+	obj, err := decodeTyped(data, gv.WithKind(tm.Kind))
+	if err != nil {
+		return nil, err
+	}
+	o, err := wrap(obj, src)
+	if err != nil {
+		return nil, err
+	}
+	return []*Object{o}, nil
+}
+
+// isList tells whether kind is a list wrapper whose items are the objects.
+func isList(kind string) bool {
+	return kind == "List" || strings.HasSuffix(kind, "List")
+}
+
+func decodeList(data []byte, src Source) ([]*Object, error) {
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, &list); err != nil {
+		return nil, fmt.Errorf("decode list: %w", err)
+	}
+	var out []*Object
+	var errs []error
+	for i, item := range list.Items {
+		objs, err := DecodeJSON(item, src)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("items[%d]: %w", i, err))
+			continue
+		}
+		out = append(out, objs...)
+	}
+	return out, errors.Join(errs...)
+}
+
+func decodeTyped(data []byte, gvk schema.GroupVersionKind) (runtime.Object, error) {
+	obj, err := scheme.Scheme.New(gvk)
+	if err != nil {
+		// Not a kind kguard knows (a CRD, or a removed API version):
+		// keep it as unstructured content.
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", gvk.Kind, err)
+		}
+		return u, nil
+	}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, obj); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", gvk.GroupVersion(), gvk.Kind, err)
+	}
+	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	return obj, nil
+}
+
+// wrap builds the Object around a decoded runtime object.
+func wrap(obj runtime.Object, src Source) (*Object, error) {
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	o := &Object{
+		Ref:    Ref{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind},
+		Typed:  obj,
+		Source: src,
+	}
+	switch t := obj.(type) {
+	case *unstructured.Unstructured:
+		o.Meta = &metav1.ObjectMeta{
+			Name:        t.GetName(),
+			Namespace:   t.GetNamespace(),
+			Labels:      t.GetLabels(),
+			Annotations: t.GetAnnotations(),
+		}
+	case metav1.ObjectMetaAccessor:
+		m, ok := t.GetObjectMeta().(*metav1.ObjectMeta)
+		if !ok {
+			return nil, fmt.Errorf("%s has no object metadata", gvk.Kind)
+		}
+		o.Meta = m
+	default:
+		return nil, fmt.Errorf("%s has no object metadata", gvk.Kind)
+	}
+	// Live objects carry managedFields that no rule reads; drop them early.
+	o.Meta.ManagedFields = nil
+	o.Namespace, o.Name = o.Meta.Namespace, o.Meta.Name
+	return o, nil
+}

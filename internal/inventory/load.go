@@ -1,0 +1,240 @@
+package inventory
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// DefaultMaxFileSize bounds how much of one input kguard reads. Real
+// manifest files (even large CRD bundles) are far smaller; the bound keeps a
+// stray or hostile input from using unbounded memory.
+const DefaultMaxFileSize = 32 << 20
+
+// LoadOptions tune Load. The zero value is usable.
+type LoadOptions struct {
+	// MaxFileSize is the largest input accepted, in bytes.
+	MaxFileSize int64
+	// Workers is how many files are decoded at once (default GOMAXPROCS).
+	Workers int
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+}
+
+// Result is what Load produced: the objects, plus every input problem met
+// on the way (loading never stops at the first bad file).
+type Result struct {
+	Inventory *Inventory
+	Errors    []*InputError
+	// Files is how many files were read.
+	Files int
+}
+
+// Load reads manifests from paths: files, directories (recursively, files
+// ending in .yaml, .yml or .json) and "-" for standard input. Files are
+// decoded in parallel, and the result is in a stable order: files sorted by
+// path, documents in file order.
+func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error) {
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	files, inputErrs := expand(paths)
+	type out struct {
+		objs []*Object
+		errs []*InputError
+	}
+	results := make([]out, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				data, err := readInput(files[i], opts)
+				if err != nil {
+					results[i].errs = []*InputError{{File: files[i], Err: err}}
+					continue
+				}
+				results[i].objs, results[i].errs = DecodeFile(files[i], data)
+			}
+		}()
+	}
+	var cancelled error
+	for i := range files {
+		if err := ctx.Err(); err != nil {
+			cancelled = err
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if cancelled != nil {
+		return nil, fmt.Errorf("load manifests: %w", cancelled)
+	}
+	n := 0
+	for _, r := range results {
+		n += len(r.objs)
+	}
+	objs := make([]*Object, 0, n)
+	for _, r := range results {
+		objs = append(objs, r.objs...)
+		inputErrs = append(inputErrs, r.errs...)
+	}
+	return &Result{Inventory: New(objs), Errors: inputErrs, Files: len(files)}, nil
+}
+
+// expand turns the user's paths into a sorted list of files. Paths that do
+// not exist become input errors.
+func expand(paths []string) ([]string, []*InputError) {
+	var files []string
+	var errs []*InputError
+	seen := map[string]bool{}
+	add := func(f string) {
+		if !seen[f] {
+			seen[f] = true
+			files = append(files, f)
+		}
+	}
+	for _, p := range paths {
+		if p == "-" {
+			add(p)
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, &InputError{File: p, Err: cleanPathError(err)})
+			continue
+		}
+		if !info.IsDir() {
+			add(p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, &InputError{File: path, Err: cleanPathError(err)})
+				return nil
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir // .git and friends
+				}
+				return nil
+			}
+			if isManifestName(d.Name()) && d.Type().IsRegular() {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, &InputError{File: p, Err: err})
+		}
+		slices.Sort(found)
+		for _, f := range found {
+			add(f)
+		}
+	}
+	return files, errs
+}
+
+func isManifestName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// cleanPathError drops the path from an *fs.PathError, which InputError
+// already names.
+func cleanPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func readInput(path string, opts LoadOptions) ([]byte, error) {
+	var r io.Reader
+	if path == "-" {
+		if opts.Stdin == nil {
+			return nil, errors.New("no standard input")
+		}
+		r = opts.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, cleanPathError(err)
+		}
+		defer f.Close()
+		if info, err := f.Stat(); err == nil && info.Size() > opts.MaxFileSize {
+			return nil, fmt.Errorf("file is %d bytes, larger than the %d-byte limit (see --max-file-size)", info.Size(), opts.MaxFileSize)
+		}
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, opts.MaxFileSize+1))
+	if err != nil {
+		return nil, cleanPathError(err)
+	}
+	if int64(len(data)) > opts.MaxFileSize {
+		return nil, fmt.Errorf("input is larger than the %d-byte limit (see --max-file-size)", opts.MaxFileSize)
+	}
+	return data, nil
+}
+
+// DecodeFile decodes every document of one file's contents. name is used in
+// sources and errors. A bad document is reported and skipped; the others
+// are still decoded.
+func DecodeFile(name string, data []byte) ([]*Object, []*InputError) {
+	var objs []*Object
+	var errs []*InputError
+	if isJSONStream(data) {
+		line := 1 + bytes.Count(data[:len(data)-len(bytes.TrimLeft(data, " \t\r\n"))], []byte{'\n'})
+		got, err := DecodeJSON(data, Source{File: name, Line: line})
+		if err != nil {
+			errs = append(errs, &InputError{File: name, Line: line, Err: err})
+		}
+		return got, errs
+	}
+	var buf []byte
+	err := splitDocuments(data, func(doc []byte, line int) error {
+		var err error
+		buf, err = convertDocument(buf[:0], doc)
+		if err != nil {
+			errs = append(errs, docError(name, line, err))
+			return nil
+		}
+		got, err := DecodeJSON(buf, Source{File: name, Line: line})
+		if err != nil {
+			errs = append(errs, &InputError{File: name, Line: line, Err: err})
+		}
+		objs = append(objs, got...)
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, docError(name, 0, err))
+	}
+	return objs, errs
+}
+
+// isJSONStream reports whether data is a single JSON document, which is
+// decoded directly rather than through the YAML path.
+func isJSONStream(data []byte) bool {
+	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	return len(t) > 0 && t[0] == '{'
+}

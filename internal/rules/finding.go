@@ -1,0 +1,52 @@
+package rules
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/kguard/kguard/internal/inventory"
+)
+
+// Finding is one rule violated by one object. Its JSON form is part of
+// kguard's output contract: fields may be added, never changed.
+type Finding struct {
+	Rule     string           `json:"rule"`
+	Category Category         `json:"category"`
+	Severity Severity         `json:"severity"`
+	Title    string           `json:"title"`
+	Resource inventory.Ref    `json:"resource"`
+	Message  string           `json:"message"`
+	Field    string           `json:"field,omitempty"`
+	Source   inventory.Source `json:"source"`
+	// Suppressed says why the finding does not count, when it does not.
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+}
+
+// Suppression records who silenced a finding and why.
+type Suppression struct {
+	// By is "annotation" or "config".
+	By      string `json:"by"`
+	Reason  string `json:"reason,omitempty"`
+	Expires string `json:"expires,omitempty"`
+}
+
+// CompareFindings orders findings by file, line, resource, rule, field and
+// message, the stable order every report uses.
+func CompareFindings(a, b *Finding) int {
+	return cmp.Or(
+		cmp.Compare(a.Source.File, b.Source.File),
+		cmp.Compare(a.Source.Line, b.Source.Line),
+		cmp.Compare(a.Resource.Namespace, b.Resource.Namespace),
+		cmp.Compare(a.Resource.Kind, b.Resource.Kind),
+		cmp.Compare(a.Resource.Name, b.Resource.Name),
+		cmp.Compare(a.Resource.APIVersion, b.Resource.APIVersion),
+		cmp.Compare(a.Rule, b.Rule),
+		cmp.Compare(a.Field, b.Field),
+		cmp.Compare(a.Message, b.Message),
+	)
+}
+
+// SortFindings sorts in place by CompareFindings.
+func SortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int { return CompareFindings(&a, &b) })
+}

@@ -1,0 +1,36 @@
+package images
+
+import (
+	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/rules"
+)
+
+func latestTag() *rules.Rule {
+	return &rules.Rule{
+		ID:       "image-latest-tag",
+		Category: rules.CategoryImages,
+		Severity: rules.SeverityMedium,
+		Title:    "Image uses the latest tag or no tag",
+		Rationale: "A :latest (or missing) tag names whatever was pushed last: two nodes can run different code " +
+			"under one spec, a rollback does not roll back, and a compromised registry push reaches the cluster unreviewed.",
+		Remediation: "Pin the image to a versioned tag, and better to a digest (image@sha256:...).",
+		References: rules.References{
+			NSA:   []string{"Pod security: use immutable container images"},
+			MITRE: []string{"T1525"},
+		},
+		CheckWorkload: func(p *rules.Pass, w *extract.Workload) {
+			for _, c := range w.Containers() {
+				ref := ParseReference(c.Container.Image)
+				if ref.Digest != "" {
+					continue
+				}
+				switch ref.Tag {
+				case "":
+					p.Reportf(w.Object, c.Path+".image", "container %q uses image %q without a tag (means :latest)", c.Container.Name, c.Container.Image)
+				case "latest":
+					p.Reportf(w.Object, c.Path+".image", "container %q uses image %q with the :latest tag", c.Container.Name, c.Container.Image)
+				}
+			}
+		},
+	}
+}

@@ -1,0 +1,74 @@
+package rules
+
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/inventory"
+)
+
+// References ties a rule to the standards that motivate it.
+type References struct {
+	// CIS lists CIS Kubernetes Benchmark sections, such as "5.2.2".
+	CIS []string `json:"cis,omitempty"`
+	// NSA lists sections of the NSA-CISA Kubernetes Hardening Guide.
+	NSA []string `json:"nsa,omitempty"`
+	// MITRE lists MITRE ATT&CK technique IDs, such as "T1611".
+	MITRE []string `json:"mitre,omitempty"`
+	// PSS names the Pod Security Standards control, such as
+	// "baseline: Privileged Containers".
+	PSS string `json:"pss,omitempty"`
+	// URLs are further reading.
+	URLs []string `json:"urls,omitempty"`
+}
+
+func (r References) empty() bool {
+	return len(r.CIS) == 0 && len(r.NSA) == 0 && len(r.MITRE) == 0 && r.PSS == "" && len(r.URLs) == 0
+}
+
+// Rule is one check with the metadata that explains it. Exactly one of the
+// Check* functions is set.
+type Rule struct {
+	// ID is stable and human readable ("image-latest-tag"): users put it in
+	// ignore annotations and config files, so it never changes.
+	ID          string
+	Category    Category
+	Severity    Severity
+	Title       string
+	Rationale   string
+	Remediation string
+	References  References
+
+	// CheckWorkload is called once for every object that has a pod spec.
+	CheckWorkload func(p *Pass, w *extract.Workload)
+	// CheckObject is called once for every object whose kind is in Kinds
+	// (every object when Kinds is empty).
+	CheckObject func(p *Pass, obj *inventory.Object)
+	Kinds       []schema.GroupKind
+	// CheckInventory is called once per scan and may look at every object
+	// (cross-object rules: quotas per namespace, RBAC paths, reachability).
+	CheckInventory func(p *Pass)
+
+	// DisabledByDefault rules run only when the config enables them.
+	DisabledByDefault bool
+}
+
+// SingleObject reports whether the rule decides from one object alone, so
+// that it can run at admission time on the object being admitted.
+func (r *Rule) SingleObject() bool { return r.CheckInventory == nil }
+
+// AppliesTo reports whether a CheckObject rule looks at objects of gk.
+func (r *Rule) AppliesTo(gk schema.GroupKind) bool {
+	if r.CheckObject == nil {
+		return false
+	}
+	if len(r.Kinds) == 0 {
+		return true
+	}
+	for _, k := range r.Kinds {
+		if k == gk {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,147 @@
+// Package rulestest runs a rule family's YAML fixtures through the real
+// loader and scan engine. Every rule must have, under its family's
+// testdata/<rule-id>/ directory, at least one fixture named fire*.yaml that
+// makes it report and one named pass*.yaml that must not.
+//
+// A fixture may begin with comment lines that state exact expectations:
+//
+//	# expect-count: 2
+//	# expect-message: container "app"
+//
+// expect-count is the exact number of findings of the rule; each
+// expect-message is a substring some finding's message must contain.
+package rulestest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/scan"
+)
+
+// Run checks every rule in list against testdata in dir (usually
+// "testdata"). Settings are passed to the rules (nil for defaults).
+func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings) {
+	t.Helper()
+	for _, r := range list {
+		t.Run(r.ID, func(t *testing.T) {
+			files, _ := filepath.Glob(filepath.Join(dir, r.ID, "*.yaml"))
+			var fire, pass int
+			for _, f := range files {
+				base := filepath.Base(f)
+				switch {
+				case strings.HasPrefix(base, "fire"):
+					fire++
+				case strings.HasPrefix(base, "pass"):
+					pass++
+				default:
+					continue
+				}
+				t.Run(base, func(t *testing.T) { runFixture(t, r, f, settings) })
+			}
+			if fire == 0 || pass == 0 {
+				t.Errorf("rule %s needs fixtures %s/%s/fire*.yaml and pass*.yaml (has %d fire, %d pass)", r.ID, dir, r.ID, fire, pass)
+			}
+		})
+	}
+}
+
+// Scan loads one fixture file and runs the given rules over it, returning
+// the result. Load errors fail the test.
+func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Settings) *scan.Result {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, errs := inventory.DecodeFile(file, data)
+	for _, e := range errs {
+		t.Fatalf("fixture does not load: %v", e)
+	}
+	reg, err := rules.NewRegistry(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, Settings: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ne := range res.NotEvaluated {
+		t.Errorf("not evaluated: %s: %s", ne.Subject, ne.Reason)
+	}
+	return res
+}
+
+func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings) {
+	res := Scan(t, file, []*rules.Rule{r}, settings)
+	var got []rules.Finding
+	for _, f := range res.Findings {
+		if f.Rule == r.ID {
+			got = append(got, f)
+		}
+	}
+	firing := strings.HasPrefix(filepath.Base(file), "fire")
+	count, messages := expectations(t, file)
+	switch {
+	case firing && len(got) == 0:
+		t.Fatalf("%s: rule %s did not fire", file, r.ID)
+	case !firing && len(got) > 0:
+		t.Fatalf("%s: rule %s fired but must not: %s", file, r.ID, got[0].Message)
+	}
+	if count >= 0 && len(got) != count {
+		var msgs []string
+		for _, f := range got {
+			msgs = append(msgs, f.Resource.String()+": "+f.Message)
+		}
+		t.Errorf("%s: %d findings, want %d:\n%s", file, len(got), count, strings.Join(msgs, "\n"))
+	}
+	for _, m := range messages {
+		found := false
+		for _, f := range got {
+			found = found || strings.Contains(f.Message, m)
+		}
+		if !found {
+			t.Errorf("%s: no finding message contains %q", file, m)
+		}
+	}
+	for _, f := range got {
+		if f.Source.File == "" || f.Source.Line == 0 {
+			t.Errorf("%s: finding has no source location: %+v", file, f)
+		}
+	}
+}
+
+func expectations(t *testing.T, file string) (count int, messages []string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count = -1
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		line = strings.TrimSpace(strings.TrimPrefix(line, "#"))
+		switch {
+		case strings.HasPrefix(line, "expect-count:"):
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "expect-count:")))
+			if err != nil {
+				t.Fatalf("%s: bad expect-count: %v", file, err)
+			}
+			count = n
+		case strings.HasPrefix(line, "expect-message:"):
+			messages = append(messages, strings.TrimSpace(strings.TrimPrefix(line, "expect-message:")))
+		}
+	}
+	return count, messages
+}

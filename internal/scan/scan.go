@@ -1,0 +1,207 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/rules"
+)
+
+// Options configure one scan.
+type Options struct {
+	Registry *rules.Registry
+	// Config selects rules and exceptions; nil means defaults.
+	Config *config.Config
+	// Settings are passed to every rule; nil means defaults.
+	Settings *rules.Settings
+	// Workers bounds parallelism (default GOMAXPROCS).
+	Workers int
+	// SingleObjectOnly runs only rules that decide from one object alone,
+	// as the admission webhook does.
+	SingleObjectOnly bool
+}
+
+// NotEvaluated is something the scan could not check. It is never a pass:
+// every report shows it and the summary marks the scan partial.
+type NotEvaluated struct {
+	// Subject is what was not evaluated: a resource type ("secrets"), an
+	// object, or a rule.
+	Subject string `json:"subject"`
+	// Namespace is set when only one namespace was affected.
+	Namespace string `json:"namespace,omitempty"`
+	Reason    string `json:"reason"`
+	// Permission names the missing RBAC permission, when that is the cause.
+	Permission string `json:"permission,omitempty"`
+}
+
+// Result is the outcome of a scan.
+type Result struct {
+	// Findings are the findings that count, in stable order.
+	Findings []rules.Finding `json:"findings"`
+	// Suppressed are findings silenced by an annotation or an exception.
+	Suppressed   []rules.Finding `json:"suppressed,omitempty"`
+	NotEvaluated []NotEvaluated  `json:"notEvaluated,omitempty"`
+	// Rules are the rules that ran, in registry order.
+	Rules []*rules.Rule `json:"-"`
+	// Objects is how many objects were scanned.
+	Objects int `json:"-"`
+}
+
+// Run scans inv. It returns an error only when ctx ends; problems with
+// single rules or objects become NotEvaluated entries.
+func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = &config.Config{}
+	}
+	settings := opts.Settings
+	if settings == nil {
+		settings = &rules.Settings{}
+	}
+	if settings.Now.IsZero() {
+		s := *settings
+		s.Now = time.Now()
+		settings = &s
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+
+	var objectRules, inventoryRules []*rules.Rule
+	res := &Result{Objects: inv.Len()}
+	for _, r := range opts.Registry.Rules() {
+		if !cfg.Enabled(r) || (opts.SingleObjectOnly && !r.SingleObject()) {
+			continue
+		}
+		res.Rules = append(res.Rules, r)
+		if r.SingleObject() {
+			objectRules = append(objectRules, r)
+		} else {
+			inventoryRules = append(inventoryRules, r)
+		}
+	}
+
+	analyses := rules.NewAnalyses(inv)
+	var (
+		mu       sync.Mutex
+		findings []rules.Finding
+		notEval  []NotEvaluated
+	)
+	collect := func(fs []rules.Finding, ne []NotEvaluated) {
+		mu.Lock()
+		findings = append(findings, fs...)
+		notEval = append(notEval, ne...)
+		mu.Unlock()
+	}
+
+	// Work items: chunks of objects for per-object rules, and one item per
+	// inventory rule. Both run on the same bounded pool.
+	objs := inv.Objects()
+	const chunk = 256
+	type item struct {
+		lo, hi int
+		rule   *rules.Rule
+	}
+	items := make(chan item)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			passes := make([]*rules.Pass, len(objectRules))
+			for i, r := range objectRules {
+				passes[i] = rules.NewPass(r, inv, settings, analyses)
+			}
+			for it := range items {
+				if it.rule != nil {
+					p := rules.NewPass(it.rule, inv, settings, analyses)
+					ne := guard(it.rule, nil, func() { it.rule.CheckInventory(p) })
+					collect(p.TakeFindings(), ne)
+					continue
+				}
+				var fs []rules.Finding
+				var ne []NotEvaluated
+				for _, o := range objs[it.lo:it.hi] {
+					w, isWorkload := extract.PodSpec(o)
+					gk := o.GroupKind()
+					for i, r := range objectRules {
+						p := passes[i]
+						switch {
+						case r.CheckWorkload != nil && isWorkload:
+							ne = append(ne, guard(r, o, func() { r.CheckWorkload(p, w) })...)
+						case r.AppliesTo(gk):
+							ne = append(ne, guard(r, o, func() { r.CheckObject(p, o) })...)
+						}
+						fs = append(fs, p.TakeFindings()...)
+					}
+				}
+				collect(fs, ne)
+			}
+		}()
+	}
+	var cancelled error
+feed:
+	for _, r := range inventoryRules {
+		select {
+		case items <- item{rule: r}:
+		case <-ctx.Done():
+			cancelled = ctx.Err()
+			break feed
+		}
+	}
+	for lo := 0; lo < len(objs) && cancelled == nil; lo += chunk {
+		select {
+		case items <- item{lo: lo, hi: min(lo+chunk, len(objs))}:
+		case <-ctx.Done():
+			cancelled = ctx.Err()
+		}
+	}
+	close(items)
+	wg.Wait()
+	if cancelled != nil {
+		return nil, fmt.Errorf("scan: %w", cancelled)
+	}
+
+	for i := range findings {
+		f := &findings[i]
+		f.Severity = cfg.Severity(f.Rule, f.Severity)
+		if f.Suppressed == nil {
+			if e, ok := cfg.Except(f.Rule, f.Resource, settings.Now); ok {
+				f.Suppressed = &rules.Suppression{By: "config", Reason: e.Reason, Expires: e.Expires}
+			}
+		}
+		if f.Suppressed != nil {
+			res.Suppressed = append(res.Suppressed, *f)
+		} else {
+			res.Findings = append(res.Findings, *f)
+		}
+	}
+	rules.SortFindings(res.Findings)
+	rules.SortFindings(res.Suppressed)
+	sortNotEvaluated(notEval)
+	res.NotEvaluated = notEval
+	return res, nil
+}
+
+// guard runs a rule's check and turns a panic into a NotEvaluated entry: a
+// bug in one rule must neither crash the scan nor pass silently.
+func guard(r *rules.Rule, o *inventory.Object, check func()) (ne []NotEvaluated) {
+	defer func() {
+		if v := recover(); v != nil {
+			subject := "rule " + r.ID
+			if o != nil {
+				subject += " on " + o.Ref.String()
+			}
+			ne = []NotEvaluated{{Subject: subject, Reason: fmt.Sprintf("internal error: %v", v)}}
+		}
+	}()
+	check()
+	return nil
+}
