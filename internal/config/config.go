@@ -1,13 +1,16 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
+	"strings"
 	"time"
 
-	"sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
@@ -19,51 +22,51 @@ const FileName = ".kguard.yaml"
 // Config is the parsed .kguard.yaml.
 type Config struct {
 	// FailOn is the default for --fail-on.
-	FailOn string `json:"failOn,omitempty"`
+	FailOn string `json:"failOn,omitempty" yaml:"failOn,omitempty"`
 	// TargetVersion is the default for --target-version.
-	TargetVersion string      `json:"targetVersion,omitempty"`
-	Rules         RuleConfig  `json:"rules,omitempty"`
-	Images        ImageConfig `json:"images,omitempty"`
-	TLS           TLSConfig   `json:"tls,omitempty"`
-	Exceptions    []Exception `json:"exceptions,omitempty"`
+	TargetVersion string      `json:"targetVersion,omitempty" yaml:"targetVersion,omitempty"`
+	Rules         RuleConfig  `json:"rules,omitempty" yaml:"rules,omitempty"`
+	Images        ImageConfig `json:"images,omitempty" yaml:"images,omitempty"`
+	TLS           TLSConfig   `json:"tls,omitempty" yaml:"tls,omitempty"`
+	Exceptions    []Exception `json:"exceptions,omitempty" yaml:"exceptions,omitempty"`
 }
 
 // RuleConfig turns rules on and off and changes their severity.
 type RuleConfig struct {
 	// Disable lists rule IDs not to run.
-	Disable []string `json:"disable,omitempty"`
+	Disable []string `json:"disable,omitempty" yaml:"disable,omitempty"`
 	// Enable lists rule IDs that are off by default and should run.
-	Enable []string `json:"enable,omitempty"`
+	Enable []string `json:"enable,omitempty" yaml:"enable,omitempty"`
 	// Severity overrides a rule's severity.
-	Severity map[string]rules.Severity `json:"severity,omitempty"`
+	Severity map[string]rules.Severity `json:"severity,omitempty" yaml:"severity,omitempty"`
 }
 
 // ImageConfig holds settings for the images rules.
 type ImageConfig struct {
 	// AllowedRegistries lists registries (host, or host/path prefix) that
 	// images may come from; empty means any.
-	AllowedRegistries []string `json:"allowedRegistries,omitempty"`
+	AllowedRegistries []string `json:"allowedRegistries,omitempty" yaml:"allowedRegistries,omitempty"`
 }
 
 // TLSConfig holds settings for the certificate rules.
 type TLSConfig struct {
 	// ExpiryWarningDays is how many days before expiry a certificate is
 	// reported (default 30).
-	ExpiryWarningDays int `json:"expiryWarningDays,omitempty"`
+	ExpiryWarningDays int `json:"expiryWarningDays,omitempty" yaml:"expiryWarningDays,omitempty"`
 }
 
 // Exception silences findings that match all of its non-empty selectors.
 type Exception struct {
 	// Rules are rule IDs or globs ("pss-*"); empty means every rule.
-	Rules []string `json:"rules,omitempty"`
+	Rules []string `json:"rules,omitempty" yaml:"rules,omitempty"`
 	// Namespaces, Kinds and Names are globs matched against the resource.
-	Namespaces []string `json:"namespaces,omitempty"`
-	Kinds      []string `json:"kinds,omitempty"`
-	Names      []string `json:"names,omitempty"`
+	Namespaces []string `json:"namespaces,omitempty" yaml:"namespaces,omitempty"`
+	Kinds      []string `json:"kinds,omitempty" yaml:"kinds,omitempty"`
+	Names      []string `json:"names,omitempty" yaml:"names,omitempty"`
 	// Reason is required: an exception without a why is not reviewable.
-	Reason string `json:"reason"`
+	Reason string `json:"reason" yaml:"reason"`
 	// Expires (YYYY-MM-DD) is the last day the exception applies.
-	Expires string `json:"expires,omitempty"`
+	Expires string `json:"expires,omitempty" yaml:"expires,omitempty"`
 
 	expires time.Time
 }
@@ -96,8 +99,10 @@ func Find() (*Config, string, error) {
 // typo never silently disables a safeguard.
 func Parse(data []byte) (*Config, error) {
 	var c Config
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, err
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, errors.New(strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n ", ""), "yaml: "))
 	}
 	if err := c.check(); err != nil {
 		return nil, err

@@ -1,0 +1,45 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kguard/kguard/internal/rules"
+)
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"rules:\n  disabel: [x]\n", "line 2: field disabel not found"},
+		{"failOn: severe\n", "failOn: unknown severity"},
+		{"exceptions:\n  - rules: [a]\n", "exceptions[0]: reason is required"},
+		{"exceptions:\n  - reason: r\n    expires: next week\n", `expires "next week" is not a YYYY-MM-DD date`},
+		{"exceptions:\n  - reason: r\n    names: ['[']\n", `bad glob "["`},
+		{"rules:\n  severity: {a: urgent}\n", "unknown severity"},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]byte(tt.in))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) error = %v, want it to contain %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestCheckRuleIDs(t *testing.T) {
+	r := &rules.Rule{ID: "known", Category: rules.CategoryImages, Title: "t", Rationale: "r", Remediation: "f",
+		References: rules.References{MITRE: []string{"T1"}}, CheckInventory: func(*rules.Pass) {}}
+	reg, err := rules.NewRegistry([]*rules.Rule{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte("rules:\n  disable: [known, typo]\n  severity: {other: low}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckRuleIDs(reg)
+	if err == nil || !strings.Contains(err.Error(), `rules.disable: unknown rule "typo"`) || !strings.Contains(err.Error(), `rules.severity: unknown rule "other"`) {
+		t.Errorf("CheckRuleIDs = %v", err)
+	}
+	if c.Enabled(r) {
+		t.Error("disabled rule reported enabled")
+	}
+}

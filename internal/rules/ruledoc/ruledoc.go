@@ -1,0 +1,101 @@
+// Package ruledoc renders the rule registry as documentation: the Markdown
+// of docs/rules.md and the text of `kguard rules explain`. Both come from
+// the registry alone, so the docs cannot drift from the code.
+package ruledoc
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kguard/kguard/internal/rules"
+)
+
+// Markdown renders every rule, grouped by category.
+func Markdown(reg *rules.Registry) []byte {
+	var b bytes.Buffer
+	b.WriteString("# kguard rules\n\n")
+	b.WriteString("<!-- Generated from the rule registry by `go test ./internal/rules/all -update`. Do not edit. -->\n\n")
+	fmt.Fprintf(&b, "%d rules. Silence one for an object with the annotation `%s: \"rule-id\"` (and `%s`), or project-wide in `.kguard.yaml`.\n\n",
+		reg.Len(), rules.AnnotationIgnore, rules.AnnotationIgnoreReason)
+	byCat := map[rules.Category][]*rules.Rule{}
+	for _, r := range reg.Rules() {
+		byCat[r.Category] = append(byCat[r.Category], r)
+	}
+	b.WriteString("| ID | Category | Severity | Scope | Title |\n|---|---|---|---|---|\n")
+	for _, r := range reg.Rules() {
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, r.ID, r.Category, r.Severity, scope(r), cell(r.Title))
+	}
+	for _, c := range rules.AllCategories() {
+		list := byCat[c]
+		if len(list) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n", c)
+		for _, r := range list {
+			fmt.Fprintf(&b, "\n### %s\n\n", r.ID)
+			fmt.Fprintf(&b, "**%s** — severity `%s`, %s%s.\n\n", r.Title, r.Severity, scope(r), defaultNote(r))
+			fmt.Fprintf(&b, "%s\n\n", r.Rationale)
+			fmt.Fprintf(&b, "**Fix:** %s\n", r.Remediation)
+			if refs := references(r.References); len(refs) > 0 {
+				b.WriteString("\n**References:** " + strings.Join(refs, "; ") + "\n")
+			}
+		}
+	}
+	return b.Bytes()
+}
+
+// Explain writes one rule for a terminal.
+func Explain(w io.Writer, r *rules.Rule) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s: %s\n\n", r.ID, r.Title)
+	fmt.Fprintf(&b, "Category:  %s\nSeverity:  %s\nScope:     %s%s\n\n", r.Category, r.Severity, scope(r), defaultNote(r))
+	fmt.Fprintf(&b, "Why:\n%s\n\n", indent(r.Rationale))
+	fmt.Fprintf(&b, "Fix:\n%s\n", indent(r.Remediation))
+	if refs := references(r.References); len(refs) > 0 {
+		b.WriteString("\nReferences:\n")
+		for _, ref := range refs {
+			fmt.Fprintf(&b, "  - %s\n", ref)
+		}
+	}
+	fmt.Fprintf(&b, "\nSilence for one object: annotation %s: %q\n", rules.AnnotationIgnore, r.ID)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func scope(r *rules.Rule) string {
+	if r.SingleObject() {
+		return "per object (also enforced at admission)"
+	}
+	return "across objects"
+}
+
+func defaultNote(r *rules.Rule) string {
+	if r.DisabledByDefault {
+		return ", off by default (enable in .kguard.yaml)"
+	}
+	return ""
+}
+
+func references(ref rules.References) []string {
+	var out []string
+	for _, s := range ref.CIS {
+		out = append(out, "CIS Kubernetes Benchmark "+s)
+	}
+	for _, s := range ref.NSA {
+		out = append(out, "NSA-CISA Kubernetes Hardening Guide: "+s)
+	}
+	for _, s := range ref.MITRE {
+		out = append(out, "MITRE ATT&CK "+s)
+	}
+	if ref.PSS != "" {
+		out = append(out, "Pod Security Standards, "+ref.PSS)
+	}
+	out = append(out, ref.URLs...)
+	return out
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
