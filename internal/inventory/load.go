@@ -28,6 +28,10 @@ type LoadOptions struct {
 	Workers int
 	// Stdin is read for the path "-".
 	Stdin io.Reader
+	// Renderers build directories that are not plain manifests (Helm
+	// charts, Kustomize overlays). A directory one of them detects is
+	// rendered instead of walked, wherever it appears in the tree.
+	Renderers []Renderer
 }
 
 // Result is what Load produced: the objects, plus every input problem met
@@ -50,7 +54,7 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	files, inputErrs := expand(paths)
+	files, inputErrs := expand(paths, opts.Renderers)
 	type out struct {
 		objs []*Object
 		errs []*InputError
@@ -63,12 +67,16 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				data, err := readInput(files[i], opts)
-				if err != nil {
-					results[i].errs = []*InputError{{File: files[i], Err: err}}
+				if r := files[i].renderer; r != nil {
+					results[i].objs, results[i].errs = r.Render(ctx, files[i].path)
 					continue
 				}
-				results[i].objs, results[i].errs = DecodeFile(files[i], data)
+				data, err := readInput(files[i].path, opts)
+				if err != nil {
+					results[i].errs = []*InputError{{File: files[i].path, Err: err}}
+					continue
+				}
+				results[i].objs, results[i].errs = DecodeFile(files[i].path, data)
 			}
 		}()
 	}
@@ -97,21 +105,35 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 	return &Result{Inventory: New(objs), Errors: inputErrs, Files: len(files)}, nil
 }
 
-// expand turns the user's paths into a sorted list of files. Paths that do
+// unit is one thing to load: a file, or a directory a renderer builds.
+type unit struct {
+	path     string
+	renderer Renderer
+}
+
+// expand turns the user's paths into a sorted list of units. Paths that do
 // not exist become input errors.
-func expand(paths []string) ([]string, []*InputError) {
-	var files []string
+func expand(paths []string, renderers []Renderer) ([]unit, []*InputError) {
+	var units []unit
 	var errs []*InputError
 	seen := map[string]bool{}
-	add := func(f string) {
-		if !seen[f] {
-			seen[f] = true
-			files = append(files, f)
+	add := func(u unit) {
+		if !seen[u.path] {
+			seen[u.path] = true
+			units = append(units, u)
 		}
+	}
+	detect := func(dir string) Renderer {
+		for _, r := range renderers {
+			if r.Detect(dir) {
+				return r
+			}
+		}
+		return nil
 	}
 	for _, p := range paths {
 		if p == "-" {
-			add(p)
+			add(unit{path: p})
 			continue
 		}
 		info, err := os.Stat(p)
@@ -120,10 +142,10 @@ func expand(paths []string) ([]string, []*InputError) {
 			continue
 		}
 		if !info.IsDir() {
-			add(p)
+			add(unit{path: p})
 			continue
 		}
-		var found []string
+		var found []unit
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				errs = append(errs, &InputError{File: path, Err: cleanPathError(err)})
@@ -133,22 +155,26 @@ func expand(paths []string) ([]string, []*InputError) {
 				if path != p && strings.HasPrefix(d.Name(), ".") {
 					return filepath.SkipDir // .git and friends
 				}
+				if r := detect(path); r != nil {
+					found = append(found, unit{path: path, renderer: r})
+					return filepath.SkipDir
+				}
 				return nil
 			}
 			if isManifestName(d.Name()) && d.Type().IsRegular() {
-				found = append(found, path)
+				found = append(found, unit{path: path})
 			}
 			return nil
 		})
 		if err != nil {
 			errs = append(errs, &InputError{File: p, Err: err})
 		}
-		slices.Sort(found)
-		for _, f := range found {
-			add(f)
+		slices.SortFunc(found, func(a, b unit) int { return strings.Compare(a.path, b.path) })
+		for _, u := range found {
+			add(u)
 		}
 	}
-	return files, errs
+	return units, errs
 }
 
 func isManifestName(name string) bool {
