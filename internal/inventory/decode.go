@@ -100,6 +100,10 @@ func decodeTyped(data []byte, gvk schema.GroupVersionKind) (runtime.Object, erro
 	return obj, nil
 }
 
+// Wrap builds an Object around an already decoded runtime object (from a
+// live cluster, say). obj's GroupVersionKind must be set.
+func Wrap(obj runtime.Object, src Source) (*Object, error) { return wrap(obj, src) }
+
 // wrap builds the Object around a decoded runtime object.
 func wrap(obj runtime.Object, src Source) (*Object, error) {
 	gvk := obj.GetObjectKind().GroupVersionKind()

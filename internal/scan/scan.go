@@ -190,6 +190,16 @@ feed:
 	return res, nil
 }
 
+// AddNotEvaluated records things checked nowhere (resources that could not
+// be read, say), keeping the stable order.
+func (r *Result) AddNotEvaluated(ne ...NotEvaluated) {
+	if len(ne) == 0 {
+		return
+	}
+	r.NotEvaluated = append(r.NotEvaluated, ne...)
+	sortNotEvaluated(r.NotEvaluated)
+}
+
 // guard runs a rule's check and turns a panic into a NotEvaluated entry: a
 // bug in one rule must neither crash the scan nor pass silently.
 func guard(r *rules.Rule, o *inventory.Object, check func()) (ne []NotEvaluated) {

@@ -1,0 +1,93 @@
+package policyreport
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/scan"
+)
+
+func finding(rule, ns, name string, sev rules.Severity) rules.Finding {
+	return rules.Finding{Rule: rule, Category: rules.CategoryImages, Severity: sev, Message: "m " + name,
+		Resource: inventory.Ref{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: name}}
+}
+
+func TestBuild(t *testing.T) {
+	res := &scan.Result{
+		Findings: []rules.Finding{
+			finding("a", "shop", "web", rules.SeverityHigh),
+			finding("b", "shop", "api", rules.SeverityLow),
+			finding("c", "", "cr", rules.SeverityCritical),
+		},
+		Suppressed:   []rules.Finding{func() rules.Finding { f := finding("a", "dev", "x", rules.SeverityHigh); f.Suppressed = &rules.Suppression{By: "config", Reason: "ok"}; return f }()},
+		NotEvaluated: []scan.NotEvaluated{{Subject: "secrets", Reason: "forbidden", Permission: "list secrets cluster-wide"}},
+	}
+	now := time.Unix(1700000000, 0)
+	reps := Build(res, now)
+	if len(reps) != 3 {
+		t.Fatalf("got %d reports, want 3 (cluster, dev, shop)", len(reps))
+	}
+	want := []struct {
+		kind, ns string
+		fail, skip, errs int64
+	}{
+		{"ClusterPolicyReport", "", 1, 0, 1},
+		{"PolicyReport", "dev", 0, 1, 0},
+		{"PolicyReport", "shop", 2, 0, 0},
+	}
+	for i, w := range want {
+		r := reps[i]
+		if r.GetKind() != w.kind || r.GetNamespace() != w.ns || r.GetName() != "kguard" {
+			t.Errorf("report %d = %s %s/%s", i, r.GetKind(), r.GetNamespace(), r.GetName())
+		}
+		sum := r.Object["summary"].(map[string]any)
+		if sum["fail"] != w.fail || sum["skip"] != w.skip || sum["error"] != w.errs {
+			t.Errorf("report %d summary = %v", i, sum)
+		}
+		if r.GetLabels()[ManagedByLabel] != ManagedBy {
+			t.Errorf("report %d not labelled as kguard's", i)
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteAt(&buf, res, now); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, s := range []string{"apiVersion: wgpolicyk8s.io/v1alpha2", "kind: ClusterPolicyReport", "policy: c", "result: error", "suppressionReason: ok", "seconds: 1700000000"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %q", s)
+		}
+	}
+	// The YAML stream loads back as three objects of the expected kinds.
+	objs, errs := inventory.DecodeFile("reports.yaml", buf.Bytes())
+	if len(errs) > 0 || len(objs) != 3 {
+		t.Fatalf("round trip: %d objects, errors %v", len(objs), errs)
+	}
+}
+
+func TestBoundedSize(t *testing.T) {
+	res := &scan.Result{}
+	for i := 0; i < MaxResults+50; i++ {
+		res.Findings = append(res.Findings, finding("low", "big", fmt.Sprint(i), rules.SeverityLow))
+	}
+	res.Findings = append(res.Findings, finding("crit", "big", "last", rules.SeverityCritical))
+	reps := Build(res, time.Unix(0, 0))
+	results := reps[0].Object["results"].([]any)
+	if len(results) != MaxResults {
+		t.Fatalf("%d results, want %d", len(results), MaxResults)
+	}
+	if results[0].(map[string]any)["policy"] != "crit" {
+		t.Error("the most severe result must be kept first when trimming")
+	}
+	if reps[0].GetAnnotations()["kguard.io/omitted-results"] != "51" {
+		t.Errorf("omitted annotation = %v", reps[0].GetAnnotations())
+	}
+	if reps[0].Object["summary"].(map[string]any)["fail"] != int64(MaxResults+51) {
+		t.Error("the summary must count every finding, including omitted ones")
+	}
+}
