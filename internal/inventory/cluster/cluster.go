@@ -52,6 +52,9 @@ type Options struct {
 	Progress func(done, total, objects int)
 	// Name labels sources ("cluster <Name>"); default the server URL.
 	Name string
+	// Resources are the resource types to read, when served; nil means
+	// DefaultResources. Types the server does not serve are skipped.
+	Resources []schema.GroupResource
 }
 
 // Forbidden is a resource kguard was not allowed to read.
@@ -135,7 +138,11 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	}); err != nil {
 		return nil, err
 	}
-	targets := listable(lists)
+	wanted := opts.Resources
+	if wanted == nil {
+		wanted = DefaultResources
+	}
+	targets := listable(lists, wanted)
 	res.Resources = len(targets)
 
 	var (
@@ -199,8 +206,13 @@ type target struct {
 	namespaced bool
 }
 
-// listable picks the resources to read from discovery.
-func listable(lists []*metav1.APIResourceList) []target {
+// listable picks the wanted resources from discovery, each at the
+// server's preferred version.
+func listable(lists []*metav1.APIResourceList, wanted []schema.GroupResource) []target {
+	want := map[schema.GroupResource]bool{}
+	for _, gr := range wanted {
+		want[gr] = true
+	}
 	var out []target
 	for _, l := range lists {
 		gv, err := schema.ParseGroupVersion(l.GroupVersion)
@@ -211,7 +223,7 @@ func listable(lists []*metav1.APIResourceList) []target {
 			if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "list") {
 				continue
 			}
-			if skipped[schema.GroupResource{Group: gv.Group, Resource: r.Name}] {
+			if !want[schema.GroupResource{Group: gv.Group, Resource: r.Name}] {
 				continue
 			}
 			out = append(out, target{gv.WithResource(r.Name), r.Kind, r.Namespaced})
