@@ -14,6 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// GetCertificateFunc supplies a serving certificate per handshake.
+type GetCertificateFunc = func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+
 // Server runs the webhook over HTTPS: /validate for AdmissionReviews,
 // /healthz and /readyz for probes, /metrics for Prometheus.
 type Server struct {
