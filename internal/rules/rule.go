@@ -51,6 +51,24 @@ type Rule struct {
 
 	// DisabledByDefault rules run only when the config enables them.
 	DisabledByDefault bool
+
+	// CEL, when set, expresses the rule for native enforcement by the API
+	// server (a ValidatingAdmissionPolicy, see `kguard policy export`). A
+	// test requires it to agree with the Go check on the rule's fixtures.
+	CEL *CEL
+}
+
+// CEL is a rule written as a ValidatingAdmissionPolicy validation.
+type CEL struct {
+	// Expression is true when the object is acceptable. It sees `object`
+	// and, for CheckWorkload rules, `variables.podSpec` (the pod spec of
+	// any workload kind) and `variables.containers` (init, regular and
+	// ephemeral containers). Only standard CEL and the Kubernetes string
+	// library may be used.
+	Expression string
+	// MessageExpression, when set, builds the denial message; otherwise
+	// the rule's title is the message.
+	MessageExpression string
 }
 
 // SingleObject reports whether the rule decides from one object alone, so

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/ruledoc"
+	"github.com/kguard/kguard/internal/rules/rulestest"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/rules.md from the registry")
@@ -31,14 +31,9 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range reg.Rules() {
-		dir := filepath.Join("..", familyDir(r), "testdata", r.ID)
-		fire, _ := filepath.Glob(filepath.Join(dir, "fire*.yaml"))
-		pass, _ := filepath.Glob(filepath.Join(dir, "pass*.yaml"))
-		if len(fire) == 0 || len(pass) == 0 {
-			if generated[r.ID] {
-				continue
-			}
-			t.Errorf("rule %s: no fixtures in %s (need fire*.yaml and pass*.yaml)", r.ID, dir)
+		fire, pass := rulestest.Fixtures("..", r)
+		if (len(fire) == 0 || len(pass) == 0) && !generated[r.ID] {
+			t.Errorf("rule %s: no fixtures (need fire*.yaml and pass*.yaml in its family's testdata/%s/)", r.ID, r.ID)
 		}
 	}
 }
@@ -46,14 +41,6 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 // generated lists rules whose fixtures are produced by their tests (for
 // example certificates made with crypto/x509 at test time).
 var generated = map[string]bool{}
-
-func familyDir(r *rules.Rule) string {
-	switch r.Category {
-	case rules.CategoryPodSecurity:
-		return "podsecurity"
-	}
-	return string(r.Category)
-}
 
 func TestDocsUpToDate(t *testing.T) {
 	reg, err := Registry()

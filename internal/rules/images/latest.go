@@ -18,6 +18,11 @@ func latestTag() *rules.Rule {
 			NSA:   []string{"Pod security: use immutable container images"},
 			MITRE: []string{"T1525"},
 		},
+		CEL: &rules.CEL{
+			Expression: "variables.containers.all(c, " + imagePinnedCEL + ")",
+			MessageExpression: "'images without a version tag or with :latest: ' + " +
+				"variables.containers.filter(c, !(" + imagePinnedCEL + ")).map(c, c.name + '=' + c.image).join(', ')",
+		},
 		CheckWorkload: func(p *rules.Pass, w *extract.Workload) {
 			for _, c := range w.Containers() {
 				ref := ParseReference(c.Container.Image)
@@ -34,3 +39,8 @@ func latestTag() *rules.Rule {
 		},
 	}
 }
+
+// imagePinnedCEL is true for a container whose image has a digest, or a tag
+// (a colon after the last slash) other than latest.
+const imagePinnedCEL = "c.image.contains('@') || " +
+	"(c.image.substring(c.image.lastIndexOf('/') + 1).contains(':') && !c.image.endsWith(':latest'))"

@@ -145,3 +145,14 @@ func expectations(t *testing.T, file string) (count int, messages []string) {
 	}
 	return count, messages
 }
+
+// Fixtures returns a rule's fire and pass fixture files, given the path of
+// the internal/rules directory. Families keep fixtures in
+// <family>/testdata/<rule-id>/, the family directory being the category
+// name without dashes.
+func Fixtures(rulesDir string, r *rules.Rule) (fire, pass []string) {
+	dir := filepath.Join(rulesDir, strings.ReplaceAll(string(r.Category), "-", ""), "testdata", r.ID)
+	fire, _ = filepath.Glob(filepath.Join(dir, "fire*.yaml"))
+	pass, _ = filepath.Glob(filepath.Join(dir, "pass*.yaml"))
+	return fire, pass
+}

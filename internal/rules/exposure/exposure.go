@@ -1,0 +1,6 @@
+package exposure
+
+import "github.com/kguard/kguard/internal/rules"
+
+// Rules returns the exposure family's rules.
+func Rules() []*rules.Rule { return nil }

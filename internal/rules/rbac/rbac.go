@@ -1,0 +1,6 @@
+package rbac
+
+import "github.com/kguard/kguard/internal/rules"
+
+// Rules returns the rbac family's rules.
+func Rules() []*rules.Rule { return nil }
