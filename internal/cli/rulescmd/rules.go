@@ -1,0 +1,152 @@
+// Package rulescmd implements `kguard rules`: list the rule registry and
+// explain one rule.
+package rulescmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/rules/ruledoc"
+)
+
+// Options are the flags of `kguard rules`.
+type Options struct {
+	Streams  *cmdutil.Streams
+	Registry *rules.Registry
+	Category string
+	Output   string
+}
+
+// NewCmd returns `kguard rules` with its `explain` subcommand.
+func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+	o := &Options{Streams: s}
+	cmd := &cobra.Command{
+		Use:   "rules",
+		Short: "List the rules kguard checks",
+		Long: `List every rule: its ID, category, severity and title.
+
+Rule IDs are stable. Use them in the kguard.io/ignore annotation, in
+.kguard.yaml (rules.disable, rules.severity, exceptions) and with
+'kguard rules explain ID' to read why a rule exists and how to fix it.`,
+		Example: `  kguard rules
+  kguard rules --category pod-security
+  kguard rules -o json | jq '.[].id'
+  kguard rules -o markdown > rules.md
+  kguard rules explain image-latest-tag`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			o.Registry = r
+			return RunList(o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Category, "category", "", "only rules of this category ("+categoryNames()+")")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json or markdown")
+	cmd.AddCommand(newExplainCmd(s, reg))
+	return cmd
+}
+
+func categoryNames() string {
+	var names []string
+	for _, c := range rules.AllCategories() {
+		names = append(names, string(c))
+	}
+	return strings.Join(names, ", ")
+}
+
+// ruleJSON is the JSON form of a rule in `kguard rules -o json`.
+type ruleJSON struct {
+	ID           string           `json:"id"`
+	Category     rules.Category   `json:"category"`
+	Severity     rules.Severity   `json:"severity"`
+	Title        string           `json:"title"`
+	Rationale    string           `json:"rationale"`
+	Remediation  string           `json:"remediation"`
+	References   rules.References `json:"references"`
+	SingleObject bool             `json:"singleObject"`
+	Enabled      bool             `json:"enabledByDefault"`
+}
+
+// RunList prints the registry.
+func RunList(o *Options) error {
+	if o.Category != "" && !rules.Category(o.Category).Valid() {
+		return cmdutil.UsageErrorf("unknown category %q (want one of %s)", o.Category, categoryNames())
+	}
+	list := slices.DeleteFunc(slices.Clone(o.Registry.Rules()), func(r *rules.Rule) bool {
+		return o.Category != "" && string(r.Category) != o.Category
+	})
+	w := o.Streams.Out
+	switch o.Output {
+	case "table":
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCATEGORY\tSEVERITY\tTITLE")
+		for _, r := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Category, r.Severity, r.Title)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n%d rules. Details: kguard rules explain ID\n", len(list))
+		return nil
+	case "json":
+		out := make([]ruleJSON, 0, len(list))
+		for _, r := range list {
+			out = append(out, ruleJSON{r.ID, r.Category, r.Severity, r.Title, r.Rationale, r.Remediation, r.References, r.SingleObject(), !r.DisabledByDefault})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "markdown":
+		sub, err := rules.NewRegistry(list)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(ruledoc.Markdown(sub))
+		return err
+	}
+	return cmdutil.UsageErrorf("unknown output format %q (want table, json or markdown)", o.Output)
+}
+
+func newExplainCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+	return &cobra.Command{
+		Use:     "explain RULE-ID",
+		Short:   "Explain one rule: why it matters, how to fix it, references",
+		Example: "  kguard rules explain pss-baseline-privileged",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := reg()
+			if err != nil {
+				return err
+			}
+			rule, ok := r.Get(args[0])
+			if !ok {
+				return cmdutil.UsageErrorf("no rule %q (list them with: kguard rules)%s", args[0], suggest(r, args[0]))
+			}
+			return ruledoc.Explain(s.Out, rule)
+		},
+	}
+}
+
+// suggest names rules whose IDs contain the mistyped one, to help typos.
+func suggest(reg *rules.Registry, id string) string {
+	var near []string
+	for _, r := range reg.Rules() {
+		if strings.Contains(r.ID, id) || strings.Contains(id, r.ID) {
+			near = append(near, r.ID)
+		}
+	}
+	if len(near) == 0 || len(near) > 5 {
+		return ""
+	}
+	return "; did you mean " + strings.Join(near, ", ") + "?"
+}

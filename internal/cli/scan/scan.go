@@ -1,0 +1,363 @@
+// Package scan implements `kguard scan`: load manifests, run the rules,
+// write a report and exit with a status CI can act on.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/inventory/cluster"
+	"github.com/kguard/kguard/internal/inventory/helm"
+	"github.com/kguard/kguard/internal/inventory/kustomize"
+	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/report/formats"
+	"github.com/kguard/kguard/internal/report/policyreport"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/scan"
+	"github.com/kguard/kguard/internal/version"
+)
+
+// Options are the flags and arguments of `kguard scan`.
+type Options struct {
+	Streams  *cmdutil.Streams
+	Registry func() (*rules.Registry, error)
+
+	Paths          []string
+	Output         string
+	OutputFile     string
+	FailOn         string
+	ConfigFile     string
+	ShowSuppressed bool
+	TargetVersion  string
+	MaxFileSize    int64
+	AllowPartial   bool
+	Enable         []string
+	Disable        []string
+
+	// Live cluster.
+	Cluster          bool
+	Kubeconfig       string
+	Context          string
+	AllNamespaces    bool
+	ReadSecretValues bool
+	// WritePolicyReports writes the results into the cluster as Policy
+	// Reports (in-cluster mode).
+	WritePolicyReports bool
+	// RESTConfig, when set, is used instead of a kubeconfig (tests).
+	RESTConfig *rest.Config
+
+	// Helm rendering.
+	HelmCharts  []string
+	ValuesFiles []string
+	Set         []string
+	Release     string
+	Namespace   string
+	// Now fixes the reference time (tests); zero means time.Now().
+	Now time.Time
+}
+
+// NewCmd returns `kguard scan`.
+func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+	o := &Options{Streams: s, Registry: reg}
+	cmd := &cobra.Command{
+		Use:   "scan PATH...",
+		Short: "Scan Kubernetes manifests for security problems",
+		Long: `Scan Kubernetes manifests and report every rule they break.
+
+PATH is a file, a directory (searched recursively for .yaml, .yml and .json
+files) or - for standard input. Files may hold many YAML documents, JSON, or
+List objects. Every finding names the file and line of the object.
+
+Exit status: 0 when no finding is at or above --fail-on, 1 when one is,
+2 for usage or input errors (bad files are named on stderr; the other
+inputs are still scanned and reported).
+
+Directories with a Chart.yaml are rendered with Helm's Go SDK (like
+'helm template'; dependencies must be vendored in charts/), and directories
+with a kustomization.yaml are built with Kustomize's Go API (local bases
+only). Findings then name the template or the origin file.
+
+With --cluster, kguard reads the live cluster instead (every served
+resource, CRDs included; Secret values are not read except TLS secrets, for
+the certificate rules). A resource it may not list is reported as NOT
+EVALUATED with the missing permission, never as a pass, and the scan exits
+2 unless --allow-partial. The server's version becomes the default
+--target-version.
+
+Findings are silenced per object with the annotation
+kguard.io/ignore: "rule-id,other-id" (and kguard.io/ignore-reason), or
+project-wide in .kguard.yaml (read from the working directory, or --config).
+Suppressed findings are counted, never lost: --show-suppressed lists them.`,
+		Example: `  # Scan the bundled example application
+  kguard scan examples/
+
+  # Fail CI only on critical findings, write SARIF for code scanning
+  kguard scan -o sarif --output-file kguard.sarif --fail-on critical manifests/
+
+  # Scan rendered output from another tool
+  helm template ./chart | kguard scan -
+
+  # Check API versions against the release you are upgrading to
+  kguard scan --target-version 1.25 manifests/
+
+  # Scan what is running: the cluster of the current kubeconfig context
+  kguard scan --cluster
+  kguard scan --cluster --context prod -n shop -o json
+
+  # Render a Helm chart with values (no helm binary needed), or an overlay
+  kguard scan --helm ./charts/web -f prod-values.yaml --set image.tag=2.1 --release web -n shop
+  kguard scan ./deploy/overlays/prod`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Paths = append(args, o.HelmCharts...)
+			if o.Cluster && len(o.Paths) > 0 {
+				return cmdutil.UsageErrorf("--cluster reads the live cluster: give no paths (or scan files without --cluster)")
+			}
+			if o.WritePolicyReports && !o.Cluster {
+				return cmdutil.UsageErrorf("--write-policyreports needs --cluster (use -o policyreport to print reports for files)")
+			}
+			if o.AllNamespaces && o.Namespace != "" {
+				return cmdutil.UsageErrorf("-A and -n are exclusive")
+			}
+			for _, c := range o.HelmCharts {
+				if !inventory.IsChartDir(c) {
+					return cmdutil.UsageErrorf("--helm %s: not a chart directory (no Chart.yaml)", c)
+				}
+			}
+			return Run(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(formats.Names(), ", "))
+	f.StringVar(&o.OutputFile, "output-file", "", "write the report to this file instead of standard output")
+	f.StringVar(&o.FailOn, "fail-on", "", "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none (default high, or failOn in the config)")
+	f.StringVar(&o.ConfigFile, "config", "", "config file (default ./"+config.FileName+" when present)")
+	f.BoolVar(&o.ShowSuppressed, "show-suppressed", false, "also list findings silenced by annotations or config exceptions")
+	f.StringVar(&o.TargetVersion, "target-version", "", "Kubernetes release to check API versions against, e.g. 1.29 (default: the newest kguard knows)")
+	f.Int64Var(&o.MaxFileSize, "max-file-size", inventory.DefaultMaxFileSize, "largest input file accepted, in bytes")
+	f.BoolVar(&o.AllowPartial, "allow-partial", false, "do not exit 2 when some objects or rules could not be evaluated")
+	f.StringSliceVar(&o.Enable, "enable", nil, "also run these rules that are off by default (comma-separated IDs)")
+	f.StringSliceVar(&o.Disable, "disable", nil, "do not run these rules (comma-separated IDs)")
+	f.BoolVar(&o.Cluster, "cluster", false, "scan the live cluster of the kubeconfig context instead of files")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG or ~/.kube/config; in a pod, its service account)")
+	f.StringVar(&o.Context, "context", "", "kubeconfig context to use")
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "with --cluster: every namespace (the default)")
+	f.BoolVar(&o.WritePolicyReports, "write-policyreports", false, "with --cluster: write the results into the cluster as PolicyReports (one per namespace) and a ClusterPolicyReport, replacing kguard's previous ones")
+	f.BoolVar(&o.ReadSecretValues, "read-secret-values", false, "with --cluster: also read the data of non-TLS Secrets (needed by secret-content rules; values are never printed)")
+	f.StringArrayVar(&o.HelmCharts, "helm", nil, "render this Helm chart directory and scan the result (repeatable; chart directories in PATHs are rendered too)")
+	f.StringArrayVarP(&o.ValuesFiles, "values", "f", nil, "Helm values file (repeatable, later files win)")
+	f.StringArrayVar(&o.Set, "set", nil, "Helm value override key=value (repeatable)")
+	f.StringVar(&o.Release, "release", "", "Helm release name (default release-name)")
+	f.StringVarP(&o.Namespace, "namespace", "n", "", "with --cluster: only this namespace; with Helm: the release namespace (default default)")
+	return cmd
+}
+
+// Run performs the scan and returns an *cmdutil.ExitError carrying the
+// exit status when it is not 0.
+func Run(ctx context.Context, o *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	reg, err := o.Registry()
+	if err != nil {
+		return fmt.Errorf("rule registry: %w", err)
+	}
+	cfg, err := o.loadConfig(reg)
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	failOn, err := parseFailOn(firstNonEmpty(o.FailOn, cfg.FailOn, "high"))
+	if err != nil {
+		return cmdutil.UsageErrorf("--fail-on: %v", err)
+	}
+	writer, ok := formats.Lookup(o.Output)
+	if !ok {
+		return cmdutil.UsageErrorf("unknown output format %q (want one of %s)", o.Output, strings.Join(formats.Names(), ", "))
+	}
+
+	target := firstNonEmpty(o.TargetVersion, cfg.TargetVersion)
+	var loaded *inventory.Result
+	var forbidden []scan.NotEvaluated
+	var restCfg *rest.Config
+	if o.Cluster {
+		var serverVersion string
+		restCfg, err = o.restConfig()
+		if err != nil {
+			return err
+		}
+		loaded, forbidden, serverVersion, err = o.loadCluster(ctx, restCfg)
+		if err != nil {
+			return err
+		}
+		target = firstNonEmpty(target, serverVersion)
+	} else {
+		renderers := []inventory.Renderer{
+			&helm.Renderer{Options: helm.Options{
+				ValuesFiles: o.ValuesFiles, Set: o.Set, Release: o.Release, Namespace: o.Namespace, KubeVersion: target,
+			}},
+			kustomize.Renderer{},
+		}
+		loaded, err = cmdutil.LoadManifests(ctx, o.Streams, o.Paths, inventory.LoadOptions{MaxFileSize: o.MaxFileSize, Renderers: renderers})
+		if err != nil {
+			return err
+		}
+	}
+	settings := &rules.Settings{
+		TargetVersion:     target,
+		Now:               o.Now,
+		AllowedRegistries: cfg.Images.AllowedRegistries,
+	}
+	if d := cfg.TLS.ExpiryWarningDays; d > 0 {
+		settings.CertExpiryWarning = time.Duration(d) * 24 * time.Hour
+	}
+	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings})
+	if err != nil {
+		return err
+	}
+	res.AddNotEvaluated(forbidden...)
+	if o.WritePolicyReports {
+		client, err := dynamic.NewForConfig(restCfg)
+		if err != nil {
+			return fmt.Errorf("policy reports: %w", err)
+		}
+		n, err := policyreport.Apply(ctx, client, policyreport.Build(res, time.Now()))
+		if err != nil {
+			return fmt.Errorf("write policy reports: %w", err)
+		}
+		fmt.Fprintf(o.Streams.ErrOut, "policy reports: %d created, %d replaced, %d stale deleted\n", n.Created, n.Updated, n.Deleted)
+	}
+
+	out := o.Streams.Out
+	color := o.Streams.OutIsTerminal && os.Getenv("NO_COLOR") == ""
+	if o.OutputFile != "" {
+		f, err := os.Create(o.OutputFile)
+		if err != nil {
+			return cmdutil.UsageErrorf("output file: %v", err)
+		}
+		defer f.Close()
+		out, color = f, false
+	}
+	ropts := report.Options{
+		ShowSuppressed: o.ShowSuppressed,
+		Color:          color,
+		ToolVersion:    version.String(),
+		InputErrors:    loaded.Errors,
+		Registry:       reg,
+	}
+	if err := writer(out, res, ropts); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if f, ok := out.(io.Closer); ok && o.OutputFile != "" {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+
+	switch {
+	case len(loaded.Errors) > 0:
+		return cmdutil.Exit(cmdutil.ExitUsage)
+	case len(res.NotEvaluated) > 0 && !o.AllowPartial:
+		fmt.Fprintf(o.Streams.ErrOut, "error: the scan was partial: %d item(s) could not be evaluated (use --allow-partial to accept)\n", len(res.NotEvaluated))
+		return cmdutil.Exit(cmdutil.ExitUsage)
+	}
+	if worst, any := res.Worst(); any && failOn != nil && worst >= *failOn {
+		return cmdutil.Exit(cmdutil.ExitFindings)
+	}
+	return nil
+}
+
+// restConfig builds the client configuration from the kubeconfig (or the
+// pod's service account when running in a cluster).
+func (o *Options) restConfig() (*rest.Config, error) {
+	if o.RESTConfig != nil {
+		return o.RESTConfig, nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.Kubeconfig
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("cluster connection: %v", err)
+	}
+	return cfg, nil
+}
+
+// loadCluster reads the live cluster, with a progress line on a terminal.
+func (o *Options) loadCluster(ctx context.Context, cfg *rest.Config) (*inventory.Result, []scan.NotEvaluated, string, error) {
+	name := firstNonEmpty(o.Context, cfg.Host)
+	opts := cluster.Options{Namespace: o.Namespace, ReadSecretValues: o.ReadSecretValues, Name: name}
+	if o.Streams.ErrIsTerminal {
+		opts.Progress = func(done, total, objects int) {
+			fmt.Fprintf(o.Streams.ErrOut, "\rreading cluster: %d/%d resource types, %d objects", done, total, objects)
+			if done == total {
+				fmt.Fprint(o.Streams.ErrOut, "\r\033[K")
+			}
+		}
+	}
+	res, err := cluster.Load(ctx, cfg, opts)
+	if err != nil {
+		return nil, nil, "", cmdutil.UsageErrorf("read cluster %s: %v", name, err)
+	}
+	var ne []scan.NotEvaluated
+	for _, f := range res.Forbidden {
+		ne = append(ne, scan.NotEvaluated{
+			Subject:    f.Resource.GroupResource().String(),
+			Namespace:  f.Namespace,
+			Reason:     "forbidden: kguard may not read it, so no rule checked it",
+			Permission: f.Permission,
+		})
+	}
+	return &inventory.Result{Inventory: inventory.New(res.Objects)}, ne, res.ServerVersion, nil
+}
+
+func (o *Options) loadConfig(reg *rules.Registry) (*config.Config, error) {
+	var cfg *config.Config
+	var err error
+	if o.ConfigFile != "" {
+		cfg, err = config.Load(o.ConfigFile)
+	} else {
+		cfg, _, err = config.Find()
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.Rules.Enable = append(cfg.Rules.Enable, o.Enable...)
+	cfg.Rules.Disable = append(cfg.Rules.Disable, o.Disable...)
+	if err := cfg.CheckRuleIDs(reg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// parseFailOn returns nil for "none".
+func parseFailOn(s string) (*rules.Severity, error) {
+	if strings.EqualFold(s, "none") {
+		return nil, nil
+	}
+	sev, err := rules.ParseSeverity(s)
+	if err != nil {
+		return nil, errors.New(strings.Replace(err.Error(), "want one of", "want none or one of", 1))
+	}
+	return &sev, nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
