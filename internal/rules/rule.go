@@ -90,3 +90,22 @@ func (r *Rule) AppliesTo(gk schema.GroupKind) bool {
 	}
 	return false
 }
+
+// List renders the references as human-readable strings, in a fixed order:
+// CIS, NSA-CISA, MITRE ATT&CK, Pod Security Standards, URLs.
+func (r References) List() []string {
+	var out []string
+	for _, s := range r.CIS {
+		out = append(out, "CIS Kubernetes Benchmark "+s)
+	}
+	for _, s := range r.NSA {
+		out = append(out, "NSA-CISA Kubernetes Hardening Guide: "+s)
+	}
+	for _, s := range r.MITRE {
+		out = append(out, "MITRE ATT&CK "+s)
+	}
+	if r.PSS != "" {
+		out = append(out, "Pod Security Standards, "+r.PSS)
+	}
+	return append(out, r.URLs...)
+}

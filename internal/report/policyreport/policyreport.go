@@ -50,11 +50,11 @@ func Build(res *scan.Result, now time.Time) []*unstructured.Unstructured {
 	}
 	for i := range res.Findings {
 		f := &res.Findings[i]
-		add(f.Resource.Namespace, "fail", f)
+		add(namespaceOf(f), "fail", f)
 	}
 	for i := range res.Suppressed {
 		f := &res.Suppressed[i]
-		add(f.Resource.Namespace, "skip", f)
+		add(namespaceOf(f), "skip", f)
 	}
 	for _, ne := range res.NotEvaluated {
 		f := &rules.Finding{Rule: "not-evaluated", Message: report.DescribeNotEvaluated(ne), Severity: rules.SeverityHigh}
@@ -107,6 +107,26 @@ func Build(res *scan.Result, now time.Time) []*unstructured.Unstructured {
 		out = append(out, u)
 	}
 	return out
+}
+
+// clusterScoped are the built-in kinds that live outside namespaces.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"CustomResourceDefinition": true, "StorageClass": true, "IngressClass": true, "RuntimeClass": true,
+	"PriorityClass": true, "CSIDriver": true, "CSINode": true, "VolumeAttachment": true,
+	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "APIService": true,
+	"CertificateSigningRequest": true, "PodSecurityPolicy": true, "ClusterPolicyReport": true,
+}
+
+// namespaceOf is the report a finding belongs in. A namespaced object
+// written without a namespace (common in manifests) lands in "default" when
+// applied, so its results go there.
+func namespaceOf(f *rules.Finding) string {
+	if f.Resource.Namespace == "" && f.Resource.Kind != "" && !clusterScoped[f.Resource.Kind] {
+		return "default"
+	}
+	return f.Resource.Namespace
 }
 
 func resultOf(f *rules.Finding, result string, now time.Time) map[string]any {

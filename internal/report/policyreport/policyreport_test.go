@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/report/reporttest"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
@@ -22,21 +23,28 @@ func TestBuild(t *testing.T) {
 		Findings: []rules.Finding{
 			finding("a", "shop", "web", rules.SeverityHigh),
 			finding("b", "shop", "api", rules.SeverityLow),
-			finding("c", "", "cr", rules.SeverityCritical),
+			func() rules.Finding {
+				f := finding("c", "", "cr", rules.SeverityCritical)
+				f.Resource.Kind = "ClusterRole"
+				return f
+			}(),
+			// Namespaced but written without a namespace: lands in default.
+			finding("d", "", "loose", rules.SeverityLow),
 		},
 		Suppressed:   []rules.Finding{func() rules.Finding { f := finding("a", "dev", "x", rules.SeverityHigh); f.Suppressed = &rules.Suppression{By: "config", Reason: "ok"}; return f }()},
 		NotEvaluated: []scan.NotEvaluated{{Subject: "secrets", Reason: "forbidden", Permission: "list secrets cluster-wide"}},
 	}
 	now := time.Unix(1700000000, 0)
 	reps := Build(res, now)
-	if len(reps) != 3 {
-		t.Fatalf("got %d reports, want 3 (cluster, dev, shop)", len(reps))
+	if len(reps) != 4 {
+		t.Fatalf("got %d reports, want 4 (cluster, default, dev, shop)", len(reps))
 	}
 	want := []struct {
 		kind, ns string
 		fail, skip, errs int64
 	}{
 		{"ClusterPolicyReport", "", 1, 0, 1},
+		{"PolicyReport", "default", 1, 0, 0},
 		{"PolicyReport", "dev", 0, 1, 0},
 		{"PolicyReport", "shop", 2, 0, 0},
 	}
@@ -63,9 +71,9 @@ func TestBuild(t *testing.T) {
 			t.Errorf("output lacks %q", s)
 		}
 	}
-	// The YAML stream loads back as three objects of the expected kinds.
+	// The YAML stream loads back as four objects of the expected kinds.
 	objs, errs := inventory.DecodeFile("reports.yaml", buf.Bytes())
-	if len(errs) > 0 || len(objs) != 3 {
+	if len(errs) > 0 || len(objs) != 4 {
 		t.Fatalf("round trip: %d objects, errors %v", len(objs), errs)
 	}
 }
@@ -90,4 +98,14 @@ func TestBoundedSize(t *testing.T) {
 	if reps[0].Object["summary"].(map[string]any)["fail"] != int64(MaxResults+51) {
 		t.Error("the summary must count every finding, including omitted ones")
 	}
+}
+
+// TestGolden renders the shared report fixture; the golden file was
+// reviewed by hand (namespaces, counts, skip and error results).
+func TestGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteAt(&buf, reporttest.Result(t), time.Unix(1767225600, 0)); err != nil {
+		t.Fatal(err)
+	}
+	reporttest.Golden(t, "fixture.golden", buf.Bytes())
 }

@@ -38,7 +38,7 @@ func Markdown(reg *rules.Registry) []byte {
 			fmt.Fprintf(&b, "**%s** — severity `%s`, %s%s.\n\n", r.Title, r.Severity, scope(r), defaultNote(r))
 			fmt.Fprintf(&b, "%s\n\n", r.Rationale)
 			fmt.Fprintf(&b, "**Fix:** %s\n", r.Remediation)
-			if refs := references(r.References); len(refs) > 0 {
+			if refs := r.References.List(); len(refs) > 0 {
 				b.WriteString("\n**References:** " + strings.Join(refs, "; ") + "\n")
 			}
 		}
@@ -53,7 +53,7 @@ func Explain(w io.Writer, r *rules.Rule) error {
 	fmt.Fprintf(&b, "Category:  %s\nSeverity:  %s\nScope:     %s%s\n\n", r.Category, r.Severity, scope(r), defaultNote(r))
 	fmt.Fprintf(&b, "Why:\n%s\n\n", indent(r.Rationale))
 	fmt.Fprintf(&b, "Fix:\n%s\n", indent(r.Remediation))
-	if refs := references(r.References); len(refs) > 0 {
+	if refs := r.References.List(); len(refs) > 0 {
 		b.WriteString("\nReferences:\n")
 		for _, ref := range refs {
 			fmt.Fprintf(&b, "  - %s\n", ref)
@@ -78,23 +78,6 @@ func defaultNote(r *rules.Rule) string {
 	return ""
 }
 
-func references(ref rules.References) []string {
-	var out []string
-	for _, s := range ref.CIS {
-		out = append(out, "CIS Kubernetes Benchmark "+s)
-	}
-	for _, s := range ref.NSA {
-		out = append(out, "NSA-CISA Kubernetes Hardening Guide: "+s)
-	}
-	for _, s := range ref.MITRE {
-		out = append(out, "MITRE ATT&CK "+s)
-	}
-	if ref.PSS != "" {
-		out = append(out, "Pod Security Standards, "+ref.PSS)
-	}
-	out = append(out, ref.URLs...)
-	return out
-}
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 

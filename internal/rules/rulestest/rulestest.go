@@ -147,12 +147,11 @@ func expectations(t *testing.T, file string) (count int, messages []string) {
 }
 
 // Fixtures returns a rule's fire and pass fixture files, given the path of
-// the internal/rules directory. Families keep fixtures in
-// <family>/testdata/<rule-id>/, the family directory being the category
-// name without dashes.
+// the internal/rules directory. A family keeps them in its own
+// testdata/<rule-id>/ directory; rule IDs are unique, so the family need
+// not be named.
 func Fixtures(rulesDir string, r *rules.Rule) (fire, pass []string) {
-	dir := filepath.Join(rulesDir, strings.ReplaceAll(string(r.Category), "-", ""), "testdata", r.ID)
-	fire, _ = filepath.Glob(filepath.Join(dir, "fire*.yaml"))
-	pass, _ = filepath.Glob(filepath.Join(dir, "pass*.yaml"))
+	fire, _ = filepath.Glob(filepath.Join(rulesDir, "*", "testdata", r.ID, "fire*.yaml"))
+	pass, _ = filepath.Glob(filepath.Join(rulesDir, "*", "testdata", r.ID, "pass*.yaml"))
 	return fire, pass
 }

@@ -1,0 +1,159 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/rules/images"
+)
+
+// reg is a small fixed registry so these tests check the command, not the
+// rule families.
+func reg() (*rules.Registry, error) { return rules.NewRegistry(images.Rules()) }
+
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	s := &cmdutil.Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	cmd := NewCmd(s, reg)
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	if ee := (*cmdutil.ExitError)(nil); err != nil && !asExit(err, &ee) {
+		errOut.WriteString("error: " + err.Error())
+	} else if err != nil && ee.Err != nil {
+		errOut.WriteString("error: " + ee.Err.Error())
+	}
+	return out.String(), errOut.String(), cmdutil.CodeOf(err)
+}
+
+func asExit(err error, target **cmdutil.ExitError) bool {
+	e, ok := err.(*cmdutil.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+const latest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: nginx:latest}]\n"
+const pinned = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: c, image: nginx:1.27}]\n"
+
+func write(t *testing.T, name, content string) string {
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	bad := write(t, "bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n")
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stderr string
+	}{
+		{"clean", []string{"-"}, pinned, 0, ""},
+		{"medium below default high", []string{"-"}, latest, 0, ""},
+		{"fail-on medium", []string{"--fail-on", "medium", "-"}, latest, 1, ""},
+		{"fail-on none", []string{"--fail-on", "none", "-"}, latest, 0, ""},
+		{"bad input still reports, exit 2", []string{"--fail-on", "medium", bad, "-"}, latest, 2, "bad.yaml:"},
+		{"unknown fail-on", []string{"--fail-on", "severe", "-"}, latest, 2, "--fail-on"},
+		{"unknown format", []string{"-o", "xml", "-"}, latest, 2, `unknown output format "xml"`},
+		{"no input", nil, "", 2, "no input"},
+		{"missing file", []string{"/does/not/exist.yaml"}, "", 2, "/does/not/exist.yaml: no such file"},
+		{"unknown rule in --disable", []string{"--disable", "nope", "-"}, latest, 2, `unknown rule "nope"`},
+		{"disabled rule", []string{"--disable", "image-latest-tag", "--fail-on", "medium", "-"}, latest, 0, ""},
+		{"write-policyreports needs cluster", []string{"--write-policyreports", "-"}, latest, 2, "needs --cluster"},
+		{"cluster takes no paths", []string{"--cluster", "-"}, latest, 2, "give no paths"},
+		{"helm flag needs a chart", []string{"--helm", "."}, "", 2, "not a chart directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := run(t, tt.stdin, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestJSONReportOfExample(t *testing.T) {
+	out, _, code := run(t, "", "-o", "json", "../../../examples")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Findings []struct {
+			Rule     string `json:"rule"`
+			Resource struct {
+				Kind, Namespace, Name string
+			} `json:"resource"`
+			Source struct {
+				File string `json:"file"`
+				Line int    `json:"line"`
+			} `json:"source"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	// Checked by hand against examples/: three workloads use untagged or
+	// :latest images.
+	want := map[string]string{
+		"Deployment legacy/billing":     "legacy/billing.yaml:3",
+		"Pod default/netshoot":          "legacy/debug-pod.yaml:2",
+		"CronJob legacy/nightly-report": "legacy/reports-cronjob.yaml:2",
+	}
+	got := map[string]string{}
+	for _, f := range doc.Findings {
+		if f.Rule == "image-latest-tag" {
+			got[f.Resource.Kind+" "+f.Resource.Namespace+"/"+f.Resource.Name] = strings.TrimPrefix(filepath.ToSlash(f.Source.File), "../../../examples/") + ":" + itoa(f.Source.Line)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s at %s, want %s", k, got[k], v)
+		}
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestOutputFileAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.sarif")
+	cfg := write(t, "kguard.yaml", "failOn: medium\nexceptions:\n  - rules: [image-*]\n    namespaces: [shop]\n    reason: migration in progress\n")
+	stdout, _, code := run(t, latest, "--config", cfg, "-o", "sarif", "--output-file", out, "-")
+	if code != 0 {
+		t.Fatalf("exit %d: the exception should suppress the only finding", code)
+	}
+	if stdout != "" {
+		t.Errorf("report went to stdout too: %q", stdout)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !bytes.Contains(data, []byte(`"version": "2.1.0"`)) || !bytes.Contains(data, []byte("migration in progress")) {
+		t.Errorf("SARIF file: %v\n%s", err, data)
+	}
+	badCfg := write(t, "bad.yaml", "failon: medium\n")
+	_, stderr, code := run(t, latest, "--config", badCfg, "-")
+	if code != 2 || !strings.Contains(stderr, "field failon not found") {
+		t.Errorf("config typo: exit %d, stderr %q", code, stderr)
+	}
+}

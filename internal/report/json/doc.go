@@ -1,0 +1,27 @@
+// Package json writes the machine-readable report, kguard's JSON output
+// contract. Other tools parse it, so existing fields never change; new
+// fields may be added.
+//
+//	{
+//	  "findings": [{"rule", "category", "severity", "title",
+//	                "resource": {"apiVersion", "kind", "namespace", "name"},
+//	                "message", "field", "source": {"file", "line"}}],
+//	  "suppressed":   [finding + "suppression": {"by", "reason", "expires"}],
+//	  "notEvaluated": [{"subject", "namespace", "reason", "permission"}],
+//	  "errors":       [{"file", "line", "message"}],
+//	  "summary": {"objects", "rules", "findings",
+//	              "bySeverity": {"critical", "high", "medium", "low", "info"},
+//	              "suppressed", "notEvaluated", "inputErrors", "partial"},
+//	  "tool": {"name", "version"}
+//	}
+//
+// Rules for consumers: "findings", "notEvaluated" and "errors" are always
+// arrays, never null. "suppressed" is present only when suppressed findings
+// were asked for (--show-suppressed); their number is always in the
+// summary. resource.namespace is metadata.namespace as written ("" when
+// absent or cluster-scoped). source.file is "" and source.line 0 for objects
+// read from a live cluster, which carry source.cluster instead. "partial" is
+// true when something was not evaluated or an input could not be read: a
+// partial report is never a clean pass. Output is indented, keys keep the
+// order above, and the document ends with a newline.
+package json

@@ -1,0 +1,177 @@
+package json
+
+import (
+	"bytes"
+	encjson "encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/scan"
+)
+
+// The document types are this package's own, not the scan's structs
+// marshalled as they are: the contract must not change when an internal
+// type gains a field or a tag. Where a type mirrors an internal one
+// (resource, source, notEvaluated) it is filled by conversion, so adding a
+// field to the internal type stops the build here until someone decides
+// whether it belongs in the contract.
+
+type document struct {
+	Findings []finding `json:"findings"`
+	// Suppressed is a pointer so that "asked for, none" is [] and "not
+	// asked for" leaves the key out.
+	Suppressed   *[]finding     `json:"suppressed,omitempty"`
+	NotEvaluated []notEvaluated `json:"notEvaluated"`
+	Errors       []inputError   `json:"errors"`
+	Summary      summary        `json:"summary"`
+	Tool         tool           `json:"tool"`
+}
+
+type finding struct {
+	Rule        string       `json:"rule"`
+	Category    string       `json:"category"`
+	Severity    string       `json:"severity"`
+	Title       string       `json:"title"`
+	Resource    resource     `json:"resource"`
+	Message     string       `json:"message"`
+	Field       string       `json:"field"`
+	Source      source       `json:"source"`
+	Suppression *suppression `json:"suppression,omitempty"`
+}
+
+type resource struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace"`
+	Name       string `json:"name"`
+}
+
+type source struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Origin  string `json:"origin,omitempty"`
+	Cluster string `json:"cluster,omitempty"`
+}
+
+type suppression struct {
+	By      string `json:"by"`
+	Reason  string `json:"reason"`
+	Expires string `json:"expires,omitempty"`
+}
+
+type notEvaluated struct {
+	Subject    string `json:"subject"`
+	Namespace  string `json:"namespace,omitempty"`
+	Reason     string `json:"reason"`
+	Permission string `json:"permission,omitempty"`
+}
+
+type inputError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// bySeverity is a struct, not a map, so keys come out most urgent first
+// rather than alphabetically.
+type bySeverity struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
+}
+
+type summary struct {
+	Objects      int        `json:"objects"`
+	Rules        int        `json:"rules"`
+	Findings     int        `json:"findings"`
+	BySeverity   bySeverity `json:"bySeverity"`
+	Suppressed   int        `json:"suppressed"`
+	NotEvaluated int        `json:"notEvaluated"`
+	InputErrors  int        `json:"inputErrors"`
+	Partial      bool       `json:"partial"`
+}
+
+type tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Write renders res as the JSON document described in the package doc.
+func Write(w io.Writer, res *scan.Result, opts report.Options) error {
+	doc := document{
+		Findings:     convertFindings(res.Findings),
+		NotEvaluated: []notEvaluated{},
+		Errors:       []inputError{},
+		Tool:         tool{Name: "kguard", Version: opts.ToolVersion},
+	}
+	if opts.ShowSuppressed {
+		list := convertFindings(res.Suppressed)
+		doc.Suppressed = &list
+	}
+	for _, ne := range res.NotEvaluated {
+		doc.NotEvaluated = append(doc.NotEvaluated, notEvaluated(ne))
+	}
+	for _, e := range opts.InputErrors {
+		if e == nil {
+			continue
+		}
+		doc.Errors = append(doc.Errors, inputError{File: e.File, Line: e.Line, Message: report.InputErrorMessage(e)})
+	}
+
+	s := res.Summarize()
+	doc.Summary = summary{
+		Objects:  s.Objects,
+		Rules:    s.Rules,
+		Findings: s.Findings,
+		BySeverity: bySeverity{
+			Critical: s.BySeverity[rules.SeverityCritical.String()],
+			High:     s.BySeverity[rules.SeverityHigh.String()],
+			Medium:   s.BySeverity[rules.SeverityMedium.String()],
+			Low:      s.BySeverity[rules.SeverityLow.String()],
+			Info:     s.BySeverity[rules.SeverityInfo.String()],
+		},
+		Suppressed:   s.Suppressed,
+		NotEvaluated: s.NotEvaluated,
+		InputErrors:  len(doc.Errors),
+		Partial:      report.Partial(res, opts),
+	}
+
+	var b bytes.Buffer
+	enc := encjson.NewEncoder(&b)
+	// Messages quote manifests ("<", "&" in commands and URLs); the report
+	// is not HTML, so keep them readable instead of \u003c.
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil { // Encode ends with a newline
+		return fmt.Errorf("encode JSON report: %w", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write JSON report: %w", err)
+	}
+	return nil
+}
+
+func convertFindings(fs []rules.Finding) []finding {
+	out := make([]finding, 0, len(fs))
+	for _, f := range fs {
+		c := finding{
+			Rule:     f.Rule,
+			Category: string(f.Category),
+			Severity: f.Severity.String(),
+			Title:    f.Title,
+			Resource: resource(f.Resource),
+			Message:  f.Message,
+			Field:    f.Field,
+			Source:   source(f.Source),
+		}
+		if f.Suppressed != nil {
+			c.Suppression = &suppression{By: f.Suppressed.By, Reason: f.Suppressed.Reason, Expires: f.Suppressed.Expires}
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,189 @@
+package json
+
+import (
+	"bytes"
+	encjson "encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/report/reporttest"
+	"github.com/kguard/kguard/internal/scan"
+)
+
+func render(t *testing.T, res *scan.Result, opts report.Options) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Write(&b, res, opts); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestGolden(t *testing.T) {
+	t.Run("fixture", func(t *testing.T) {
+		reporttest.Golden(t, "fixture.golden", render(t, reporttest.Result(t), reporttest.Options(t)))
+	})
+	t.Run("show-suppressed", func(t *testing.T) {
+		opts := reporttest.Options(t)
+		opts.ShowSuppressed = true
+		reporttest.Golden(t, "show-suppressed.golden", render(t, reporttest.Result(t), opts))
+	})
+	t.Run("empty", func(t *testing.T) {
+		reporttest.Golden(t, "empty.golden", render(t, reporttest.Empty(t), report.Options{ToolVersion: "1.2.3-test"}))
+	})
+}
+
+func keys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// requireKeys fails unless m has every key in want (more keys are allowed:
+// the contract lets fields be added).
+func requireKeys(t *testing.T, what string, m map[string]any, want ...string) {
+	t.Helper()
+	for _, k := range want {
+		if _, ok := m[k]; !ok {
+			t.Errorf("%s lacks key %q (has %v)", what, k, keys(m))
+		}
+	}
+}
+
+// TestContract checks the keys and value types the issue promises to other
+// tools, on a decoded document rather than on the golden text, so that a
+// reformatting cannot hide a broken contract.
+func TestContract(t *testing.T) {
+	var doc map[string]any
+	if err := encjson.Unmarshal(render(t, reporttest.Result(t), reporttest.Options(t)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	requireKeys(t, "document", doc, "findings", "summary", "notEvaluated", "errors")
+	if _, ok := doc["suppressed"]; ok {
+		t.Error("suppressed list present without ShowSuppressed")
+	}
+	findings, ok := doc["findings"].([]any)
+	if !ok || len(findings) != 8 {
+		t.Fatalf("findings = %T of len %d, want 8 findings", doc["findings"], len(findings))
+	}
+	var web map[string]any
+	for i, raw := range findings {
+		f, ok := raw.(map[string]any)
+		if !ok {
+			t.Fatalf("finding %d is %T", i, raw)
+		}
+		requireKeys(t, "finding", f, "rule", "category", "severity", "resource", "message", "source")
+		for _, k := range []string{"rule", "category", "severity", "message"} {
+			if _, ok := f[k].(string); !ok {
+				t.Errorf("finding %d: %s is %T, want string", i, k, f[k])
+			}
+		}
+		res, _ := f["resource"].(map[string]any)
+		requireKeys(t, "resource", res, "apiVersion", "kind", "namespace", "name")
+		src, _ := f["source"].(map[string]any)
+		requireKeys(t, "source", src, "file", "line")
+		if _, ok := src["line"].(float64); !ok {
+			t.Errorf("finding %d: source.line is %T, want a number", i, src["line"])
+		}
+		if res["kind"] == "Deployment" && f["rule"] == "privileged-container" {
+			web = f
+		}
+	}
+	// The example of the issue, value by value.
+	want := map[string]any{
+		"rule": "privileged-container", "category": "pod-security", "severity": "critical",
+		"resource": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "web"},
+		"message":  `container "app" runs privileged`,
+		"source":   map[string]any{"file": "manifests/shop.yaml", "line": float64(12)},
+	}
+	for k, v := range want {
+		if !reflect.DeepEqual(web[k], v) {
+			t.Errorf("web finding %s = %#v, want %#v", k, web[k], v)
+		}
+	}
+
+	// Live-cluster object: no file, line 0, namespace "" for a
+	// cluster-scoped kind, and the cluster named.
+	first := findings[0].(map[string]any)
+	if got := first["source"]; !reflect.DeepEqual(got, map[string]any{"file": "", "line": float64(0), "cluster": "prod-eu"}) {
+		t.Errorf("live-cluster source = %#v", got)
+	}
+	if ns := first["resource"].(map[string]any)["namespace"]; ns != "" {
+		t.Errorf("cluster-scoped namespace = %#v, want \"\"", ns)
+	}
+
+	sum, _ := doc["summary"].(map[string]any)
+	requireKeys(t, "summary", sum, "objects", "rules", "findings", "bySeverity", "suppressed", "notEvaluated", "inputErrors", "partial")
+	wantSum := map[string]any{"objects": float64(9), "rules": float64(7), "findings": float64(8), "suppressed": float64(2),
+		"notEvaluated": float64(2), "inputErrors": float64(2), "partial": true,
+		"bySeverity": map[string]any{"critical": float64(2), "high": float64(2), "medium": float64(2), "low": float64(1), "info": float64(1)}}
+	if !reflect.DeepEqual(sum, wantSum) {
+		t.Errorf("summary = %#v\nwant      %#v", sum, wantSum)
+	}
+	errs, _ := doc["errors"].([]any)
+	if len(errs) != 2 || !reflect.DeepEqual(errs[0], map[string]any{"file": "manifests/bad.yaml", "line": float64(7), "message": "yaml: mapping values are not allowed in this context"}) {
+		t.Errorf("errors = %#v", errs)
+	}
+	ne, _ := doc["notEvaluated"].([]any)
+	if len(ne) != 2 || !reflect.DeepEqual(ne[1], map[string]any{"subject": "secrets", "namespace": "prod", "reason": `forbidden: User "ci" cannot list resource "secrets"`, "permission": "list secrets"}) {
+		t.Errorf("notEvaluated = %#v", ne)
+	}
+}
+
+// TestEmptyListsAreArrays: consumers iterate without null checks.
+func TestEmptyListsAreArrays(t *testing.T) {
+	out := string(render(t, reporttest.Empty(t), report.Options{ShowSuppressed: true}))
+	for _, want := range []string{`"findings": []`, `"suppressed": []`, `"notEvaluated": []`, `"errors": []`, `"partial": false`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "}\n") || !strings.HasPrefix(out, "{\n  \"findings\"") {
+		t.Errorf("want an indented document starting with findings and ending in a newline:\n%s", out)
+	}
+}
+
+// TestTextRoundTrips: quotes, <, & and non-ASCII survive exactly, and
+// the raw text is not HTML-escaped.
+func TestTextRoundTrips(t *testing.T) {
+	res := reporttest.Result(t)
+	opts := reporttest.Options(t)
+	opts.ShowSuppressed = true
+	raw := render(t, res, opts)
+	if bytes.Contains(raw, []byte(`\u003c`)) || bytes.Contains(raw, []byte(`\u0026`)) {
+		t.Error("< or & was HTML-escaped")
+	}
+	var doc struct {
+		Findings []struct {
+			Message string `json:"message"`
+		} `json:"findings"`
+		Suppressed []struct {
+			Suppression struct {
+				By, Reason, Expires string
+			} `json:"suppression"`
+		} `json:"suppressed"`
+	}
+	if err := encjson.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range res.Findings {
+		if doc.Findings[i].Message != f.Message {
+			t.Errorf("message %d = %q, want %q", i, doc.Findings[i].Message, f.Message)
+		}
+	}
+	if len(doc.Suppressed) != 2 {
+		t.Fatalf("suppressed = %d, want 2", len(doc.Suppressed))
+	}
+	for i, f := range res.Suppressed {
+		got := doc.Suppressed[i].Suppression
+		if got.By != f.Suppressed.By || got.Reason != f.Suppressed.Reason || got.Expires != f.Suppressed.Expires {
+			t.Errorf("suppression %d = %+v, want %+v", i, got, *f.Suppressed)
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package reporttest
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/scan"
+)
+
+// Update is set by `go test ./internal/report/... -update`: golden files
+// are rewritten instead of compared. Review the diff by hand afterwards.
+var Update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// The rules of the fixture, with complete metadata so that formats which
+// describe rules (SARIF, JUnit) have something real to render.
+func fixtureRules() []*rules.Rule {
+	obj := func(p *rules.Pass, o *inventory.Object) {}
+	return []*rules.Rule{
+		{
+			ID: "privileged-container", Category: rules.CategoryPodSecurity, Severity: rules.SeverityCritical,
+			Title:       "Privileged container",
+			Rationale:   "A privileged container has every capability of the host's root user & can escape to the node.",
+			Remediation: "Remove securityContext.privileged or set it to false.",
+			References: rules.References{
+				CIS: []string{"5.2.2"}, NSA: []string{"Pod security: non-root containers"}, MITRE: []string{"T1611"},
+				PSS: "baseline: Privileged Containers", URLs: []string{"https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
+			},
+			CheckObject: obj,
+		},
+		{
+			ID: "image-digest-missing", Category: rules.CategoryImages, Severity: rules.SeverityLow,
+			Title:       "Image not pinned by digest",
+			Rationale:   "A tag can be moved to different content; a digest cannot.",
+			Remediation: "Reference images as name@sha256:<digest>.",
+			References:  rules.References{URLs: []string{"https://kubernetes.io/docs/concepts/containers/images/"}},
+			CheckObject: obj,
+		},
+		{
+			ID: "image-latest-tag", Category: rules.CategoryImages, Severity: rules.SeverityMedium,
+			Title:       "Image uses the latest tag or no tag",
+			Rationale:   "\"latest\" changes under you, so what runs is not what was reviewed.",
+			Remediation: "Pin a version tag, or better a digest.",
+			References:  rules.References{NSA: []string{"Container images"}},
+			CheckObject: obj,
+		},
+		{
+			ID: "namespace-default", Category: rules.CategoryIsolation, Severity: rules.SeverityInfo,
+			Title:       "Object in the default namespace",
+			Rationale:   "The default namespace mixes unrelated workloads.",
+			Remediation: "Give the object a dedicated namespace.",
+			References:  rules.References{CIS: []string{"5.7.4"}},
+			CheckObject: obj,
+		},
+		{
+			ID: "quota-missing", Category: rules.CategoryIsolation, Severity: rules.SeverityMedium,
+			Title:          "Namespace without ResourceQuota",
+			Rationale:      "Without a quota one workload can starve the others.",
+			Remediation:    "Add a ResourceQuota to every namespace that runs workloads.",
+			References:     rules.References{CIS: []string{"5.7.1"}},
+			CheckInventory: func(p *rules.Pass) {},
+		},
+		{
+			ID: "rbac-wildcard-verbs", Category: rules.CategoryRBAC, Severity: rules.SeverityHigh,
+			Title:       "Role grants every verb",
+			Rationale:   "A wildcard verb grants today's and tomorrow's verbs, including escalate and impersonate.",
+			Remediation: "List the verbs the subject needs.",
+			References:  rules.References{CIS: []string{"5.1.3"}, MITRE: []string{"T1078"}},
+			CheckObject: obj,
+		},
+		{
+			ID: "service-exposes-ssh", Category: rules.CategoryExposure, Severity: rules.SeverityHigh,
+			Title:       "Service exposes SSH",
+			Rationale:   "An SSH port reachable from anywhere invites brute force.",
+			Remediation: "Remove the port or restrict loadBalancerSourceRanges.",
+			References:  rules.References{URLs: []string{"https://kubernetes.io/docs/concepts/services-networking/service/"}},
+			CheckObject: obj,
+		},
+	}
+}
+
+// Registry returns a registry of the fixture's rules.
+func Registry(t testing.TB) *rules.Registry {
+	t.Helper()
+	reg, err := rules.NewRegistry(fixtureRules())
+	if err != nil {
+		t.Fatalf("fixture rules are invalid: %v", err)
+	}
+	return reg
+}
+
+// Result returns the fixture scan result, as scan.Run would have produced
+// it (findings sorted, rules in registry order). Every call returns a fresh
+// value.
+func Result(t testing.TB) *scan.Result {
+	t.Helper()
+	reg := Registry(t)
+	get := func(id string) *rules.Rule {
+		r, ok := reg.Get(id)
+		if !ok {
+			t.Fatalf("fixture: no rule %s", id)
+		}
+		return r
+	}
+	finding := func(id string, ref inventory.Ref, src inventory.Source, field, msg string) rules.Finding {
+		r := get(id)
+		return rules.Finding{
+			Rule: r.ID, Category: r.Category, Severity: r.Severity, Title: r.Title,
+			Resource: ref, Message: msg, Field: field, Source: src,
+		}
+	}
+	clusterRole := inventory.Ref{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: "ops-admin"}
+	debugPod := inventory.Ref{APIVersion: "v1", Kind: "Pod", Name: "debug-shell"}
+	web := inventory.Ref{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "shop", Name: "web"}
+	lb := inventory.Ref{APIVersion: "v1", Kind: "Service", Namespace: "shop", Name: "web-lb"}
+	toolbox := inventory.Ref{APIVersion: "v1", Kind: "Pod", Namespace: "dev", Name: "toolbox"}
+
+	live := inventory.Source{Cluster: "prod-eu"}
+	podFile := inventory.Source{File: "manifests/my app/pod.yaml", Line: 1}
+	webFile := inventory.Source{File: "manifests/shop.yaml", Line: 12}
+	lbFile := inventory.Source{File: "manifests/shop.yaml", Line: 48}
+	devFile := inventory.Source{File: "manifests/dev.yaml", Line: 5}
+
+	findings := []rules.Finding{
+		finding("service-exposes-ssh", lb, lbFile, "spec.ports[1]",
+			`port 22 ("ssh") is open to 0.0.0.0/0 & every "LoadBalancer" <client>`),
+		finding("image-latest-tag", web, webFile, "spec.template.spec.containers[1].image",
+			`container "log-shipper" uses image "busybox" with no tag, which means "latest"`),
+		finding("privileged-container", web, webFile, "spec.template.spec.containers[0].securityContext.privileged",
+			`container "app" runs privileged`),
+		finding("image-latest-tag", web, webFile, "spec.template.spec.containers[0].image",
+			`container "app" uses image "nginx:latest"`),
+		finding("image-digest-missing", web, webFile, "spec.template.spec.containers[0].image",
+			`container "app" image "nginx:latest" is not pinned by digest`),
+		finding("namespace-default", debugPod, podFile, "metadata.namespace",
+			`Pod "debug-shell" has no namespace and lands in "default"`),
+		finding("privileged-container", debugPod, podFile, "spec.containers[0].securityContext.privileged",
+			`container "shell" runs privileged — naïve débogage 🐛`),
+		finding("rbac-wildcard-verbs", clusterRole, live, "rules[0].verbs",
+			`ClusterRole grants verbs ["*"] on "secrets" → anyone bound to it can read every Secret`),
+	}
+	suppressed := []rules.Finding{
+		finding("privileged-container", toolbox, devFile, "spec.containers[0].securityContext.privileged",
+			`container "strace" runs privileged`),
+		finding("image-latest-tag", toolbox, devFile, "spec.containers[0].image",
+			`container "strace" uses image "toolbox:latest"`),
+	}
+	suppressed[0].Suppressed = &rules.Suppression{By: "annotation", Reason: `needed for "strace" <ptrace> & perf — ticket SEC-42`}
+	suppressed[1].Suppressed = &rules.Suppression{By: "config", Reason: "dev images float by design", Expires: "2027-01-31"}
+	rules.SortFindings(findings)
+	rules.SortFindings(suppressed)
+
+	return &scan.Result{
+		Findings:   findings,
+		Suppressed: suppressed,
+		NotEvaluated: []scan.NotEvaluated{
+			{Subject: "rule quota-missing", Reason: "internal error: runtime error: invalid memory address or nil pointer dereference"},
+			{Subject: "secrets", Namespace: "prod", Reason: `forbidden: User "ci" cannot list resource "secrets"`, Permission: "list secrets"},
+		},
+		Rules:   reg.Rules(),
+		Objects: 9,
+	}
+}
+
+// Options returns report options for the fixture: two input errors, a
+// fixed tool version and the fixture registry.
+func Options(t testing.TB) report.Options {
+	t.Helper()
+	return report.Options{
+		ToolVersion: "1.2.3-test",
+		Registry:    Registry(t),
+		InputErrors: []*inventory.InputError{
+			{File: "manifests/bad.yaml", Line: 7, Err: errors.New("yaml: mapping values are not allowed in this context")},
+			{File: "manifests/huge.json", Err: errors.New("file is larger than the 33554432-byte limit")},
+		},
+	}
+}
+
+// Empty returns a result with nothing to report: 3 objects, every fixture
+// rule ran, no findings.
+func Empty(t testing.TB) *scan.Result {
+	t.Helper()
+	return &scan.Result{Rules: Registry(t).Rules(), Objects: 3}
+}
+
+// Golden compares got with testdata/<name>, or rewrites the file when
+// -update is set.
+func Golden(t testing.TB, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *Update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatalf("update golden file: %v", err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (rerun with -update and review the diff):\n%s", path, firstDiff(string(want), string(got)))
+	}
+}
+
+// firstDiff shows the first line where want and got differ, which is
+// enough to find the problem without a diff library.
+func firstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(wl), len(gl)); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n  want: %q\n  got:  %q", i+1, w, g)
+		}
+	}
+	return "(same lines; line endings differ)"
+}
