@@ -136,3 +136,17 @@ func NewSelfSigned(hosts []string, validity time.Duration) (*SelfSigned, error) 
 		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
 	}, nil
 }
+
+// TLSCertificate returns the serving pair for tls.Config.
+func (s *SelfSigned) TLSCertificate() (*tls.Certificate, error) {
+	c, err := tls.X509KeyPair(s.CertPEM, s.KeyPEM)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// StaticCertificate serves one certificate for every handshake.
+func StaticCertificate(c *tls.Certificate) GetCertificateFunc {
+	return func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c, nil }
+}

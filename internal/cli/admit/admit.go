@@ -93,7 +93,7 @@ cluster writable but lets objects through unchecked. See docs/admission.md.`,
 	f.StringSliceVar(&o.NamespaceMode, "namespace-mode", nil, "fixed mode for a namespace, NS=MODE (repeatable); without it modes come from namespace labels when running in a cluster")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Second, "time limit for one review")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", admission.DefaultMaxBodyBytes, "largest request body accepted")
-	cmd.AddCommand(newManifestsCmd(s))
+	cmd.AddCommand(newManifestsCmd(s), newBenchCmd(s, reg))
 	return cmd
 }
 
