@@ -23,7 +23,7 @@ func TestLoadDirectory(t *testing.T) {
 	}
 	type want struct {
 		kind, ns, name, file string
-		line               int
+		line                 int
 	}
 	// Files in sorted order, documents in file order; the .txt file is
 	// skipped. Lines counted by hand in the fixtures.

@@ -31,7 +31,11 @@ func TestBuild(t *testing.T) {
 			// Namespaced but written without a namespace: lands in default.
 			finding("d", "", "loose", rules.SeverityLow),
 		},
-		Suppressed:   []rules.Finding{func() rules.Finding { f := finding("a", "dev", "x", rules.SeverityHigh); f.Suppressed = &rules.Suppression{By: "config", Reason: "ok"}; return f }()},
+		Suppressed: []rules.Finding{func() rules.Finding {
+			f := finding("a", "dev", "x", rules.SeverityHigh)
+			f.Suppressed = &rules.Suppression{By: "config", Reason: "ok"}
+			return f
+		}()},
 		NotEvaluated: []scan.NotEvaluated{{Subject: "secrets", Reason: "forbidden", Permission: "list secrets cluster-wide"}},
 	}
 	now := time.Unix(1700000000, 0)
@@ -40,7 +44,7 @@ func TestBuild(t *testing.T) {
 		t.Fatalf("got %d reports, want 4 (cluster, default, dev, shop)", len(reps))
 	}
 	want := []struct {
-		kind, ns string
+		kind, ns         string
 		fail, skip, errs int64
 	}{
 		{"ClusterPolicyReport", "", 1, 0, 1},

@@ -78,7 +78,6 @@ func defaultNote(r *rules.Rule) string {
 	return ""
 }
 
-
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
