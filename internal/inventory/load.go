@@ -238,11 +238,11 @@ func DecodeFile(name string, data []byte) ([]*Object, []*InputError) {
 		return got, errs
 	}
 	var buf []byte
-	err := splitDocuments(data, func(doc []byte, line int) error {
+	err := splitDocuments(data, func(doc []byte, line, base int) error {
 		var err error
 		buf, err = convertDocument(buf[:0], doc)
 		if err != nil {
-			errs = append(errs, docError(name, line, err))
+			errs = append(errs, docError(name, line, base, err))
 			return nil
 		}
 		got, err := DecodeJSON(buf, Source{File: name, Line: line})
@@ -253,7 +253,7 @@ func DecodeFile(name string, data []byte) ([]*Object, []*InputError) {
 		return nil
 	})
 	if err != nil {
-		errs = append(errs, docError(name, 0, err))
+		errs = append(errs, &InputError{File: name, Err: err})
 	}
 	return objs, errs
 }

@@ -80,8 +80,8 @@ type Rendered struct {
 	Content string
 }
 
-// Template renders the chart in dir and returns its manifests sorted by
-// template path. NOTES.txt and partials are left out.
+// Template renders the chart in dir and returns its manifests (CRDs from
+// crds/ included) sorted by path. NOTES.txt and partials are left out.
 func Template(dir string, opts Options) ([]Rendered, error) {
 	ch, err := loader.Load(dir)
 	if err != nil {
@@ -120,6 +120,11 @@ func Template(dir string, opts Options) ([]Rendered, error) {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	var docs []Rendered
+	// CRDs in crds/ are installed by helm install (not templated): they are
+	// part of what the chart puts in a cluster, so they are scanned too.
+	for _, crd := range ch.CRDObjects() {
+		docs = append(docs, Rendered{Source: crd.Filename, Content: string(crd.File.Data)})
+	}
 	for name, content := range out {
 		base := filepath.Base(name)
 		if strings.HasPrefix(base, "_") || strings.EqualFold(base, "NOTES.txt") || strings.TrimSpace(content) == "" {

@@ -147,12 +147,18 @@ func build(r *rules.Rule, opts Options) (Policy, error) {
 			ValidationActions: actions(opts.Action),
 		},
 	}
+	// Namespaces the webhook would not deny in (kguard.io/enforce audit or
+	// off) are left out, so both enforcement paths agree.
+	exprs := []metav1.LabelSelectorRequirement{{
+		Key: "kguard.io/enforce", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"audit", "off"},
+	}}
 	if len(opts.ExcludeNamespaces) > 0 {
-		bind.Spec.MatchResources = &admissionregistrationv1.MatchResources{
-			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: slices.Clone(opts.ExcludeNamespaces),
-			}}},
-		}
+		exprs = append([]metav1.LabelSelectorRequirement{{
+			Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: slices.Clone(opts.ExcludeNamespaces),
+		}}, exprs...)
+	}
+	bind.Spec.MatchResources = &admissionregistrationv1.MatchResources{
+		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: exprs},
 	}
 	return Policy{Rule: r, Policy: pol, Binding: bind}, nil
 }
