@@ -147,7 +147,7 @@ func TestRestrictedIdentityIsPartial(t *testing.T) {
 	}
 	cr := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "kguard-test-limited"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"", "apps"}, Resources: []string{"namespaces", "pods", "deployments"}, Verbs: []string{"list"}}},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"", "apps"}, Resources: []string{"namespaces", "pods", "deployments"}, Verbs: []string{"list"}}},
 	}
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "kguard-test-limited"},
