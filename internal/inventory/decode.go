@@ -29,6 +29,11 @@ func DecodeJSON(data []byte, src Source) ([]*Object, error) {
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, &tm); err != nil {
 		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
 	}
+	return decodeKnown(data, tm, src)
+}
+
+// decodeKnown is DecodeJSON once apiVersion and kind are known.
+func decodeKnown(data []byte, tm typeMeta, src Source) ([]*Object, error) {
 	if tm.APIVersion == "" || tm.Kind == "" {
 		var missing []string
 		if tm.APIVersion == "" {

@@ -239,13 +239,23 @@ func DecodeFile(name string, data []byte) ([]*Object, []*InputError) {
 	}
 	var buf []byte
 	err := splitDocuments(data, func(doc []byte, line, base int) error {
-		var err error
-		buf, err = convertDocument(buf[:0], doc)
+		out, apiVersion, kind, err := fastConvert(buf[:0], doc)
+		if err == errFallback {
+			out, err = convertDocument(buf[:0], doc)
+			apiVersion, kind = "", ""
+		}
 		if err != nil {
 			errs = append(errs, docError(name, line, base, err))
 			return nil
 		}
-		got, err := DecodeJSON(buf, Source{File: name, Line: line})
+		buf = out
+		src := Source{File: name, Line: line}
+		var got []*Object
+		if apiVersion != "" && kind != "" {
+			got, err = decodeKnown(buf, typeMeta{APIVersion: apiVersion, Kind: kind}, src)
+		} else {
+			got, err = DecodeJSON(buf, src)
+		}
 		if err != nil {
 			errs = append(errs, &InputError{File: name, Line: line, Err: err})
 		}

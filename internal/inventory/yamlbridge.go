@@ -44,8 +44,9 @@ func splitDocuments(data []byte, fn func(doc []byte, line, base int) error) erro
 			if err := flush(pos); err != nil {
 				return err
 			}
-			// Content may follow "--- " on the marker line itself.
-			start, startLine = pos+3, line
+			// A document starts at its "---" line (content may follow the
+			// marker); after "..." the next document starts on the next line.
+			start, startLine = pos, line
 			if bytes.HasPrefix(text, []byte("...")) {
 				start, startLine = next, line+1
 			}
@@ -71,7 +72,10 @@ func isMarker(line []byte, marker string) bool {
 func firstContentLine(doc []byte) (int, bool) {
 	for i, l := range bytes.Split(doc, []byte("\n")) {
 		t := bytes.TrimSpace(l)
-		if len(t) > 0 && t[0] != '#' && !bytes.Equal(t, []byte("---")) {
+		if i == 0 && isMarker(t, "---") {
+			t = bytes.TrimSpace(t[3:])
+		}
+		if len(t) > 0 && t[0] != '#' {
 			return i, true
 		}
 	}
