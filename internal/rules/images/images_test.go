@@ -1,13 +1,46 @@
 package images
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
 )
 
+// testAllowlist is the allowlist the image-registry-not-allowed fixtures
+// are written for (their first comment line repeats it).
+var testAllowlist = []string{"registry.example.com", "ghcr.io/acme", "docker.io/library", "*.corp.example"}
+
 func TestRules(t *testing.T) {
-	rulestest.Run(t, Rules(), "testdata", nil)
+	var plain, withAllowlist []*rules.Rule
+	for _, r := range Rules() {
+		if r.ID == "image-registry-not-allowed" {
+			withAllowlist = append(withAllowlist, r)
+		} else {
+			plain = append(plain, r)
+		}
+	}
+	if len(withAllowlist) != 1 {
+		t.Fatal("image-registry-not-allowed is missing from Rules()")
+	}
+	rulestest.Run(t, plain, "testdata", nil)
+	rulestest.Run(t, withAllowlist, "testdata", &rules.Settings{AllowedRegistries: testAllowlist})
+}
+
+// TestRegistryRuleIdleWithoutAllowlist: with no allowlist configured the
+// rule reports nothing, even on the fixture that fires with one.
+func TestRegistryRuleIdleWithoutAllowlist(t *testing.T) {
+	file := filepath.Join("testdata", "image-registry-not-allowed", "fire-outside.yaml")
+	for _, s := range []*rules.Settings{nil, {AllowedRegistries: []string{}}} {
+		res := rulestest.Scan(t, file, []*rules.Rule{registryNotAllowed()}, s)
+		if len(res.Findings) != 0 {
+			t.Errorf("settings %+v: %d findings, want none: %s", s, len(res.Findings), res.Findings[0].Message)
+		}
+	}
 }
 
 func TestParseReference(t *testing.T) {
@@ -22,11 +55,131 @@ func TestParseReference(t *testing.T) {
 		{"localhost/app:v1", Reference{Registry: "localhost", Path: "app", Tag: "v1"}},
 		{"ghcr.io/acme/api:v2@sha256:ab", Reference{Registry: "ghcr.io", Path: "acme/api", Tag: "v2", Digest: "sha256:ab"}},
 		{"registry.example.com:5000/tools/proxy", Reference{Registry: "registry.example.com:5000", Path: "tools/proxy"}},
+		{"nginx@sha256:ab", Reference{Path: "nginx", Digest: "sha256:ab"}},
+		{"[::1]:5000/app:v1", Reference{Registry: "[::1]:5000", Path: "app", Tag: "v1"}},
+		// Upper case cannot start a repository path, so it is a host.
+		{"Registry/app", Reference{Registry: "Registry", Path: "app"}},
+		{"bitnami/redis:7.2", Reference{Path: "bitnami/redis", Tag: "7.2"}},
+		{"nginx:", Reference{Path: "nginx"}},
 		{"", Reference{}},
+		{"@", Reference{}},
+		{":/", Reference{Registry: ":"}},
 	}
 	for _, tt := range tests {
 		if got := ParseReference(tt.in); got != tt.want {
 			t.Errorf("ParseReference(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
+}
+
+func TestHostAndRepoPath(t *testing.T) {
+	tests := []struct{ in, host, path string }{
+		{"nginx", "docker.io", "library/nginx"},
+		{"bitnami/redis", "docker.io", "bitnami/redis"},
+		{"docker.io/nginx", "docker.io", "library/nginx"},
+		{"index.docker.io/library/nginx", "docker.io", "library/nginx"},
+		{"registry-1.docker.io/acme/app", "docker.io", "acme/app"},
+		{"ghcr.io/acme/api", "ghcr.io", "acme/api"},
+		{"localhost:5000/app", "localhost:5000", "app"},
+	}
+	for _, tt := range tests {
+		ref := ParseReference(tt.in)
+		if ref.Host() != tt.host || ref.RepoPath() != tt.path {
+			t.Errorf("%q: host %q path %q, want %q %q", tt.in, ref.Host(), ref.RepoPath(), tt.host, tt.path)
+		}
+	}
+}
+
+func TestRegistryAllowed(t *testing.T) {
+	tests := []struct {
+		image   string
+		allowed []string
+		want    bool
+	}{
+		{"nginx", nil, true},
+		{"nginx", []string{"docker.io"}, true},
+		{"nginx", []string{"docker.io/library"}, true},
+		{"nginx", []string{"docker.io/library/nginx"}, true},
+		{"nginx", []string{"docker.io/library/redis"}, false},
+		{"nginx", []string{"index.docker.io"}, true},
+		{"bitnami/redis", []string{"docker.io/library"}, false},
+		{"bitnami/redis", []string{"docker.io/bitnami"}, true},
+		{"docker.io/library/nginx", []string{"docker.io/library"}, true},
+		{"ghcr.io/acme/api", []string{"ghcr.io/acme"}, true},
+		{"ghcr.io/acme/api", []string{"ghcr.io/acme/"}, true},
+		{"ghcr.io/acme", []string{"ghcr.io/acme"}, true},
+		{"ghcr.io/acme-evil/api", []string{"ghcr.io/acme"}, false},
+		{"ghcr.io/acme/api", []string{"GHCR.IO"}, true},
+		{"registry.example.com:5000/app", []string{"registry.example.com"}, false},
+		{"registry.example.com:5000/app", []string{"registry.example.com:5000"}, true},
+		{"a.corp.example/app", []string{"*.corp.example"}, true},
+		{"a.b.corp.example/app", []string{"*.corp.example"}, true},
+		{"corp.example/app", []string{"*.corp.example"}, false},
+		{"evilcorp.example/app", []string{"*.corp.example"}, false},
+		{"quay.io/x", []string{"", "  ", "/"}, false},
+		{"quay.io/x", []string{" quay.io "}, true},
+		// docker.io/x looks like a host-less path "docker.io"... no: it has a dot.
+		{"dockerhub.evil/nginx", []string{"docker.io"}, false},
+	}
+	for _, tt := range tests {
+		if got := RegistryAllowed(tt.image, tt.allowed); got != tt.want {
+			t.Errorf("RegistryAllowed(%q, %q) = %v, want %v", tt.image, tt.allowed, got, tt.want)
+		}
+	}
+}
+
+func TestEffectivePullPolicy(t *testing.T) {
+	tests := []struct {
+		image string
+		set   corev1.PullPolicy
+		want  corev1.PullPolicy
+	}{
+		{"nginx", "", corev1.PullAlways},
+		{"nginx:latest", "", corev1.PullAlways},
+		{"nginx:1.27", "", corev1.PullIfNotPresent},
+		{"nginx@sha256:ab", "", corev1.PullIfNotPresent},
+		{"nginx:latest@sha256:ab", "", corev1.PullAlways},
+		{"localhost:5000/app", "", corev1.PullAlways},
+		{"nginx:1.27", corev1.PullNever, corev1.PullNever},
+		{"nginx", corev1.PullIfNotPresent, corev1.PullIfNotPresent},
+	}
+	for _, tt := range tests {
+		if got := EffectivePullPolicy(tt.image, tt.set); got != tt.want {
+			t.Errorf("EffectivePullPolicy(%q, %q) = %s, want %s", tt.image, tt.set, got, tt.want)
+		}
+	}
+}
+
+// FuzzParseReference: parsing never panics, and the parts are pieces of the
+// input in order, without the separators they were split on.
+func FuzzParseReference(f *testing.F) {
+	for _, s := range []string{"nginx", "nginx:1.27", "ghcr.io/acme/api:v2@sha256:ab", "localhost:5000/app",
+		"[::1]:5000/a:b", "a@b@c", ":", "/", "@", "a/b/c:d/e", "A/b", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r := ParseReference(s)
+		if strings.Contains(r.Registry, "/") || strings.Contains(r.Tag, "/") || strings.Contains(r.Path, "@") || strings.Contains(r.Registry, "@") {
+			t.Fatalf("%q: separator inside a part: %+v", s, r)
+		}
+		rebuilt := r.Path
+		if r.Registry != "" {
+			rebuilt = r.Registry + "/" + rebuilt
+		}
+		if r.Tag != "" {
+			rebuilt += ":" + r.Tag
+		}
+		if r.Digest != "" {
+			rebuilt += "@" + r.Digest
+		}
+		// Empty tags and digests ("nginx:", "nginx@") are dropped; otherwise
+		// the parts rebuild the input exactly.
+		if rebuilt != s && !strings.HasSuffix(s, ":") && !strings.Contains(s, ":@") && !strings.HasSuffix(s, "@") {
+			t.Fatalf("%q rebuilt as %q from %+v", s, rebuilt, r)
+		}
+		_ = r.Host()
+		_ = r.RepoPath()
+		_ = RegistryAllowed(s, []string{"*.x", "docker.io/library", s})
+		_ = EffectivePullPolicy(s, "")
+	})
 }

@@ -24,18 +24,18 @@ func latestTag() *rules.Rule {
 				"variables.containers.filter(c, !(" + imagePinnedCEL + ")).map(c, c.name + '=' + c.image).join(', ')",
 		},
 		CheckWorkload: func(p *rules.Pass, w *extract.Workload) {
-			for _, c := range w.Containers() {
-				ref := ParseReference(c.Container.Image)
+			eachContainer(w, func(c container) {
+				ref := ParseReference(c.Image)
 				if ref.Digest != "" {
-					continue
+					return
 				}
 				switch ref.Tag {
 				case "":
-					p.Reportf(w.Object, c.Path+".image", "container %q uses image %q without a tag (means :latest)", c.Container.Name, c.Container.Image)
+					p.Reportf(w.Object, fieldPath(w, c, "image"), "container %q uses image %q without a tag (means :latest)", c.Name, c.Image)
 				case "latest":
-					p.Reportf(w.Object, c.Path+".image", "container %q uses image %q with the :latest tag", c.Container.Name, c.Container.Image)
+					p.Reportf(w.Object, fieldPath(w, c, "image"), "container %q uses image %q with the :latest tag", c.Name, c.Image)
 				}
-			}
+			})
 		},
 	}
 }
