@@ -108,7 +108,6 @@ func printable(doc []byte) bool {
 	return true
 }
 
-
 func (p *fastParser) split(doc []byte) error {
 	p.noFinalBreak = len(doc) > 0 && doc[len(doc)-1] != '\n'
 	n := bytes.Count(doc, []byte("\n")) + 1
