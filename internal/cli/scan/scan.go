@@ -19,6 +19,7 @@ import (
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/inventory/helm"
 	"github.com/kguard/kguard/internal/inventory/kustomize"
@@ -188,6 +189,9 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	target := firstNonEmpty(o.TargetVersion, cfg.TargetVersion)
+	if _, err := k8sversions.Target(target); err != nil {
+		return cmdutil.UsageErrorf("--target-version: %v", err)
+	}
 	var loaded *inventory.Result
 	var forbidden []scan.NotEvaluated
 	var restCfg *rest.Config
