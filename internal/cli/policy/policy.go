@@ -53,7 +53,7 @@ must give the same verdict as the Go rule.`,
 		},
 	}
 	export.Flags().StringVar(&o.Format, "format", "vap", "output format: vap (ValidatingAdmissionPolicy)")
-	export.Flags().StringVar(&o.Action, "action", "deny", "what a violation does: deny, warn or audit (deny and warn also audit)")
+	export.Flags().StringVar(&o.Action, "action", "deny", "what a violation does: deny, warn or audit (deny and warn also audit; with deny, low and info rules warn)")
 	export.Flags().StringSliceVar(&o.ExcludeNamespaces, "exclude-namespaces", []string{"kube-system"}, "namespaces the bindings leave out")
 	cmd.AddCommand(export)
 	return cmd

@@ -46,6 +46,8 @@ var kindResources = map[schema.GroupKind]string{
 // Options shape the exported objects.
 type Options struct {
 	// Action is what the binding does on violation: Deny, Warn or Audit.
+	// With Deny, rules below medium severity only warn, as in the
+	// webhook's restricted mode, so both enforcement paths agree.
 	Action admissionregistrationv1.ValidationAction
 	// ExcludeNamespaces are left out of every binding (kube-system by default).
 	ExcludeNamespaces []string
@@ -144,7 +146,7 @@ func build(r *rules.Rule, opts Options) (Policy, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
 		Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
 			PolicyName:        name,
-			ValidationActions: actions(opts.Action),
+			ValidationActions: actions(actionFor(r, opts.Action)),
 		},
 	}
 	// Namespaces the webhook would not deny in (kguard.io/enforce audit or
@@ -161,6 +163,14 @@ func build(r *rules.Rule, opts Options) (Policy, error) {
 		NamespaceSelector: &metav1.LabelSelector{MatchExpressions: exprs},
 	}
 	return Policy{Rule: r, Policy: pol, Binding: bind}, nil
+}
+
+// actionFor softens Deny to Warn for low and info rules.
+func actionFor(r *rules.Rule, a admissionregistrationv1.ValidationAction) admissionregistrationv1.ValidationAction {
+	if a == admissionregistrationv1.Deny && r.Severity < rules.SeverityMedium {
+		return admissionregistrationv1.Warn
+	}
+	return a
 }
 
 // actions adds Audit to Warn and Deny so violations always reach the audit log.

@@ -134,3 +134,33 @@ func TestExportShape(t *testing.T) {
 		}
 	}
 }
+
+// TestDenySoftensLowRules: exported with Deny, low and info rules warn (as
+// the webhook's restricted mode does); medium and above deny.
+func TestDenySoftensLowRules(t *testing.T) {
+	reg, err := all.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies, _, err := Export(reg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var low, high int
+	for _, p := range policies {
+		first := string(p.Binding.Spec.ValidationActions[0])
+		want := "Deny"
+		if p.Rule.Severity < rules.SeverityMedium {
+			want = "Warn"
+			low++
+		} else {
+			high++
+		}
+		if first != want {
+			t.Errorf("%s (%s): binding action %s, want %s", p.Rule.ID, p.Rule.Severity, first, want)
+		}
+	}
+	if low == 0 || high == 0 {
+		t.Errorf("want rules on both sides of the threshold, got %d low and %d higher", low, high)
+	}
+}

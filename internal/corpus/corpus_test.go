@@ -1,0 +1,157 @@
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/rules/all"
+	"github.com/kguard/kguard/internal/scan"
+)
+
+func generate(t testing.TB, o Options) []File {
+	t.Helper()
+	var files []File
+	if err := Generate(o, func(f File) error {
+		files = append(files, f)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestDeterministic(t *testing.T) {
+	a := generate(t, Options{Objects: 300, Seed: 7})
+	b := generate(t, Options{Objects: 300, Seed: 7})
+	c := generate(t, Options{Objects: 300, Seed: 8})
+	if len(a) != len(b) {
+		t.Fatalf("same seed: %d and %d files", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !bytes.Equal(a[i].Data, b[i].Data) {
+			t.Fatalf("same seed, file %d differs (%s)", i, a[i].Name)
+		}
+	}
+	same := len(a) == len(c)
+	for i := 0; same && i < len(a); i++ {
+		same = bytes.Equal(a[i].Data, c[i].Data)
+	}
+	if same {
+		t.Error("different seeds gave the same corpus")
+	}
+}
+
+// TestCorpusIsValidAndMixed: every generated document decodes, the object
+// count is what the files claim, the size per object is in the range the
+// benchmark targets assume, and the corpus holds both hardened and
+// insecure workloads.
+func TestCorpusIsValidAndMixed(t *testing.T) {
+	files := generate(t, Options{Objects: 2000, Seed: 1})
+	inv, size := decodeAll(t, files)
+	claimed := 0
+	kinds := map[string]int{}
+	for _, f := range files {
+		claimed += f.Objects
+	}
+	for _, o := range inv.Objects() {
+		kinds[o.Kind]++
+	}
+	if inv.Len() != claimed || inv.Len() < 2000 || inv.Len() > 2020 {
+		t.Errorf("decoded %d objects, files claim %d, asked for 2000", inv.Len(), claimed)
+	}
+	for _, k := range []string{"Namespace", "Deployment", "Service", "ServiceAccount", "Role", "RoleBinding",
+		"ConfigMap", "NetworkPolicy", "Ingress", "StatefulSet", "CronJob"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s in the corpus", k)
+		}
+	}
+	if per := size / inv.Len(); per < 1000 || per > 1800 {
+		t.Errorf("%d bytes per object, want about 1.4 KB", per)
+	}
+	reg, err := all.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scan.Run(context.Background(), inv, scan.Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := map[string]bool{}
+	bySev := map[rules.Severity]int{}
+	for _, f := range res.Findings {
+		bySev[f.Severity]++
+		if f.Rule == "pss-restricted-run-as-non-root" {
+			flagged[f.Resource.Namespace+"/"+f.Resource.Name+"/"+f.Resource.Kind] = true
+		}
+	}
+	if bySev[rules.SeverityCritical] == 0 || bySev[rules.SeverityHigh] == 0 {
+		t.Errorf("no critical or high findings: the corpus has no insecure workloads (%v)", bySev)
+	}
+	if len(flagged) == 0 || len(flagged) == kinds["Deployment"]+kinds["StatefulSet"]+kinds["CronJob"] {
+		t.Errorf("%d of the workloads may run as root: want some hardened and some not", len(flagged))
+	}
+}
+
+func decodeAll(t testing.TB, files []File) (*inventory.Inventory, int) {
+	t.Helper()
+	var objs []*inventory.Object
+	size := 0
+	for _, f := range files {
+		got, errs := inventory.DecodeFile(f.Name, f.Data)
+		for _, e := range errs {
+			t.Fatalf("generated file does not decode: %v", e)
+		}
+		objs = append(objs, got...)
+		size += len(f.Data)
+	}
+	return inventory.New(objs), size
+}
+
+func TestGenerateRejectsZero(t *testing.T) {
+	err := Generate(Options{}, func(File) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "positive") {
+		t.Errorf("Generate with no objects: %v", err)
+	}
+}
+
+// BenchmarkDecode measures decoding (YAML to typed objects) per object on
+// one goroutine; BenchmarkScan the rules on decoded objects. Together they
+// are the in-process part of the corpus benchmark.
+func BenchmarkDecode(b *testing.B) {
+	files := generate(b, Options{Objects: 1000, Seed: 1})
+	var n, size int
+	for _, f := range files {
+		n += f.Objects
+		size += len(f.Data)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range files {
+			if _, errs := inventory.DecodeFile(f.Name, f.Data); len(errs) > 0 {
+				b.Fatal(errs[0])
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n)/1e3, "µs/object")
+}
+
+func BenchmarkScan(b *testing.B) {
+	files := generate(b, Options{Objects: 1000, Seed: 1})
+	inv, _ := decodeAll(b, files)
+	reg, err := all.Registry()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := scan.Run(context.Background(), inv, scan.Options{Registry: reg, Workers: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*inv.Len())/1e3, "µs/object")
+}
