@@ -39,6 +39,7 @@ in-cluster mode, so what CI reports and what the cluster rejects agree.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	addProfileFlags(root)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)

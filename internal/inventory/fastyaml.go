@@ -30,6 +30,8 @@ type fastParser struct {
 	// keys holds the keys of the mappings being parsed, to refuse
 	// duplicates as yaml.v3 does.
 	keys [][]byte
+	// scalar is the block scalar being assembled, kept for reuse.
+	scalar []byte
 	// apiVersion and kind of the root mapping, when they are plain strings.
 	apiVersion, kind string
 	// noFinalBreak: the document's last line has no line break, so a block
@@ -41,12 +43,20 @@ type fastParser struct {
 // returns the root mapping's apiVersion and kind when it has them. It
 // returns errFallback for anything outside its subset.
 func fastConvert(dst, doc []byte) (out []byte, apiVersion, kind string, err error) {
+	var p fastParser
+	return p.convert(dst, doc)
+}
+
+// convert is fastConvert reusing p's line and key slices, which a caller
+// converting many documents keeps between them (they are most of the
+// converter's garbage otherwise).
+func (p *fastParser) convert(dst, doc []byte) (out []byte, apiVersion, kind string, err error) {
 	// Tabs have many special cases in YAML and are rare in manifests:
 	// documents with any tab take the reference path.
 	if bytes.IndexByte(doc, '\t') >= 0 || loneCR(doc) || !printable(doc) {
 		return nil, "", "", errFallback
 	}
-	p := &fastParser{out: dst}
+	*p = fastParser{out: dst, lines: p.lines[:0], keys: p.keys[:0], scalar: p.scalar[:0]}
 	if err := p.split(doc); err != nil {
 		return nil, "", "", err
 	}
@@ -110,8 +120,9 @@ func printable(doc []byte) bool {
 
 func (p *fastParser) split(doc []byte) error {
 	p.noFinalBreak = len(doc) > 0 && doc[len(doc)-1] != '\n'
-	n := bytes.Count(doc, []byte("\n")) + 1
-	p.lines = make([]fastLine, 0, n)
+	if n := bytes.Count(doc, []byte("\n")) + 1; cap(p.lines) < n {
+		p.lines = make([]fastLine, 0, n)
+	}
 	for len(doc) > 0 {
 		var l []byte
 		if i := bytes.IndexByte(doc, '\n'); i >= 0 {
@@ -503,7 +514,8 @@ func (p *fastParser) blockScalar(v []byte, parent int) error {
 		}
 		last--
 	}
-	var b []byte
+	b := p.scalar[:0]
+	defer func() { p.scalar = b }()
 	pendingBlank, started := 0, false
 	for k := start; k < last; k++ {
 		l := p.lines[k]
@@ -672,6 +684,9 @@ func resolvePlain(s []byte) (plainKind, any) {
 	if len(s) >= 5 && s[4] == '-' && isDigits(s[:4]) {
 		return plainUnsupported, nil
 	}
+	if !numberish(s) {
+		return plainString, nil // "500m", "1.24.8": not worth a failed parse
+	}
 	plain := string(s)
 	if bytes.IndexByte(s, '_') >= 0 {
 		plain = string(bytes.ReplaceAll(s, []byte("_"), nil))
@@ -693,6 +708,20 @@ func resolvePlain(s []byte) (plainKind, any) {
 		}
 	}
 	return plainString, nil
+}
+
+// numberish reports whether s has only characters a YAML int or float can
+// have (digits, signs, '.', '_', exponent, base prefixes, hex digits).
+func numberish(s []byte) bool {
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f', c >= 'A' && c <= 'F':
+		case c == '+', c == '-', c == '.', c == '_', c == 'x', c == 'X', c == 'o', c == 'O':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func isDigits(b []byte) bool {

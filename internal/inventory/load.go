@@ -197,6 +197,7 @@ func cleanPathError(err error) error {
 
 func readInput(path string, opts LoadOptions) ([]byte, error) {
 	var r io.Reader
+	size := 0
 	if path == "-" {
 		if opts.Stdin == nil {
 			return nil, errors.New("no standard input")
@@ -208,20 +209,47 @@ func readInput(path string, opts LoadOptions) ([]byte, error) {
 			return nil, cleanPathError(err)
 		}
 		defer f.Close()
-		if info, err := f.Stat(); err == nil && info.Size() > opts.MaxFileSize {
-			return nil, fmt.Errorf("file is %d bytes, larger than the %d-byte limit (see --max-file-size)", info.Size(), opts.MaxFileSize)
+		if info, err := f.Stat(); err == nil {
+			if info.Size() > opts.MaxFileSize {
+				return nil, fmt.Errorf("file is %d bytes, larger than the %d-byte limit (see --max-file-size)", info.Size(), opts.MaxFileSize)
+			}
+			size = int(info.Size())
 		}
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, opts.MaxFileSize+1))
-	if err != nil {
-		return nil, cleanPathError(err)
+	// Size the buffer from Stat (plus one byte to see EOF), as os.ReadFile
+	// does: growing it from 512 bytes costs a copy per doubling.
+	data := make([]byte, 0, size+1)
+	lr := io.LimitReader(r, opts.MaxFileSize+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := lr.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, cleanPathError(err)
+		}
 	}
 	if int64(len(data)) > opts.MaxFileSize {
 		return nil, fmt.Errorf("input is larger than the %d-byte limit (see --max-file-size)", opts.MaxFileSize)
 	}
 	return data, nil
 }
+
+// scratch is what decoding a file reuses from one document to the next and,
+// through scratchPool, from one file to the next: the JSON buffer and the
+// fast converter's slices. Nothing decoded points into it (the JSON
+// decoder copies what it keeps).
+type scratch struct {
+	buf    []byte
+	parser fastParser
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // DecodeFile decodes every document of one file's contents. name is used in
 // sources and errors. A bad document is reported and skipped; the others
@@ -237,18 +265,20 @@ func DecodeFile(name string, data []byte) ([]*Object, []*InputError) {
 		}
 		return got, errs
 	}
-	var buf []byte
+	st := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(st)
 	err := splitDocuments(data, func(doc []byte, line, base int) error {
-		out, apiVersion, kind, err := fastConvert(buf[:0], doc)
+		out, apiVersion, kind, err := st.parser.convert(st.buf[:0], doc)
 		if err == errFallback {
-			out, err = convertDocument(buf[:0], doc)
+			out, err = convertDocument(st.buf[:0], doc)
 			apiVersion, kind = "", ""
 		}
 		if err != nil {
 			errs = append(errs, docError(name, line, base, err))
 			return nil
 		}
-		buf = out
+		st.buf = out
+		buf := out
 		src := Source{File: name, Line: line}
 		var got []*Object
 		if apiVersion != "" && kind != "" {

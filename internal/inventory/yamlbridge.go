@@ -70,7 +70,13 @@ func isMarker(line []byte, marker string) bool {
 // firstContentLine returns the 0-based line of doc's first line that is
 // neither blank nor a comment, and false when there is none.
 func firstContentLine(doc []byte) (int, bool) {
-	for i, l := range bytes.Split(doc, []byte("\n")) {
+	for i := 0; len(doc) > 0; i++ {
+		l := doc
+		if j := bytes.IndexByte(doc, '\n'); j >= 0 {
+			l, doc = doc[:j], doc[j+1:]
+		} else {
+			doc = nil
+		}
 		t := bytes.TrimSpace(l)
 		if i == 0 && isMarker(t, "---") {
 			t = bytes.TrimSpace(t[3:])

@@ -78,6 +78,15 @@ func (p *Pass) ReportSeverity(obj *inventory.Object, sev Severity, field, messag
 // Findings returns what the pass reported so far.
 func (p *Pass) Findings() []Finding { return p.findings }
 
+// AppendFindings appends what the pass reported to dst and empties the
+// pass, keeping its buffer: the scan engine calls it after every object.
+func (p *Pass) AppendFindings(dst []Finding) []Finding {
+	dst = append(dst, p.findings...)
+	clear(p.findings)
+	p.findings = p.findings[:0]
+	return dst
+}
+
 // TakeFindings returns the findings and resets the pass, so that engines
 // can reuse one pass over many objects.
 func (p *Pass) TakeFindings() []Finding {

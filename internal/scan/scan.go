@@ -89,17 +89,11 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	}
 
 	analyses := rules.NewAnalyses(inv)
-	var (
-		mu       sync.Mutex
-		findings []rules.Finding
-		notEval  []NotEvaluated
-	)
-	collect := func(fs []rules.Finding, ne []NotEvaluated) {
-		mu.Lock()
-		findings = append(findings, fs...)
-		notEval = append(notEval, ne...)
-		mu.Unlock()
-	}
+	// Each worker keeps its own findings; they are joined once at the end
+	// (appending tens of thousands of findings to one shared slice under
+	// a lock cost more than the rules themselves).
+	perWorker := make([][]rules.Finding, workers)
+	notEvalPer := make([][]NotEvaluated, workers)
 
 	// Work items: chunks of objects for per-object rules, and one item per
 	// inventory rule. Both run on the same bounded pool.
@@ -115,6 +109,9 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var fs []rules.Finding
+			var ne []NotEvaluated
+			defer func() { perWorker[w], notEvalPer[w] = fs, ne }()
 			passes := make([]*rules.Pass, len(objectRules))
 			for i, r := range objectRules {
 				passes[i] = rules.NewPass(r, inv, settings, analyses)
@@ -122,12 +119,10 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 			for it := range items {
 				if it.rule != nil {
 					p := rules.NewPass(it.rule, inv, settings, analyses)
-					ne := guard(it.rule, nil, func() { it.rule.CheckInventory(p) })
-					collect(p.TakeFindings(), ne)
+					ne = append(ne, guard(it.rule, nil, func() { it.rule.CheckInventory(p) })...)
+					fs = p.AppendFindings(fs)
 					continue
 				}
-				var fs []rules.Finding
-				var ne []NotEvaluated
 				for _, o := range objs[it.lo:it.hi] {
 					w, isWorkload := extract.PodSpec(o)
 					gk := o.GroupKind()
@@ -139,10 +134,9 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 						case r.AppliesTo(gk):
 							ne = append(ne, guard(r, o, func() { r.CheckObject(p, o) })...)
 						}
-						fs = append(fs, p.TakeFindings()...)
+						fs = p.AppendFindings(fs)
 					}
 				}
-				collect(fs, ne)
 			}
 		}()
 	}
@@ -169,6 +163,19 @@ feed:
 		return nil, fmt.Errorf("scan: %w", cancelled)
 	}
 
+	total := 0
+	for _, fs := range perWorker {
+		total += len(fs)
+	}
+	findings := make([]rules.Finding, 0, total)
+	var notEval []NotEvaluated
+	for w := range perWorker {
+		findings = append(findings, perWorker[w]...)
+		notEval = append(notEval, notEvalPer[w]...)
+		perWorker[w] = nil
+	}
+	// Split in place: the findings that count keep the front of the slice.
+	res.Findings = findings[:0]
 	for i := range findings {
 		f := &findings[i]
 		f.Severity = cfg.Severity(f.Rule, f.Severity)

@@ -213,6 +213,7 @@ func Run(ctx context.Context, o *Options) error {
 			}},
 			kustomize.Renderer{},
 		}
+		setMemoryLimit(o.Paths)
 		loaded, err = cmdutil.LoadManifests(ctx, o.Streams, o.Paths, inventory.LoadOptions{MaxFileSize: o.MaxFileSize, Renderers: renderers})
 		if err != nil {
 			return err

@@ -1,8 +1,6 @@
 package json
 
 import (
-	"bytes"
-	encjson "encoding/json"
 	"fmt"
 	"io"
 
@@ -103,7 +101,6 @@ type tool struct {
 // Write renders res as the JSON document described in the package doc.
 func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	doc := document{
-		Findings:     convertFindings(res.Findings),
 		NotEvaluated: []notEvaluated{},
 		Errors:       []inputError{},
 		Tool:         tool{Name: "kguard", Version: opts.ToolVersion},
@@ -140,16 +137,11 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		Partial:      report.Partial(res, opts),
 	}
 
-	var b bytes.Buffer
-	enc := encjson.NewEncoder(&b)
-	// Messages quote manifests ("<", "&" in commands and URLs); the report
-	// is not HTML, so keep them readable instead of \u003c.
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil { // Encode ends with a newline
-		return fmt.Errorf("encode JSON report: %w", err)
-	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	doc.Findings = []finding{} // streamed in by WriteJSONStreaming
+	err := report.WriteJSONStreaming(w, doc, "findings", len(res.Findings), func(i int) finding {
+		return convertFinding(&res.Findings[i])
+	})
+	if err != nil {
 		return fmt.Errorf("write JSON report: %w", err)
 	}
 	return nil
@@ -157,21 +149,25 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 
 func convertFindings(fs []rules.Finding) []finding {
 	out := make([]finding, 0, len(fs))
-	for _, f := range fs {
-		c := finding{
-			Rule:     f.Rule,
-			Category: string(f.Category),
-			Severity: f.Severity.String(),
-			Title:    f.Title,
-			Resource: resource(f.Resource),
-			Message:  f.Message,
-			Field:    f.Field,
-			Source:   source(f.Source),
-		}
-		if f.Suppressed != nil {
-			c.Suppression = &suppression{By: f.Suppressed.By, Reason: f.Suppressed.Reason, Expires: f.Suppressed.Expires}
-		}
-		out = append(out, c)
+	for i := range fs {
+		out = append(out, convertFinding(&fs[i]))
 	}
 	return out
+}
+
+func convertFinding(f *rules.Finding) finding {
+	c := finding{
+		Rule:     f.Rule,
+		Category: string(f.Category),
+		Severity: f.Severity.String(),
+		Title:    f.Title,
+		Resource: resource(f.Resource),
+		Message:  f.Message,
+		Field:    f.Field,
+		Source:   source(f.Source),
+	}
+	if f.Suppressed != nil {
+		c.Suppression = &suppression{By: f.Suppressed.By, Reason: f.Suppressed.Reason, Expires: f.Suppressed.Expires}
+	}
+	return c
 }

@@ -1,10 +1,8 @@
 package sarif
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -181,11 +179,12 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		descs = append(descs, describeRule(r))
 	}
 
-	results := make([]result, 0, len(res.Findings)+len(res.Suppressed))
-	for _, list := range [][]rules.Finding{res.Findings, res.Suppressed} {
-		for i := range list {
-			results = append(results, convert(&list[i], index))
+	nf := len(res.Findings)
+	resultAt := func(i int) result {
+		if i < nf {
+			return convert(&res.Findings[i], index)
 		}
+		return convert(&res.Suppressed[i-nf], index)
 	}
 
 	inv := invocation{ExecutionSuccessful: !report.Partial(res, opts)}
@@ -222,17 +221,10 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 				Rules:          descs,
 			}},
 			Invocations: []invocation{inv},
-			Results:     results,
+			Results:     []result{}, // streamed in by WriteJSONStreaming
 		}},
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("encode SARIF report: %w", err)
-	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	if err := report.WriteJSONStreaming(w, doc, "results", nf+len(res.Suppressed), resultAt); err != nil {
 		return fmt.Errorf("write SARIF report: %w", err)
 	}
 	return nil
