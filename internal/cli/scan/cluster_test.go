@@ -15,6 +15,7 @@ import (
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/all"
 	"github.com/kguard/kguard/internal/testutil/cluster"
 )
