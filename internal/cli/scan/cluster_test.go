@@ -15,7 +15,6 @@ import (
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/all"
 	"github.com/kguard/kguard/internal/testutil/cluster"
 )
@@ -129,21 +128,21 @@ func TestClusterScanMatchesFileScan(t *testing.T) {
 	// loaded, else on the namespace's first workload: the cluster has
 	// Namespace objects (default, for one) that the files do not, so
 	// these are compared by namespace.
-	findingKey := func(f rules.Finding) (string, bool) {
-		if f.Rule == "namespace-without-resource-limits" {
-			ns := namespaceOf(f.Resource)
-			return f.Rule + " namespace " + ns, appliedNS[ns]
+	findingKey := func(rule string, ref inventory.Ref) (string, bool) {
+		if rule == "namespace-without-resource-limits" {
+			ns := namespaceOf(ref)
+			return rule + " namespace " + ns, appliedNS[ns]
 		}
-		return key(f.Rule, f.Resource), inCluster[key("", f.Resource)]
+		return key(rule, ref), inCluster[key("", ref)]
 	}
 	want, got := map[string]bool{}, map[string]bool{}
 	for _, f := range files.Findings {
-		if k, ok := findingKey(f); ok {
+		if k, ok := findingKey(f.Rule, f.Resource); ok {
 			want[k] = true
 		}
 	}
 	for _, f := range live.Findings {
-		if k, ok := findingKey(f); ok {
+		if k, ok := findingKey(f.Rule, f.Resource); ok {
 			got[k] = true
 		}
 	}
