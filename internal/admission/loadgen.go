@@ -36,17 +36,22 @@ type LoadOptions struct {
 // LoadResult summarises a load test.
 type LoadResult struct {
 	Sent, OK, Errors int
-	// Missed counts ticks dropped because every worker was busy.
-	Missed                    int
-	P50, P90, P99, Max        time.Duration
+	// Missed counts requests not sent because every worker was busy.
+	Missed int
+	// P50..Max are request latencies: from sending to the complete answer.
+	P50, P90, P99, Max time.Duration
+	// LagP50 and LagP99 are how late requests left against the schedule
+	// (the generator's own scheduling delay): large values mean the
+	// machine, not the server, set the pace.
+	LagP50, LagP99            time.Duration
 	HeapBeforeMB, HeapAfterMB float64
 	Elapsed                   time.Duration
 }
 
 func (r LoadResult) String() string {
-	return fmt.Sprintf("sent %d in %s (%.0f/s): ok %d, errors %d, missed %d; latency p50 %s p90 %s p99 %s max %s; heap %.1f MB -> %.1f MB",
+	return fmt.Sprintf("sent %d in %s (%.0f/s): ok %d, errors %d, missed %d; latency p50 %s p90 %s p99 %s max %s; schedule lag p50 %s p99 %s; heap %.1f MB -> %.1f MB",
 		r.Sent, r.Elapsed.Round(time.Millisecond), float64(r.Sent)/r.Elapsed.Seconds(), r.OK, r.Errors, r.Missed,
-		r.P50, r.P90, r.P99, r.Max, r.HeapBeforeMB, r.HeapAfterMB)
+		r.P50, r.P90, r.P99, r.Max, r.LagP50, r.LagP99, r.HeapBeforeMB, r.HeapAfterMB)
 }
 
 // TypicalDeploymentReview is a realistic AdmissionReview: a Deployment
@@ -105,18 +110,22 @@ func RunLoad(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 		mu        sync.Mutex
 		latencies = make([]time.Duration, 0, opts.Rate*int(opts.Duration.Seconds()+1))
 	)
-	jobs := make(chan struct{}, opts.Workers)
+	// Each job carries the time it was due, so that lateness of the
+	// generator is measured (and reported) rather than hidden.
+	lags := make([]time.Duration, 0, cap(latencies))
+	jobs := make(chan time.Time, opts.Workers)
 	var wg sync.WaitGroup
 	for i := 0; i < opts.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range jobs {
-				start := time.Now()
+			for due := range jobs {
+				sent := time.Now()
 				ok := send(ctx, client, opts.URL, opts.Body)
-				d := time.Since(start)
+				d := time.Since(sent)
 				mu.Lock()
 				latencies = append(latencies, d)
+				lags = append(lags, sent.Sub(due))
 				if ok {
 					res.OK++
 				} else {
@@ -126,36 +135,49 @@ func RunLoad(ctx context.Context, opts LoadOptions) (LoadResult, error) {
 			}
 		}()
 	}
+	// Requests are due on a fixed schedule (a Ticker would drop ticks when
+	// the process is busy, quietly sending less than asked).
 	interval := time.Second / time.Duration(opts.Rate)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
 	start := time.Now()
 	deadline := start.Add(opts.Duration)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 loop:
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-tick.C:
+	for i := 0; ; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if !due.Before(deadline) {
+			break
+		}
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
 			select {
-			case jobs <- struct{}{}:
-				res.Sent++
-			default:
-				res.Missed++
+			case <-ctx.Done():
+				break loop
+			case <-timer.C:
 			}
+		} else if ctx.Err() != nil {
+			break
+		}
+		select {
+		case jobs <- due:
+			res.Sent++
+		default:
+			res.Missed++ // every worker busy: counted, never hidden
 		}
 	}
 	close(jobs)
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
+	slices.Sort(lags)
+	pct := func(ds []time.Duration, p float64) time.Duration {
+		if len(ds) == 0 {
 			return 0
 		}
-		return latencies[min(len(latencies)-1, int(float64(len(latencies))*p))]
+		return ds[min(len(ds)-1, int(float64(len(ds))*p))]
 	}
-	res.P50, res.P90, res.P99 = pct(0.50), pct(0.90), pct(0.99)
+	res.P50, res.P90, res.P99 = pct(latencies, 0.50), pct(latencies, 0.90), pct(latencies, 0.99)
+	res.LagP50, res.LagP99 = pct(lags, 0.50), pct(lags, 0.99)
 	if len(latencies) > 0 {
 		res.Max = latencies[len(latencies)-1]
 	}
