@@ -54,6 +54,8 @@ type Options struct {
 	Context          string
 	AllNamespaces    bool
 	ReadSecretValues bool
+	// Timings prints the duration of each phase on standard error.
+	Timings bool
 	// WritePolicyReports writes the results into the cluster as Policy
 	// Reports (in-cluster mode).
 	WritePolicyReports bool
@@ -162,6 +164,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 	f.StringArrayVar(&o.Set, "set", nil, "Helm value override key=value (repeatable)")
 	f.StringVar(&o.Release, "release", "", "Helm release name (default release-name)")
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "with --cluster: only this namespace; with Helm: the release namespace (default default)")
+	f.BoolVar(&o.Timings, "timings", false, "print on standard error how long reading, the rules and the report took")
 	return cmd
 }
 
@@ -188,6 +191,7 @@ func Run(ctx context.Context, o *Options) error {
 		return cmdutil.UsageErrorf("unknown output format %q (want one of %s)", o.Output, strings.Join(formats.Names(), ", "))
 	}
 
+	phases := newTimings()
 	target := firstNonEmpty(o.TargetVersion, cfg.TargetVersion)
 	if _, err := k8sversions.Target(target); err != nil {
 		return cmdutil.UsageErrorf("--target-version: %v", err)
@@ -219,6 +223,7 @@ func Run(ctx context.Context, o *Options) error {
 			return err
 		}
 	}
+	phases.mark("read")
 	settings := &rules.Settings{
 		TargetVersion:     target,
 		Now:               o.Now,
@@ -232,6 +237,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	res.AddNotEvaluated(forbidden...)
+	phases.mark("rules")
 	if o.WritePolicyReports {
 		client, err := dynamic.NewForConfig(restCfg)
 		if err != nil {
@@ -242,6 +248,7 @@ func Run(ctx context.Context, o *Options) error {
 			return fmt.Errorf("write policy reports: %w", err)
 		}
 		fmt.Fprintf(o.Streams.ErrOut, "policy reports: %d created, %d replaced, %d stale deleted\n", n.Created, n.Updated, n.Deleted)
+		phases.mark("policy reports")
 	}
 
 	out := o.Streams.Out
@@ -268,6 +275,10 @@ func Run(ctx context.Context, o *Options) error {
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
+	}
+	phases.mark("report")
+	if o.Timings {
+		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, loaded.Inventory.Len())
 	}
 
 	switch {

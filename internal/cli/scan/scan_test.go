@@ -157,3 +157,15 @@ func TestOutputFileAndConfig(t *testing.T) {
 		t.Errorf("config typo: exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestTimings(t *testing.T) {
+	_, stderr, code := runScan(t, &Options{Paths: []string{"../../../examples"}, Timings: true})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"timings: read ", ", rules ", ", report ", " objects)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q: %s", want, stderr)
+		}
+	}
+}
