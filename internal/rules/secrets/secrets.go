@@ -1,6 +1,14 @@
 package secrets
 
-import "github.com/kguard/kguard/internal/rules"
+import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kguard/kguard/internal/rules"
+)
+
+var secretKind = []schema.GroupKind{{Kind: "Secret"}}
 
 // Rules returns the secrets family's rules.
-func Rules() []*rules.Rule { return nil }
+func Rules() []*rules.Rule {
+	return []*rules.Rule{envLiteral(), credentialPattern(), envFromSecret(), wrongType(), inManifest(), encryptionAtRest()}
+}

@@ -1,0 +1,57 @@
+package tls
+
+import (
+	cryptotls "crypto/tls"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kguard/kguard/internal/controlplane"
+	"github.com/kguard/kguard/internal/rules"
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// insecureSuites are the cipher suite names Go classes as insecure (RC4,
+// 3DES, CBC with SHA-1 and the like).
+var insecureSuites = func() []string {
+	var out []string
+	for _, s := range cryptotls.InsecureCipherSuites() {
+		out = append(out, s.Name)
+	}
+	return out
+}()
+
+func apiServerTLS() *rules.Rule {
+	return &rules.Rule{
+		ID:       "apiserver-tls-weak",
+		Category: rules.CategoryTLS,
+		Severity: rules.SeverityMedium,
+		Title:    "API server allows old TLS versions or insecure cipher suites",
+		Rationale: "TLS 1.0 and 1.1 and suites such as RC4, 3DES or CBC with SHA-1 have practical attacks; every " +
+			"client of the API server (kubelets, controllers, kubectl) handles credentials over it.",
+		Remediation: "Start kube-apiserver with --tls-min-version=VersionTLS12 (or VersionTLS13) and, if you set " +
+			"--tls-cipher-suites, only AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305).",
+		References: rules.References{
+			CIS:  []string{"1.2.26"},
+			NSA:  []string{"Network separation and hardening: encrypt traffic"},
+			URLs: []string{"https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/"},
+		},
+		CheckInventory: func(p *rules.Pass) {
+			for _, a := range rules.Use(p, controlplane.FactsAnalysis).APIServers {
+				if v, ok := a.Value("tls-min-version"); ok && (v == "VersionTLS10" || v == "VersionTLS11") {
+					p.Reportf(a.Pod, "spec.containers", "kube-apiserver accepts %s (--tls-min-version)", v)
+				}
+				var weak []string
+				for _, s := range a.List("tls-cipher-suites") {
+					if slices.Contains(insecureSuites, s) {
+						weak = append(weak, s)
+					}
+				}
+				if len(weak) > 0 {
+					p.Reportf(a.Pod, "spec.containers", "kube-apiserver offers insecure cipher suites: %s", strings.Join(weak, ", "))
+				}
+			}
+		},
+	}
+}
