@@ -248,19 +248,24 @@ func (g *appGen) workload(kind string) {
 			g.pf("  serviceName: %s\n", name)
 		}
 		g.pf("  selector:\n    matchLabels:\n      app.kubernetes.io/name: %s\n  template:\n", name)
-		g.podTemplate("    ")
+		g.podTemplate("    ", "")
 	case "CronJob":
 		g.pf("apiVersion: batch/v1\nkind: CronJob\n")
 		g.meta("", true)
 		g.pf("spec:\n  schedule: \"%d %d * * *\"\n  concurrencyPolicy: Forbid\n  jobTemplate:\n    spec:\n      backoffLimit: 2\n      template:\n", g.rng.IntN(60), g.rng.IntN(24))
-		g.podTemplate("        ")
+		g.podTemplate("        ", "OnFailure")
 	}
 }
 
-func (g *appGen) podTemplate(in string) {
+// podTemplate writes a pod template at indentation in; restart, when set,
+// is its restartPolicy (Jobs need one).
+func (g *appGen) podTemplate(in, restart string) {
 	g.pf("%smetadata:\n%s  labels:\n%s    app.kubernetes.io/name: %s\n%s  annotations:\n%s    prometheus.io/scrape: \"true\"\n",
 		in, in, in, g.name, in, in)
 	g.pf("%sspec:\n%s  serviceAccountName: %s\n", in, in, g.name)
+	if restart != "" {
+		g.pf("%s  restartPolicy: %s\n", in, restart)
+	}
 	if g.hardened {
 		g.pf("%s  automountServiceAccountToken: false\n%s  securityContext:\n%s    runAsNonRoot: true\n%s    runAsUser: 10001\n%s    fsGroup: 10001\n%s    seccompProfile:\n%s      type: RuntimeDefault\n",
 			in, in, in, in, in, in, in)

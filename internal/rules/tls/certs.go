@@ -2,8 +2,8 @@ package tls
 
 import (
 	"bytes"
-	cryptotls "crypto/tls"
 	"crypto/rsa"
+	cryptotls "crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"

@@ -156,7 +156,7 @@ func start(bin string, opts Options) (*Cluster, error) {
 		"--authorization-mode=Node,RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc",
 		"--service-account-key-file=" + c.pki.saPub, "--service-account-signing-key-file=" + c.pki.saKey,
-		"--service-cluster-ip-range=10.0.0.0/24",
+		"--service-cluster-ip-range=10.96.0.0/16", // room for the benchmark corpus's Services
 		"--allow-privileged=true",
 		// Loopback cannot be advertised as the kubernetes Service endpoint,
 		// and no test needs that Service.
