@@ -24,6 +24,10 @@ type Workload struct {
 	// SpecPath is the field path of Spec inside the object, for example
 	// "spec.template.spec" or "spec.jobTemplate.spec.template.spec".
 	SpecPath string
+
+	// containers caches Containers(): the scan engine hands one Workload
+	// to every rule, and most of them walk the containers.
+	containers []ContainerRef
 }
 
 // PodSpec returns the pod template of obj, or false when obj is not a
@@ -113,8 +117,13 @@ type ContainerRef struct {
 
 // Containers lists the init, regular and ephemeral containers of the
 // workload, in that order.
+// The list is built once per Workload and shared: callers must not
+// modify it.
 func (w *Workload) Containers() []ContainerRef {
-	return Containers(w.Spec, w.SpecPath)
+	if w.containers == nil {
+		w.containers = Containers(w.Spec, w.SpecPath)
+	}
+	return w.containers
 }
 
 // Containers lists the containers of spec; specPath prefixes the paths.

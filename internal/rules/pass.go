@@ -78,6 +78,9 @@ func (p *Pass) ReportSeverity(obj *inventory.Object, sev Severity, field, messag
 // Findings returns what the pass reported so far.
 func (p *Pass) Findings() []Finding { return p.findings }
 
+// Len is how many findings the pass holds.
+func (p *Pass) Len() int { return len(p.findings) }
+
 // AppendFindings appends what the pass reported to dst and empties the
 // pass, keeping its buffer: the scan engine calls it after every object.
 func (p *Pass) AppendFindings(dst []Finding) []Finding {

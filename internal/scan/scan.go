@@ -92,7 +92,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	// Each worker keeps its own findings; they are joined once at the end
 	// (appending tens of thousands of findings to one shared slice under
 	// a lock cost more than the rules themselves).
-	perWorker := make([][]rules.Finding, workers)
+	perWorker := make([]findingBlocks, workers)
 	notEvalPer := make([][]NotEvaluated, workers)
 
 	// Work items: chunks of objects for per-object rules, and one item per
@@ -109,7 +109,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var fs []rules.Finding
+			var fs findingBlocks
 			var ne []NotEvaluated
 			defer func() { perWorker[w], notEvalPer[w] = fs, ne }()
 			passes := make([]*rules.Pass, len(objectRules))
@@ -120,7 +120,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 				if it.rule != nil {
 					p := rules.NewPass(it.rule, inv, settings, analyses)
 					ne = append(ne, guard(it.rule, nil, func() { it.rule.CheckInventory(p) })...)
-					fs = p.AppendFindings(fs)
+					fs.add(p)
 					continue
 				}
 				for _, o := range objs[it.lo:it.hi] {
@@ -134,7 +134,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 						case r.AppliesTo(gk):
 							ne = append(ne, guard(r, o, func() { r.CheckObject(p, o) })...)
 						}
-						fs = p.AppendFindings(fs)
+						fs.add(p)
 					}
 				}
 			}
@@ -165,14 +165,14 @@ feed:
 
 	total := 0
 	for _, fs := range perWorker {
-		total += len(fs)
+		total += fs.len()
 	}
 	findings := make([]rules.Finding, 0, total)
 	var notEval []NotEvaluated
 	for w := range perWorker {
-		findings = append(findings, perWorker[w]...)
+		findings = perWorker[w].appendTo(findings)
 		notEval = append(notEval, notEvalPer[w]...)
-		perWorker[w] = nil
+		perWorker[w] = findingBlocks{}
 	}
 	// Split in place: the findings that count keep the front of the slice.
 	res.Findings = findings[:0]
@@ -221,4 +221,39 @@ func guard(r *rules.Rule, o *inventory.Object, check func()) (ne []NotEvaluated)
 	}()
 	check()
 	return nil
+}
+
+// findingBlocks collects a worker's findings in fixed-size blocks, so that
+// tens of thousands of findings are copied once (into the result), not
+// again at every doubling of one growing slice.
+type findingBlocks struct {
+	full [][]rules.Finding
+	cur  []rules.Finding
+}
+
+const findingBlock = 1024
+
+func (b *findingBlocks) add(p *rules.Pass) {
+	if n := p.Len(); n > cap(b.cur)-len(b.cur) {
+		if len(b.cur) > 0 {
+			b.full = append(b.full, b.cur)
+		}
+		b.cur = make([]rules.Finding, 0, max(findingBlock, n))
+	}
+	b.cur = p.AppendFindings(b.cur)
+}
+
+func (b *findingBlocks) len() int {
+	n := len(b.cur)
+	for _, f := range b.full {
+		n += len(f)
+	}
+	return n
+}
+
+func (b *findingBlocks) appendTo(dst []rules.Finding) []rules.Finding {
+	for _, f := range b.full {
+		dst = append(dst, f...)
+	}
+	return append(dst, b.cur...)
 }

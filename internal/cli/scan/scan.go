@@ -236,6 +236,10 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	// Findings hold no pointers into the objects: let the collector have
+	// them while the report is written.
+	objects := loaded.Inventory.Len()
+	loaded.Inventory = nil
 	res.AddNotEvaluated(forbidden...)
 	phases.mark("rules")
 	if o.WritePolicyReports {
@@ -278,7 +282,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	phases.mark("report")
 	if o.Timings {
-		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, loaded.Inventory.Len())
+		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
 	switch {

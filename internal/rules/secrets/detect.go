@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,22 +29,27 @@ func Fingerprint(v string) string {
 // or structure that ordinary configuration does not have.
 type pattern struct {
 	kind string
+	// hints are substrings of which every match contains one: values
+	// without any skip the regular expression (most hold no credential).
+	hints []string
+	// need, when set, must also be in the value.
+	need string
 	re   *regexp.Regexp
 	// group is the submatch holding the secret (0: the whole match).
 	group int
 }
 
 var patterns = []pattern{
-	{kind: "private key", re: regexp.MustCompile(`-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----`)},
-	{kind: "AWS access key", re: regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
-	{kind: "GCP service-account key", re: regexp.MustCompile(`"type"\s*:\s*"service_account"[\s\S]*"private_key"\s*:`)},
-	{kind: "Azure storage key", re: regexp.MustCompile(`AccountKey=([A-Za-z0-9+/]{86}==)`), group: 1},
-	{kind: "GitHub token", re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b`)},
-	{kind: "GitLab token", re: regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20}\b`)},
-	{kind: "Slack token", re: regexp.MustCompile(`\bxox[baprs]-[0-9A-Za-z-]{10,}`)},
-	{kind: "JSON Web Token", re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{kind: "private key", hints: []string{"PRIVATE KEY"}, re: regexp.MustCompile(`-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----`)},
+	{kind: "AWS access key", hints: []string{"AKIA", "ASIA"}, re: regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{kind: "GCP service-account key", hints: []string{"service_account"}, re: regexp.MustCompile(`"type"\s*:\s*"service_account"[\s\S]*"private_key"\s*:`)},
+	{kind: "Azure storage key", hints: []string{"AccountKey="}, re: regexp.MustCompile(`AccountKey=([A-Za-z0-9+/]{86}==)`), group: 1},
+	{kind: "GitHub token", hints: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, re: regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b`)},
+	{kind: "GitLab token", hints: []string{"glpat-"}, re: regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20}\b`)},
+	{kind: "Slack token", hints: []string{"xox"}, re: regexp.MustCompile(`\bxox[baprs]-[0-9A-Za-z-]{10,}`)},
+	{kind: "JSON Web Token", hints: []string{"eyJ"}, re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
 	// scheme://user:password@host; the password is the secret.
-	{kind: "password in a URL", re: regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@[^\s/'"]+`), group: 1},
+	{kind: "password in a URL", hints: []string{"://"}, need: "@", re: regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@'"]+:([^/\s@'"]+)@[^\s/'"]+`), group: 1},
 }
 
 // credentialKey matches names of keys and variables that hold credentials.
@@ -57,7 +63,22 @@ var notCredentialSuffix = regexp.MustCompile(`(?i)([_.-](file|path|dir|location|
 // holds a credential (PASSWORD, DB_TOKEN, apiKey), not a reference to one
 // (PASSWORD_FILE, TOKEN_PATH).
 func IsCredentialName(name string) bool {
-	return credentialKey.MatchString(name) && !notCredentialSuffix.MatchString(name)
+	return mayNameCredential(name) && credentialKey.MatchString(name) && !notCredentialSuffix.MatchString(name)
+}
+
+// credentialWords are fragments every credentialKey match contains; a
+// cheap case-insensitive scan for them spares most values the regexp.
+var credentialWords = []string{"pass", "secret", "token", "key", "credential", "auth"}
+
+func mayNameCredential(s string) bool {
+	for i := 0; i < len(s); i++ {
+		for _, w := range credentialWords {
+			if len(s)-i >= len(w) && (s[i]|0x20) == w[0] && strings.EqualFold(s[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // placeholder reports values that stand for a secret rather than being
@@ -114,6 +135,10 @@ func highEntropy(v string) bool {
 func Detect(key, value string) []Match {
 	var out []Match
 	for _, p := range patterns {
+		if !slices.ContainsFunc(p.hints, func(h string) bool { return strings.Contains(value, h) }) ||
+			p.need != "" && !strings.Contains(value, p.need) {
+			continue
+		}
 		for _, m := range p.re.FindAllStringSubmatch(value, -1) {
 			v := m[p.group]
 			if p.kind == "password in a URL" && placeholder(v) {
@@ -129,6 +154,9 @@ func Detect(key, value string) []Match {
 		if v := strings.TrimSpace(value); !placeholder(v) && highEntropy(v) {
 			return []Match{{Kind: "high-entropy value under a credential-like key", Value: v}}
 		}
+	}
+	if !mayNameCredential(value) {
+		return out
 	}
 	for _, m := range assignment.FindAllStringSubmatch(value, -1) {
 		name, v := m[1], strings.Trim(m[2], `"'`)
