@@ -14,6 +14,7 @@ import (
 	"github.com/kguard/kguard/internal/cli/admit"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/cli/policy"
+	"github.com/kguard/kguard/internal/cli/rbaccmd"
 	"github.com/kguard/kguard/internal/cli/rulescmd"
 	scancmd "github.com/kguard/kguard/internal/cli/scan"
 	"github.com/kguard/kguard/internal/rules"
@@ -48,6 +49,7 @@ in-cluster mode, so what CI reports and what the cluster rejects agree.`,
 		rulescmd.NewCmd(s, reg),
 		admit.NewCmd(s, reg),
 		policy.NewCmd(s, reg),
+		rbaccmd.NewCmd(s),
 		newVersionCmd(s),
 	)
 	return root
