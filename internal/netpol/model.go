@@ -1,0 +1,233 @@
+package netpol
+
+import (
+	"net/netip"
+	"sort"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/inventory"
+)
+
+// Model is the network-policy state of an inventory.
+type Model struct {
+	Pods     []*Pod
+	Policies []*Policy
+
+	nsLabels map[string]labels.Set
+	podCIDRs []netip.Prefix
+	byName   map[string]*Pod // "ns/name"
+	// Compiled selectors, per policy.
+	compiled map[*Policy]*compiledPolicy
+	// ingressOf and egressOf are the policies selecting each pod.
+	ingressOf, egressOf map[*Pod][]*Policy
+}
+
+const metadataNameLabel = "kubernetes.io/metadata.name"
+
+// Build reads the pods, namespaces and NetworkPolicies of inv.
+func Build(inv *inventory.Inventory, opts Options) *Model {
+	m := &Model{
+		nsLabels:  map[string]labels.Set{},
+		byName:    map[string]*Pod{},
+		compiled:  map[*Policy]*compiledPolicy{},
+		ingressOf: map[*Pod][]*Policy{},
+		egressOf:  map[*Pod][]*Policy{},
+		podCIDRs:  opts.PodCIDRs,
+	}
+	if len(m.podCIDRs) == 0 {
+		m.podCIDRs = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+	}
+	ensureNS := func(ns string) {
+		if _, ok := m.nsLabels[ns]; !ok {
+			m.nsLabels[ns] = labels.Set{metadataNameLabel: ns}
+		}
+	}
+	for _, o := range inv.ByKind("", "Namespace") {
+		set := labels.Set{}
+		for k, v := range o.Meta.Labels {
+			set[k] = v
+		}
+		set[metadataNameLabel] = o.Name
+		m.nsLabels[o.Name] = set
+	}
+	for _, o := range inv.Objects() {
+		w, ok := extract.PodSpec(o)
+		if !ok {
+			continue
+		}
+		ns := namespaceOf(o)
+		ensureNS(ns)
+		p := &Pod{Object: o, Namespace: ns, Name: o.Name, Labels: w.PodMeta.Labels}
+		for _, c := range w.Spec.InitContainers {
+			p.Ports = append(p.Ports, c.Ports...) // restartable init (sidecar) containers serve too
+		}
+		for _, c := range w.Spec.Containers {
+			p.Ports = append(p.Ports, c.Ports...)
+		}
+		m.Pods = append(m.Pods, p)
+		m.byName[ns+"/"+o.Name] = p
+	}
+	for _, o := range inv.ByKind("networking.k8s.io", "NetworkPolicy") {
+		np, ok := o.Typed.(*networkingv1.NetworkPolicy)
+		if !ok {
+			continue
+		}
+		ensureNS(namespaceOf(o))
+		pol := &Policy{Object: o, Spec: &np.Spec}
+		pol.Ingress, pol.Egress = policyTypes(&np.Spec)
+		m.Policies = append(m.Policies, pol)
+		m.compiled[pol] = compile(pol)
+	}
+	for _, pol := range m.Policies {
+		for _, p := range m.SelectedBy(pol) {
+			if pol.Ingress {
+				m.ingressOf[p] = append(m.ingressOf[p], pol)
+			}
+			if pol.Egress {
+				m.egressOf[p] = append(m.egressOf[p], pol)
+			}
+		}
+	}
+	return m
+}
+
+func namespaceOf(o *inventory.Object) string {
+	if o.Namespace == "" {
+		return "default"
+	}
+	return o.Namespace
+}
+
+// policyTypes applies the API's defaulting: Ingress always, Egress when
+// the policy has egress rules, unless policyTypes is given.
+func policyTypes(s *networkingv1.NetworkPolicySpec) (ingress, egress bool) {
+	if len(s.PolicyTypes) == 0 {
+		return true, len(s.Egress) > 0
+	}
+	for _, t := range s.PolicyTypes {
+		switch t {
+		case networkingv1.PolicyTypeIngress:
+			ingress = true
+		case networkingv1.PolicyTypeEgress:
+			egress = true
+		}
+	}
+	return ingress, egress
+}
+
+// Pod returns the pod or workload of that namespace and name.
+func (m *Model) Pod(namespace, name string) (*Pod, bool) {
+	p, ok := m.byName[namespace+"/"+name]
+	return p, ok
+}
+
+// Namespaces returns the namespaces the model knows, sorted.
+func (m *Model) Namespaces() []string {
+	out := make([]string, 0, len(m.nsLabels))
+	for ns := range m.nsLabels {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NamespaceLabels returns a namespace's labels, with the automatic name
+// label.
+func (m *Model) NamespaceLabels(ns string) map[string]string {
+	if l, ok := m.nsLabels[ns]; ok {
+		return l
+	}
+	return labels.Set{metadataNameLabel: ns}
+}
+
+// SelectedBy returns the pods a policy applies to.
+func (m *Model) SelectedBy(pol *Policy) []*Pod {
+	cp := m.compiled[pol]
+	var out []*Pod
+	for _, p := range m.Pods {
+		if p.Namespace == namespaceOf(pol.Object) && cp.pods.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// PoliciesFor returns the policies isolating a pod for ingress and egress.
+func (m *Model) PoliciesFor(p *Pod) (ingress, egress []*Policy) {
+	return m.ingressOf[p], m.egressOf[p]
+}
+
+// compiledPolicy holds a policy's selectors, parsed once.
+type compiledPolicy struct {
+	pods           labels.Selector
+	ingress, egres []compiledRule
+}
+
+type compiledRule struct {
+	all   bool // no from/to: every peer
+	peers []compiledPeer
+	ports []networkingv1.NetworkPolicyPort // empty: every port
+}
+
+type compiledPeer struct {
+	pods, namespaces labels.Selector // nil when absent
+	block            *ipBlock
+}
+
+type ipBlock struct {
+	cidr   netip.Prefix
+	except []netip.Prefix
+}
+
+func selector(s *metav1.LabelSelector) labels.Selector {
+	sel, err := metav1.LabelSelectorAsSelector(s)
+	if err != nil {
+		return labels.Nothing() // an invalid selector selects nothing, as the API rejects it
+	}
+	return sel
+}
+
+func compile(pol *Policy) *compiledPolicy {
+	cp := &compiledPolicy{pods: selector(&pol.Spec.PodSelector)}
+	for _, r := range pol.Spec.Ingress {
+		cp.ingress = append(cp.ingress, compileRule(r.From, r.Ports))
+	}
+	for _, r := range pol.Spec.Egress {
+		cp.egres = append(cp.egres, compileRule(r.To, r.Ports))
+	}
+	return cp
+}
+
+func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) compiledRule {
+	r := compiledRule{all: len(peers) == 0, ports: ports}
+	for _, p := range peers {
+		var c compiledPeer
+		if p.PodSelector != nil {
+			c.pods = selector(p.PodSelector)
+		}
+		if p.NamespaceSelector != nil {
+			c.namespaces = selector(p.NamespaceSelector)
+		}
+		if p.IPBlock != nil {
+			b := &ipBlock{}
+			var err error
+			if b.cidr, err = netip.ParsePrefix(p.IPBlock.CIDR); err != nil {
+				continue
+			}
+			b.cidr = b.cidr.Masked()
+			for _, e := range p.IPBlock.Except {
+				if pe, err := netip.ParsePrefix(e); err == nil {
+					b.except = append(b.except, pe.Masked())
+				}
+			}
+			c.block = b
+		}
+		r.peers = append(r.peers, c)
+	}
+	return r
+}
+
