@@ -70,12 +70,12 @@ func grantBuiltinRole(ref rbacv1.RoleRef) bool {
 }
 
 // grantReviewed reports whether the access rules look at b: it grants
-// rules to someone, and is not part of the control plane's own RBAC. The
-// control plane's component roles (system:*) are skipped even when a
-// user's binding refers to them, but the user-facing defaults admin, edit
-// and view are not: handing them out is exactly the decision to review.
-// Bindings to cluster-admin are rbac-cluster-admin-binding's alone, so a
-// binding of the superuser role is one finding, not one per rule here.
+// rules to someone, and neither it nor its role is one of the API server's
+// bootstrap objects (system:* or labelled rbac-defaults: the control
+// plane's own grants, and the user-facing defaults admin, edit and view,
+// whose contents every cluster shares). Bindings to cluster-admin are
+// rbac-cluster-admin-binding's alone, so binding the superuser role is one
+// finding, not one per rule here.
 func grantReviewed(b *rbac.Binding) bool {
 	return len(b.Rules) > 0 && len(b.Subjects) > 0 && !grantBootstrap(b.Object) &&
 		!grantBootstrap(b.Role) && !strings.HasPrefix(b.RoleRef.Name, "system:") && !grantClusterAdmin(b.RoleRef)
