@@ -19,7 +19,8 @@ type Model struct {
 
 	nsLabels map[string]labels.Set
 	podCIDRs []netip.Prefix
-	byName   map[string]*Pod // "ns/name"
+	byName   map[string]*Pod   // "ns/name"
+	byNS     map[string][]*Pod // pods per namespace
 	// Compiled selectors, per policy.
 	compiled map[*Policy]*compiledPolicy
 	// ingressOf and egressOf are the policies selecting each pod.
@@ -33,6 +34,7 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 	m := &Model{
 		nsLabels:  map[string]labels.Set{},
 		byName:    map[string]*Pod{},
+		byNS:      map[string][]*Pod{},
 		compiled:  map[*Policy]*compiledPolicy{},
 		ingressOf: map[*Pod][]*Policy{},
 		egressOf:  map[*Pod][]*Policy{},
@@ -70,6 +72,7 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 		}
 		m.Pods = append(m.Pods, p)
 		m.byName[ns+"/"+o.Name] = p
+		m.byNS[ns] = append(m.byNS[ns], p)
 	}
 	for _, o := range inv.ByKind("networking.k8s.io", "NetworkPolicy") {
 		np, ok := o.Typed.(*networkingv1.NetworkPolicy)
@@ -148,8 +151,8 @@ func (m *Model) NamespaceLabels(ns string) map[string]string {
 func (m *Model) SelectedBy(pol *Policy) []*Pod {
 	cp := m.compiled[pol]
 	var out []*Pod
-	for _, p := range m.Pods {
-		if p.Namespace == namespaceOf(pol.Object) && cp.pods.Matches(labels.Set(p.Labels)) {
+	for _, p := range m.byNS[namespaceOf(pol.Object)] {
+		if cp.pods.Matches(labels.Set(p.Labels)) {
 			out = append(out, p)
 		}
 	}
