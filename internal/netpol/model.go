@@ -233,4 +233,3 @@ func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Ne
 	}
 	return r
 }
-
