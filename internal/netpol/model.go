@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"sort"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -65,7 +66,11 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 		ensureNS(ns)
 		p := &Pod{Object: o, Namespace: ns, Name: o.Name, Labels: w.PodMeta.Labels}
 		for _, c := range w.Spec.InitContainers {
-			p.Ports = append(p.Ports, c.Ports...) // restartable init (sidecar) containers serve too
+			// Only restartable init containers (sidecars) run next to the
+			// app and serve; ordinary ones have exited by then.
+			if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+				p.Ports = append(p.Ports, c.Ports...)
+			}
 		}
 		for _, c := range w.Spec.Containers {
 			p.Ports = append(p.Ports, c.Ports...)
