@@ -1,13 +1,218 @@
 package rbaccmd
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/rbac"
 )
 
-// newPathsCmd is `kguard rbac paths` (escalation paths). Stub: to be written.
+// newPathsCmd is `kguard rbac paths`: shortest privilege-escalation paths
+// to cluster-admin.
 func newPathsCmd(s *cmdutil.Streams) *cobra.Command {
-	return &cobra.Command{Use: "paths", Short: "Escalation paths to cluster-admin (not yet implemented)", Hidden: true,
-		RunE: func(*cobra.Command, []string) error { return cmdutil.UsageErrorf("not yet implemented") }}
+	in := &Input{Streams: s}
+	var output string
+	cmd := &cobra.Command{
+		Use:   "paths [SUBJECT]",
+		Short: "Show the shortest privilege-escalation paths to cluster-admin",
+		Long: `Find how identities become cluster-admin, step by step: an identity that may
+create pods (or workloads) in a namespace may run as any service account
+there; one that may create tokens, read secrets or impersonate service
+accounts of a namespace may become them; and an identity reaches
+cluster-admin when it may do anything, impersonate system:masters, escalate
+or bind cluster roles, write clusterrolebindings or use nodes/proxy.
+
+With SUBJECT, print its shortest path (or say there is none); without,
+the shortest path of every service account and bound user that has one.
+-o dot writes the whole graph (or, with SUBJECT, the path) for Graphviz;
+an identity that may become every service account of a namespace points
+to one node standing for them all.`,
+		Example: `  kguard rbac paths -f deploy/
+  kguard rbac paths serviceaccount:shop:ci -f deploy/
+  kguard rbac paths --cluster -o json
+  kguard rbac paths --cluster -o dot | dot -Tsvg > paths.svg`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" && output != "dot" {
+				return cmdutil.UsageErrorf("unknown output format %q (want table, json or dot)", output)
+			}
+			var subject *rbac.User
+			if len(args) == 1 {
+				u, ok := rbac.ParseSubject(args[0])
+				if !ok {
+					return cmdutil.UsageErrorf("subject %q: want serviceaccount:NS:NAME, user:NAME or group:NAME", args[0])
+				}
+				subject = &u
+			}
+			_, m, err := in.Load(cmd.Context())
+			if err != nil {
+				return err
+			}
+			esc := m.Escalation()
+			if subject == nil {
+				paths := esc.Paths()
+				switch output {
+				case "json":
+					return writePathsJSON(s.Out, paths)
+				case "dot":
+					names, edges := esc.Graph()
+					return writePathsDot(s.Out, names, edges, paths)
+				}
+				return writePathsTable(s.Out, paths)
+			}
+			p, ok := esc.PathFrom(*subject)
+			var paths []rbac.Path
+			if ok {
+				paths = []rbac.Path{p}
+			}
+			switch output {
+			case "json":
+				return writePathsJSON(s.Out, paths)
+			case "dot":
+				names := []string{subject.String()}
+				for _, st := range p.Steps {
+					names = append(names, st.To)
+				}
+				return writePathsDot(s.Out, names, p.Steps, paths)
+			}
+			if !ok {
+				_, err := fmt.Fprintf(s.Out, "no path: %s cannot reach %s\n", subject, rbac.Goal)
+				return err
+			}
+			return writePath(s.Out, p)
+		},
+	}
+	in.addFlags(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or dot")
+	return cmd
+}
+
+// writePath prints one path step by step, with the bindings.
+func writePath(w io.Writer, p rbac.Path) error {
+	fmt.Fprintf(w, "%s reaches %s in %s:\n", p.Start, rbac.Goal, pathSteps(len(p.Steps)))
+	for i, st := range p.Steps {
+		fmt.Fprintf(w, "  %d. %s -> %s\n", i+1, st.Action, st.To)
+		switch {
+		case st.Via != "" && st.Rule != "":
+			fmt.Fprintf(w, "     via %s (rule: %s)\n", st.Via, st.Rule)
+		case st.Via != "":
+			fmt.Fprintf(w, "     via %s\n", st.Via)
+		}
+	}
+	return nil
+}
+
+// writePathsTable prints one line per identity with a path.
+func writePathsTable(w io.Writer, paths []rbac.Path) error {
+	if len(paths) == 0 {
+		_, err := fmt.Fprintf(w, "no identity can reach %s\n", rbac.Goal)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "IDENTITY\tSTEPS\tPATH")
+	for _, p := range paths {
+		var sb strings.Builder
+		for i, st := range p.Steps {
+			if i > 0 {
+				sb.WriteString(" -> ")
+			}
+			sb.WriteString(st.Action + " -> " + st.To)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Start, len(p.Steps), sb.String())
+	}
+	return tw.Flush()
+}
+
+type pathJSON struct {
+	Subject string     `json:"subject"`
+	Steps   []stepJSON `json:"steps"`
+}
+
+type stepJSON struct {
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+	Action  string    `json:"action"`
+	Binding *refJSON  `json:"binding,omitempty"`
+	Role    *refJSON  `json:"role,omitempty"`
+	Rule    *ruleJSON `json:"rule,omitempty"`
+}
+
+func writePathsJSON(w io.Writer, paths []rbac.Path) error {
+	out := make([]pathJSON, 0, len(paths))
+	for _, p := range paths {
+		pj := pathJSON{Subject: p.Start.String(), Steps: make([]stepJSON, 0, len(p.Steps))}
+		for _, st := range p.Steps {
+			sj := stepJSON{From: st.From, To: st.To, Action: st.Action}
+			if g := st.Grant; g != nil {
+				br, rr := bindingRef(g.Binding), roleRef(g.Binding)
+				sj.Binding, sj.Role = &br, &rr
+				// A binding to a cluster-admin role that is not among the
+				// objects has no rule to show.
+				if r := g.Rule; len(r.Verbs) > 0 {
+					sj.Rule = &ruleJSON{r.Verbs, r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs}
+				}
+			}
+			pj.Steps = append(pj.Steps, sj)
+		}
+		out = append(out, pj)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"goal": rbac.Goal, "paths": out})
+}
+
+// writePathsDot writes a Graphviz digraph: every node (the goal and the
+// identities with a path drawn in red, the nodes that stand for the
+// service accounts of a namespace or of all dashed) and every edge
+// labelled with its action (an edge from such a group node to its members
+// is dashed), in the order given.
+func writePathsDot(w io.Writer, names []string, edges []rbac.Step, paths []rbac.Path) error {
+	reaches := map[string]bool{}
+	for _, p := range paths {
+		reaches[p.Start.String()] = true
+		for _, st := range p.Steps {
+			reaches[st.From] = true
+		}
+	}
+	var sb strings.Builder
+	sb.WriteString("digraph escalation {\n  rankdir=LR;\n  node [shape=box];\n")
+	for _, n := range names {
+		switch {
+		case n == rbac.Goal:
+			fmt.Fprintf(&sb, "  %s [shape=doubleoctagon, color=red, fontcolor=red];\n", dotQuote(n))
+		case strings.HasSuffix(n, "/*"):
+			fmt.Fprintf(&sb, "  %s [shape=ellipse, style=dashed];\n", dotQuote(n))
+		case reaches[n]:
+			fmt.Fprintf(&sb, "  %s [color=red];\n", dotQuote(n))
+		default:
+			fmt.Fprintf(&sb, "  %s;\n", dotQuote(n))
+		}
+	}
+	for _, e := range edges {
+		if e.Action == "" {
+			fmt.Fprintf(&sb, "  %s -> %s [style=dashed];\n", dotQuote(e.From), dotQuote(e.To))
+			continue
+		}
+		fmt.Fprintf(&sb, "  %s -> %s [label=%s];\n", dotQuote(e.From), dotQuote(e.To), dotQuote(e.Action))
+	}
+	sb.WriteString("}\n")
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+func dotQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+}
+
+func pathSteps(n int) string {
+	if n == 1 {
+		return "1 step"
+	}
+	return fmt.Sprintf("%d steps", n)
 }
