@@ -219,4 +219,3 @@ func sarTuples(n int, m *Model) []tuple {
 	}
 	return out
 }
-
