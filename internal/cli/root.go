@@ -13,6 +13,7 @@ import (
 
 	"github.com/kguard/kguard/internal/cli/admit"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/netpolcmd"
 	"github.com/kguard/kguard/internal/cli/policy"
 	"github.com/kguard/kguard/internal/cli/rbaccmd"
 	"github.com/kguard/kguard/internal/cli/rulescmd"
@@ -50,6 +51,7 @@ in-cluster mode, so what CI reports and what the cluster rejects agree.`,
 		admit.NewCmd(s, reg),
 		policy.NewCmd(s, reg),
 		rbaccmd.NewCmd(s),
+		netpolcmd.NewCmd(s),
 		newVersionCmd(s),
 	)
 	return root
