@@ -23,9 +23,7 @@ import (
 const chartDir = "../../../deploy/helm/kguard"
 
 // TestChartPassesItsOwnScan: the in-cluster chart, installed as the README
-// recommends (image pinned by digest), has no finding at all, except that
-// its namespace has no ResourceQuota or LimitRange: the namespace is the
-// installer's, and the chart's container sets its own limits.
+// recommends (image pinned by digest), has no finding at all.
 func TestChartPassesItsOwnScan(t *testing.T) {
 	digest := "image.digest=sha256:" + strings.Repeat("ab", 32)
 	rep, stderr, code := runScan(t, &Options{Paths: []string{chartDir}, Release: "kguard", Namespace: "kguard-system", Set: []string{digest}})
@@ -33,9 +31,6 @@ func TestChartPassesItsOwnScan(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, f := range rep.Findings {
-		if f.Rule == "namespace-without-resource-limits" {
-			continue
-		}
 		t.Errorf("chart finding: %s on %s", f.Rule, f.Resource)
 	}
 }

@@ -76,7 +76,7 @@ func checkEgressTargets(p *rules.Pass) {
 				"service at %s:80 is allowed by %s", describe(pod.Object), metadataAddr, policiesRef(by))
 		}
 		w, ok := extract.PodSpec(pod.Object)
-		if !ok || w.Spec.AutomountServiceAccountToken == nil || *w.Spec.AutomountServiceAccountToken {
+		if !ok || w.Spec.AutomountServiceAccountToken == nil || *w.Spec.AutomountServiceAccountToken || projectsToken(w.Spec) {
 			continue
 		}
 		if by := reach(apiServerAddr, 443); len(by) > 0 {
@@ -85,4 +85,21 @@ func checkEgressTargets(p *rules.Pass) {
 				describe(pod.Object), apiServerAddr, policiesRef(by))
 		}
 	}
+}
+
+// projectsToken reports a pod that mounts a service account token itself
+// (a projected serviceAccountToken volume): it does talk to the API, with
+// a short-lived token, instead of the automounted one.
+func projectsToken(spec *corev1.PodSpec) bool {
+	for _, v := range spec.Volumes {
+		if v.Projected == nil {
+			continue
+		}
+		for _, src := range v.Projected.Sources {
+			if src.ServiceAccountToken != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
