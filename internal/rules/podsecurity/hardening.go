@@ -112,7 +112,7 @@ func tokenAutomount() *rules.Rule {
 		ID:       "service-account-token-automount",
 		Category: rules.CategoryPodSecurity,
 		Severity: rules.SeverityLow,
-		Title:    "Service account token is mounted but the account is granted nothing",
+		Title:    "Service account token is mounted where it is not needed",
 		Rationale: "Every pod gets an API token unless automounting is turned off. When the pod's service " +
 			"account has no RoleBinding or ClusterRoleBinding the pod does not talk to the API server, and the " +
 			"token only helps an intruder: it authenticates to the API and whatever is later granted to the " +
@@ -143,6 +143,13 @@ func tokenAutomount() *rules.Rule {
 				}
 			}
 			if rules.Use(p, boundAccounts).granted(ns, sa) {
+				// A granted account is taken to be used by pods that call
+				// the API, except "default": no pod asks for it, so its
+				// grants reach every pod that names no account.
+				if sa == "default" {
+					p.ReportSeverity(w.Object, rules.SeverityMedium, w.SpecPath+".automountServiceAccountToken",
+						`service account "default" is granted permissions by a binding and its token is mounted in every pod that names no account`)
+				}
 				return
 			}
 			p.Reportf(w.Object, w.SpecPath+".automountServiceAccountToken",
