@@ -16,7 +16,7 @@ import (
 )
 
 func newCanCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{Streams: s}
+	in := &Input{cmdutil.Input{Streams: s}}
 	var portFlag string
 	cmd := &cobra.Command{
 		Use:   "can FROM TO",

@@ -13,7 +13,7 @@ import (
 )
 
 func newGenerateCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{Streams: s}
+	in := &Input{cmdutil.Input{Streams: s}}
 	var opts netpol.GenerateOptions
 	cmd := &cobra.Command{
 		Use:   "generate",

@@ -15,7 +15,7 @@ import (
 )
 
 func newMatrixCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{Streams: s}
+	in := &Input{cmdutil.Input{Streams: s}}
 	var namespace, output string
 	cmd := &cobra.Command{
 		Use:   "matrix",

@@ -16,7 +16,7 @@ import (
 // newPathsCmd is `kguard rbac paths`: shortest privilege-escalation paths
 // to cluster-admin.
 func newPathsCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{Streams: s}
+	in := &Input{cmdutil.Input{Streams: s}}
 	var output string
 	cmd := &cobra.Command{
 		Use:   "paths [SUBJECT]",

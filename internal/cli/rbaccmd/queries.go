@@ -51,7 +51,7 @@ func (r *requestFlags) parseRequest(verb, resource string) (rbac.Request, error)
 }
 
 func newWhoCanCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{Streams: s}
+	in := &Input{cmdutil.Input{Streams: s}}
 	var rf requestFlags
 	var output string
 	cmd := &cobra.Command{
@@ -161,7 +161,7 @@ func refString(r refJSON) string {
 }
 
 func newCanICmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{Streams: s}
+	in := &Input{cmdutil.Input{Streams: s}}
 	var rf requestFlags
 	cmd := &cobra.Command{
 		Use:   "can-i SUBJECT VERB RESOURCE",
@@ -208,7 +208,7 @@ can use it.`,
 }
 
 func newPermissionsCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{Streams: s}
+	in := &Input{cmdutil.Input{Streams: s}}
 	var output string
 	cmd := &cobra.Command{
 		Use:   "permissions SUBJECT",

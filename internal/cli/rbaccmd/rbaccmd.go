@@ -5,73 +5,26 @@ package rbaccmd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/rbac"
 )
 
 // Input says where the RBAC objects come from: files or a live cluster.
-type Input struct {
-	Streams    *cmdutil.Streams
-	Files      []string
-	Cluster    bool
-	Kubeconfig string
-	Context    string
-	// RESTConfig, when set, is used instead of the kubeconfig (tests).
-	RESTConfig *rest.Config
-}
+type Input struct{ cmdutil.Input }
 
-func (in *Input) addFlags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringArrayVarP(&in.Files, "filename", "f", nil, "manifest file or directory with the RBAC objects (repeatable)")
-	f.BoolVar(&in.Cluster, "cluster", false, "read RBAC from the live cluster of the kubeconfig context")
-	f.StringVar(&in.Kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG or ~/.kube/config)")
-	f.StringVar(&in.Context, "context", "", "kubeconfig context to use")
-}
+func (in *Input) addFlags(cmd *cobra.Command) { in.AddFlags(cmd, "the RBAC objects") }
 
 // Load reads the objects and builds the RBAC model.
 func (in *Input) Load(ctx context.Context) (*inventory.Inventory, *rbac.Model, error) {
-	switch {
-	case in.Cluster && len(in.Files) > 0:
-		return nil, nil, cmdutil.UsageErrorf("use either -f or --cluster, not both")
-	case in.Cluster:
-		cfg := in.RESTConfig
-		if cfg == nil {
-			rules := clientcmd.NewDefaultClientConfigLoadingRules()
-			rules.ExplicitPath = in.Kubeconfig
-			var err error
-			cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: in.Context}).ClientConfig()
-			if err != nil {
-				return nil, nil, cmdutil.UsageErrorf("cluster connection: %v", err)
-			}
-		}
-		res, err := cluster.Load(ctx, cfg, cluster.Options{Name: in.Context})
-		if err != nil {
-			return nil, nil, fmt.Errorf("read cluster: %w", err)
-		}
-		for _, f := range res.Forbidden {
-			fmt.Fprintf(in.Streams.ErrOut, "warning: may not read %s (%s): answers may be incomplete\n", f.Resource.GroupResource(), f.Permission)
-		}
-		inv := inventory.New(res.Objects)
-		return inv, rbac.Build(inv), nil
-	case len(in.Files) == 0:
-		return nil, nil, cmdutil.UsageErrorf("no input: give -f FILE|DIR or --cluster")
-	}
-	res, err := cmdutil.LoadManifests(ctx, in.Streams, in.Files, inventory.LoadOptions{})
+	inv, err := in.Input.Load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(res.Errors) > 0 {
-		return nil, nil, cmdutil.Exit(cmdutil.ExitUsage)
-	}
-	return res.Inventory, rbac.Build(res.Inventory), nil
+	return inv, rbac.Build(inv), nil
 }
 
 // NewCmd returns `kguard rbac` and its subcommands.
