@@ -1,25 +1,14 @@
 package controlplane
 
 import (
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/inventory/inventorytest"
 )
 
-func load(t *testing.T, file string) *inventory.Inventory {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, errs := inventory.DecodeFile(file, data)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	return inventory.New(objs)
-}
+func load(t *testing.T, file string) *inventory.Inventory { return inventorytest.Load(t, file) }
 
 func TestFromInventory(t *testing.T) {
 	f := FromInventory(load(t, "testdata/kubeadm-apiserver.yaml"))

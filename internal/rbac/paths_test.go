@@ -2,7 +2,6 @@ package rbac
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,19 +12,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/inventory/inventorytest"
 )
 
 func loadPathsModel(t testing.TB, file string) *Model {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, errs := inventory.DecodeFile(file, data)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	return Build(inventory.New(objs))
+	return Build(inventorytest.Load(t, file))
 }
 
 // TestEscalationPaths: the shortest path of every identity of the fixture,

@@ -1,7 +1,6 @@
 package rbac
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -9,19 +8,12 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/inventory/inventorytest"
 )
 
 func loadModel(t testing.TB, file string) (*inventory.Inventory, *Model) {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, errs := inventory.DecodeFile(file, data)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	inv := inventory.New(objs)
+	inv := inventorytest.Load(t, file)
 	return inv, Build(inv)
 }
 

@@ -1,12 +1,12 @@
 package netpolcmd
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/netpol"
@@ -16,19 +16,7 @@ const fixture = "testdata/app.yaml"
 
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	s := &cmdutil.Streams{Out: &out, ErrOut: &errOut}
-	cmd := NewCmd(s)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.Execute()
-	msg := errOut.String()
-	if err != nil {
-		msg += err.Error()
-	}
-	return out.String(), msg, cmdutil.CodeOf(err)
+	return clitest.Run(t, NewCmd, args...)
 }
 
 func TestCanAllowed(t *testing.T) {

@@ -1,11 +1,11 @@
 package rbaccmd
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 )
 
@@ -13,22 +13,7 @@ const fixture = "../../rbac/testdata/sar-fixture.yaml"
 
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	s := &cmdutil.Streams{Out: &out, ErrOut: &errOut}
-	cmd := NewCmd(s)
-	cmd.SetArgs(args)
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.Execute()
-	return out.String(), errOut.String() + errString(err), cmdutil.CodeOf(err)
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	return clitest.Run(t, NewCmd, args...)
 }
 
 func TestWhoCan(t *testing.T) {

@@ -3,12 +3,12 @@ package vap
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/inventory/inventorytest"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/all"
 	"github.com/kguard/kguard/internal/rules/rulestest"
@@ -39,15 +39,7 @@ func TestCELAgreesWithGoRules(t *testing.T) {
 			fire, pass := rulestest.Fixtures("../../rules", p.Rule)
 			var denied, allowed int
 			for _, file := range append(fire, pass...) {
-				data, err := os.ReadFile(file)
-				if err != nil {
-					t.Fatal(err)
-				}
-				objs, errs := inventory.DecodeFile(file, data)
-				if len(errs) > 0 {
-					t.Fatal(errs)
-				}
-				for _, o := range objs {
+				for _, o := range inventorytest.Objects(t, file) {
 					if !applies(p.Rule, o) {
 						continue
 					}
