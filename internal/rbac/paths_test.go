@@ -8,11 +8,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/inventorytest"
+	"github.com/kguard/kguard/internal/rbac/rbactest"
 )
 
 func loadPathsModel(t testing.TB, file string) *Model {
@@ -247,15 +246,8 @@ func graphDistance(out map[string][]string, start string) int {
 // cluster-admin, others to read-only or pod-creating ClusterRoles, some
 // for groups).
 func pathsInventory() *inventory.Inventory {
-	var objs []*inventory.Object
-	add := func(kind, ns, name string, typed runtime.Object, meta *metav1.ObjectMeta) {
-		meta.Name, meta.Namespace = name, ns
-		api := "rbac.authorization.k8s.io/v1"
-		if kind == "ServiceAccount" {
-			api = "v1"
-		}
-		objs = append(objs, &inventory.Object{Ref: inventory.Ref{APIVersion: api, Kind: kind, Namespace: ns, Name: name}, Typed: typed, Meta: meta})
-	}
+	var objs rbactest.Objects
+	add := objs.Add
 	const namespaces, perNS = 250, 20
 	nsName := func(i int) string { return fmt.Sprintf("ns-%03d", i%namespaces) }
 	for i := range namespaces * perNS {
@@ -298,7 +290,7 @@ func pathsInventory() *inventory.Inventory {
 		b := &rbacv1.ClusterRoleBinding{RoleRef: ref, Subjects: []rbacv1.Subject{sub}}
 		add("ClusterRoleBinding", "", fmt.Sprintf("crb-%04d", i), b, &b.ObjectMeta)
 	}
-	return inventory.New(objs)
+	return objs.Inventory()
 }
 
 // BenchmarkPaths: the whole graph and every shortest path of 5,000

@@ -16,15 +16,8 @@ import (
 // accounts in 50 namespaces, 4,000 Roles, 1,000 ClusterRoles, 4,000
 // RoleBindings and 1,000 ClusterRoleBindings.
 func Synthetic() *inventory.Inventory {
-	var objs []*inventory.Object
-	add := func(kind, ns, name string, typed runtime.Object, meta *metav1.ObjectMeta) {
-		meta.Name, meta.Namespace = name, ns
-		api := "rbac.authorization.k8s.io/v1"
-		if kind == "ServiceAccount" {
-			api = "v1"
-		}
-		objs = append(objs, &inventory.Object{Ref: inventory.Ref{APIVersion: api, Kind: kind, Namespace: ns, Name: name}, Typed: typed, Meta: meta})
-	}
+	var objs Objects
+	add := objs.Add
 	resources := []string{"pods", "configmaps", "secrets", "services", "deployments", "jobs", "leases", "events"}
 	verbs := [][]string{{"get", "list"}, {"get", "list", "watch"}, {"create", "update", "patch"}, {"delete"}, {"*"}}
 	for i := range 5000 {
@@ -49,5 +42,21 @@ func Synthetic() *inventory.Inventory {
 			Subjects: []rbacv1.Subject{{Kind: "Group", Name: fmt.Sprintf("group-%03d", i%100)}, {Kind: "User", Name: fmt.Sprintf("user-%03d", i)}}}
 		add("ClusterRoleBinding", "", fmt.Sprintf("crb-%04d", i), b, &b.ObjectMeta)
 	}
-	return inventory.New(objs)
+	return objs.Inventory()
 }
+
+// Objects collects synthetic ServiceAccounts and RBAC objects.
+type Objects struct{ list []*inventory.Object }
+
+// Add names typed (whose metadata is meta) and keeps it.
+func (o *Objects) Add(kind, ns, name string, typed runtime.Object, meta *metav1.ObjectMeta) {
+	meta.Name, meta.Namespace = name, ns
+	api := "rbac.authorization.k8s.io/v1"
+	if kind == "ServiceAccount" {
+		api = "v1"
+	}
+	o.list = append(o.list, &inventory.Object{Ref: inventory.Ref{APIVersion: api, Kind: kind, Namespace: ns, Name: name}, Typed: typed, Meta: meta})
+}
+
+// Inventory indexes what was added.
+func (o *Objects) Inventory() *inventory.Inventory { return inventory.New(o.list) }
