@@ -12,8 +12,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/admit"
+	"github.com/kguard/kguard/internal/cli/auditcmd"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/drcmd"
 	"github.com/kguard/kguard/internal/cli/netpolcmd"
+	"github.com/kguard/kguard/internal/cli/nodecmd"
 	"github.com/kguard/kguard/internal/cli/policy"
 	"github.com/kguard/kguard/internal/cli/rbaccmd"
 	"github.com/kguard/kguard/internal/cli/rulescmd"
@@ -51,6 +54,9 @@ in-cluster mode, so what CI reports and what the cluster rejects agree.`,
 		admit.NewCmd(s, reg),
 		policy.NewCmd(s, reg),
 		rbaccmd.NewCmd(s),
+		auditcmd.NewCmd(s),
+		drcmd.NewCmd(s),
+		nodecmd.NewCmd(s),
 		netpolcmd.NewCmd(s),
 		newVersionCmd(s),
 	)

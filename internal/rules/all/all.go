@@ -4,6 +4,9 @@ package all
 
 import (
 	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/rules/audit"
+	"github.com/kguard/kguard/internal/rules/backup"
+	"github.com/kguard/kguard/internal/rules/controlplane"
 	"github.com/kguard/kguard/internal/rules/exposure"
 	"github.com/kguard/kguard/internal/rules/images"
 	"github.com/kguard/kguard/internal/rules/isolation"
@@ -28,5 +31,8 @@ func Registry() (*rules.Registry, error) {
 		secrets.Rules(),
 		tls.Rules(),
 		exposure.Rules(),
+		controlplane.Rules(),
+		audit.Rules(),
+		backup.Rules(),
 	)
 }
