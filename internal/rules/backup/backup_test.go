@@ -1,11 +1,12 @@
 package backup
 
 import (
-	"github.com/kguard/kguard/internal/inventory"
-	appsv1 "k8s.io/api/apps/v1"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
 )
