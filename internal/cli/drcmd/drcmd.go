@@ -35,7 +35,8 @@ is backed up.`,
 
 func newReportCmd(s *cmdutil.Streams) *cobra.Command {
 	in := &cmdutil.Input{Streams: s}
-	var output, nowFlag string
+	var output string
+	var asOf time.Time
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Per namespace: covering schedules, RPO, volume backup and the latest backup",
@@ -69,12 +70,8 @@ five-field expressions, @every and the @daily-style descriptors.`,
 				return cmdutil.UsageErrorf("unknown output format %q (want table or json)", output)
 			}
 			now := time.Now()
-			if nowFlag != "" {
-				t, err := time.Parse(time.RFC3339, nowFlag)
-				if err != nil {
-					return cmdutil.UsageErrorf("--now %q: want an RFC 3339 time such as 2024-06-01T12:00:00Z", nowFlag)
-				}
-				now = t
+			if !asOf.IsZero() {
+				now = asOf
 			}
 			inv, err := in.Load(cmd.Context())
 			if err != nil {
@@ -91,7 +88,7 @@ five-field expressions, @every and the @daily-style descriptors.`,
 	}
 	in.AddFlags(cmd, "the workloads, PersistentVolumeClaims and Velero objects")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
-	cmd.Flags().StringVar(&nowFlag, "now", "", "reference time for staleness, RFC 3339 (default: the current time)")
+	cmd.Flags().Var(cmdutil.AsOf{T: &asOf}, "as-of", "judge backup age as of this day, YYYY-MM-DD or RFC 3339 (default: now)")
 	return cmd
 }
 

@@ -20,7 +20,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 }
 
 func TestReportTable(t *testing.T) {
-	out, errOut, code := run(t, "report", "-f", fixture, "--now", now)
+	out, errOut, code := run(t, "report", "-f", fixture, "--as-of", now)
 	want := `NAMESPACE    WORKLOADS  PVCS  SCHEDULES                                   RPO  VOLUMES  LATEST BACKUP
 kube-system  1          0     nightly                                     1d   -        nightly/nightly-20240601020000 Completed 2024-06-01T02:10:00Z
 legacy       1          0     NOT COVERED                                 -    -        -
@@ -43,7 +43,7 @@ func TestReportNoSchedule(t *testing.T) {
 }
 
 func TestReportJSON(t *testing.T) {
-	out, errOut, code := run(t, "report", "-f", fixture, "--now", now, "-o", "json")
+	out, errOut, code := run(t, "report", "-f", fixture, "--as-of", now, "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -106,7 +106,7 @@ func TestReportUsageErrors(t *testing.T) {
 		{[]string{"report"}, "no input"},
 		{[]string{"report", "-f", fixture, "--cluster"}, "not both"},
 		{[]string{"report", "-f", fixture, "-o", "yaml"}, "unknown output format"},
-		{[]string{"report", "-f", fixture, "--now", "yesterday"}, "RFC 3339"},
+		{[]string{"report", "-f", fixture, "--as-of", "yesterday"}, "YYYY-MM-DD"},
 		{[]string{"report", "extra", "-f", fixture}, "unknown command"},
 	} {
 		out, errOut, code := run(t, c.args...)

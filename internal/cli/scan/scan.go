@@ -164,6 +164,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 	f.StringArrayVar(&o.Set, "set", nil, "Helm value override key=value (repeatable)")
 	f.StringVar(&o.Release, "release", "", "Helm release name (default release-name)")
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "with --cluster: only this namespace; with Helm: the release namespace (default default)")
+	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates (certificate expiry, end-of-life releases, backup age) as of this day, YYYY-MM-DD (default: now)")
 	f.BoolVar(&o.Timings, "timings", false, "print on standard error how long reading, the rules and the report took")
 	return cmd
 }

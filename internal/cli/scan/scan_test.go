@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/rules"
@@ -167,5 +168,34 @@ func TestTimings(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q: %s", want, stderr)
 		}
+	}
+}
+
+// TestAsOf: --as-of moves the date rules judge by: a release supported on
+// one day is past its end of life later.
+func TestAsOf(t *testing.T) {
+	dir := "../../rules/controlplane/testdata/control-plane-release-unsupported"
+	count := func(day string) int {
+		var now time.Time
+		if err := (cmdutil.AsOf{T: &now}).Set(day); err != nil {
+			t.Fatal(err)
+		}
+		rep, stderr, code := runScan(t, &Options{Paths: []string{dir}, Now: now})
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		n := 0
+		for _, f := range rep.Findings {
+			if f.Rule == "control-plane-release-unsupported" {
+				n++
+			}
+		}
+		return n
+	}
+	if early, late := count("2023-01-01"), count("2031-01-01"); late <= early {
+		t.Errorf("findings on 2023-01-01: %d, on 2031-01-01: %d; want more later", early, late)
+	}
+	if err := (cmdutil.AsOf{T: new(time.Time)}).Set("2020-13-01"); err == nil {
+		t.Error("an invalid date was accepted")
 	}
 }

@@ -1,11 +1,14 @@
 package controlplane
 
 import (
+	"strings"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/controlplane"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/tlsutil"
 )
 
 func kubeletConfigInsecure() *rules.Rule {
@@ -20,8 +23,8 @@ func kubeletConfigInsecure() *rules.Rule {
 			"kubelet silently adjusts kernel settings it should insist on, and without certificate rotation " +
 			"the kubelet's client certificate expires or lives too long.",
 		Remediation: "In the KubeletConfiguration set authentication.anonymous.enabled: false, authorization.mode: " +
-			"Webhook, readOnlyPort: 0, protectKernelDefaults: true and rotateCertificates: true, then restart " +
-			"the kubelet.",
+			"Webhook, readOnlyPort: 0, protectKernelDefaults: true and rotateCertificates: true (and, if set, " +
+			"tlsMinVersion VersionTLS12 or later and only AEAD cipher suites), then restart the kubelet.",
 		References: rules.References{
 			CIS: []string{"4.2.1", "4.2.2", "4.2.4"},
 			URLs: []string{
@@ -49,6 +52,12 @@ func kubeletConfigInsecure() *rules.Rule {
 			}
 			if !c.RotatesCertificates() {
 				p.Report(obj, "rotateCertificates", unsetOr(c.RotateCertificates == nil, "rotateCertificates")+": the kubelet's client certificate is not rotated")
+			}
+			if v := c.TLSMinVersion; v == "VersionTLS10" || v == "VersionTLS11" {
+				p.Reportf(obj, "tlsMinVersion", "tlsMinVersion is %s: the kubelet API accepts TLS versions with practical attacks", v)
+			}
+			if weak := tlsutil.Insecure(c.TLSCipherSuites); len(weak) > 0 {
+				p.Reportf(obj, "tlsCipherSuites", "tlsCipherSuites offers insecure suites: %s", strings.Join(weak, ", "))
 			}
 		},
 	}

@@ -1,26 +1,15 @@
 package tls
 
 import (
-	cryptotls "crypto/tls"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kguard/kguard/internal/controlplane"
 	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/tlsutil"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
-// insecureSuites are the cipher suite names Go classes as insecure (RC4,
-// 3DES, CBC with SHA-1 and the like).
-var insecureSuites = func() []string {
-	var out []string
-	for _, s := range cryptotls.InsecureCipherSuites() {
-		out = append(out, s.Name)
-	}
-	return out
-}()
 
 func apiServerTLS() *rules.Rule {
 	return &rules.Rule{
@@ -42,13 +31,7 @@ func apiServerTLS() *rules.Rule {
 				if v, ok := a.Value("tls-min-version"); ok && (v == "VersionTLS10" || v == "VersionTLS11") {
 					p.Reportf(a.Pod, "spec.containers", "kube-apiserver accepts %s (--tls-min-version)", v)
 				}
-				var weak []string
-				for _, s := range a.List("tls-cipher-suites") {
-					if slices.Contains(insecureSuites, s) {
-						weak = append(weak, s)
-					}
-				}
-				if len(weak) > 0 {
+				if weak := tlsutil.Insecure(a.List("tls-cipher-suites")); len(weak) > 0 {
 					p.Reportf(a.Pod, "spec.containers", "kube-apiserver offers insecure cipher suites: %s", strings.Join(weak, ", "))
 				}
 			}
