@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"strings"
 	"time"
 
 	"github.com/kguard/kguard/internal/k8sversions"
@@ -72,4 +73,29 @@ func Supported(release k8sversions.Release, asOf time.Time) bool {
 		return true
 	}
 	return release.Compare(lifecycles[0].Release) > 0
+}
+
+// containerdEndOfLife is the end of support of containerd minor releases,
+// from containerd's RELEASES.md ("September 2026" for the 1.7 LTS is given
+// as a month; its last day is used).
+var containerdEndOfLife = map[string]time.Time{
+	"1.3": eolDay("2021-03-04"),
+	"1.4": eolDay("2022-03-03"),
+	"1.5": eolDay("2023-02-28"),
+	"1.6": eolDay("2025-08-23"),
+	"1.7": eolDay("2026-09-30"),
+	"2.0": eolDay("2025-11-07"),
+	"2.1": eolDay("2026-05-05"),
+	"2.2": eolDay("2026-11-06"),
+	"2.3": eolDay("2028-04-27"),
+}
+
+// ContainerdEndOfLife returns the end of support of a containerd version
+// such as "1.7.24" or "v2.1.0", if kguard knows its minor release.
+func ContainerdEndOfLife(version string) (time.Time, bool) {
+	v := strings.TrimPrefix(version, "v")
+	major, rest, _ := strings.Cut(v, ".")
+	minor, _, _ := strings.Cut(rest, ".")
+	t, ok := containerdEndOfLife[major+"."+minor]
+	return t, ok
 }

@@ -23,6 +23,7 @@ func Rules() []*rules.Rule {
 		etcdTLS(),
 		kubeletConfigInsecure(),
 		controlPlaneReleaseUnsupported(),
+		containerRuntimeUnsupported(),
 	}
 }
 
