@@ -24,6 +24,7 @@ func Rules() []*rules.Rule {
 		kubeletConfigInsecure(),
 		controlPlaneReleaseUnsupported(),
 		containerRuntimeUnsupported(),
+		admissionConfigPodSecurity(),
 	}
 }
 
