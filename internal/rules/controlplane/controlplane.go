@@ -25,6 +25,7 @@ func Rules() []*rules.Rule {
 		controlPlaneReleaseUnsupported(),
 		containerRuntimeUnsupported(),
 		admissionConfigPodSecurity(),
+		componentUnknownFlag(),
 	}
 }
 
