@@ -20,7 +20,7 @@ import (
 
 // Rules returns the audit family's rules.
 func Rules() []*rules.Rule {
-	return []*rules.Rule{blindSpot(), logsSecrets(), noCatchAll(), everythingRequestResponse()}
+	return []*rules.Rule{invalidPolicy(), blindSpot(), logsSecrets(), noCatchAll(), everythingRequestResponse()}
 }
 
 var policyKinds = []schema.GroupKind{{Group: auditpolicy.Group, Kind: auditpolicy.Kind}}
