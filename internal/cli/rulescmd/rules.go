@@ -5,6 +5,7 @@ package rulescmd
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/detect"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/ruledoc"
 )
@@ -22,6 +24,8 @@ type Options struct {
 	Registry *rules.Registry
 	Category string
 	Output   string
+	// Runtime lists the runtime detection rules instead of the scan rules.
+	Runtime bool
 }
 
 // NewCmd returns `kguard rules` with its `explain` subcommand.
@@ -52,6 +56,7 @@ Rule IDs are stable. Use them in the kguard.io/ignore annotation, in
 	}
 	cmd.Flags().StringVar(&o.Category, "category", "", "only rules of this category ("+categoryNames()+")")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json or markdown")
+	cmd.Flags().BoolVar(&o.Runtime, "runtime", false, "list the runtime detection rules (audit events; process, file and network events of the sensor)")
 	cmd.AddCommand(newExplainCmd(s, reg))
 	return cmd
 }
@@ -79,6 +84,9 @@ type ruleJSON struct {
 
 // RunList prints the registry.
 func RunList(o *Options) error {
+	if o.Runtime {
+		return runRuntime(o)
+	}
 	if o.Category != "" && !rules.Category(o.Category).Valid() {
 		return cmdutil.UsageErrorf("unknown category %q (want one of %s)", o.Category, categoryNames())
 	}
@@ -149,4 +157,34 @@ func suggest(reg *rules.Registry, id string) string {
 		return ""
 	}
 	return "; did you mean " + strings.Join(near, ", ") + "?"
+}
+
+// runRuntime lists the default runtime detection rules.
+func runRuntime(o *Options) error {
+	rs, err := detect.Default()
+	if err != nil {
+		return fmt.Errorf("runtime rules: %w", err)
+	}
+	w := o.Streams.Out
+	switch o.Output {
+	case "table":
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSOURCE\tSEVERITY\tMITRE")
+		for _, r := range rs.Rules() {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Source, r.Severity, strings.Join(r.MITRE, ","))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(w, "\n%d runtime rules. Documentation: docs/runtime-rules.md\n", len(rs.Rules()))
+		return err
+	case "markdown":
+		_, err := io.WriteString(w, detect.Markdown(rs))
+		return err
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rs.Rules())
+	}
+	return cmdutil.UsageErrorf("unknown output format %q (want table, json or markdown)", o.Output)
 }
