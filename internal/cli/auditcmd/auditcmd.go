@@ -31,6 +31,7 @@ scanned manifests; audit explain shows where each operation lands.`,
   kguard audit explain audit-policy.yaml -o json`,
 	}
 	cmd.AddCommand(newExplainCmd(s))
+	cmd.AddCommand(newWatchCmd(s))
 	return cmd
 }
 
