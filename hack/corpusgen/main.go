@@ -1,7 +1,7 @@
 // Command corpusgen writes the deterministic benchmark corpus of
 // internal/corpus to a directory:
 //
-//	go run ./hack/corpusgen -objects 50000 -seed 1 -out /tmp/corpus-50k
+//	go run ./hack/corpusgen -objects 50000 -seed 1 -out corpus-50k
 package main
 
 import (
