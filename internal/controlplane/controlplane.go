@@ -111,7 +111,7 @@ func FromInventory(inv *inventory.Inventory) *Facts {
 		}
 		for i := range pod.Spec.Containers {
 			c := &pod.Spec.Containers[i]
-			if isAPIServer(pod, c) {
+			if isComponentContainer(pod, c, "kube-apiserver") {
 				f.APIServers = append(f.APIServers, &APIServer{Pod: o, Container: c.Name, Flags: ParseFlags(append(append([]string{}, c.Command...), c.Args...))})
 				break
 			}
@@ -123,21 +123,6 @@ func FromInventory(inv *inventory.Inventory) *Facts {
 		}
 	}
 	return f
-}
-
-// isAPIServer recognises the kube-apiserver container of a static pod:
-// kubeadm labels the pod component=kube-apiserver; other installers at
-// least name the binary.
-func isAPIServer(pod *corev1.Pod, c *corev1.Container) bool {
-	if pod.Labels["component"] == "kube-apiserver" && (c.Name == "kube-apiserver" || len(pod.Spec.Containers) == 1) {
-		return true
-	}
-	for _, arg := range append(append([]string{}, c.Command...), c.Args...) {
-		if !strings.HasPrefix(arg, "-") {
-			return arg == "kube-apiserver" || strings.HasSuffix(arg, "/kube-apiserver")
-		}
-	}
-	return false
 }
 
 // ParseFlags reads --name=value and --name value pairs from a command line

@@ -90,3 +90,13 @@ func (inv *Inventory) Namespace(name string) (*corev1.Namespace, bool) {
 	ns, ok := o.Typed.(*corev1.Namespace)
 	return ns, ok
 }
+
+// IsSystemNamespace reports the namespaces Kubernetes creates for its own
+// components (kube-system, kube-public, kube-node-lease).
+func IsSystemNamespace(ns string) bool {
+	switch ns {
+	case "kube-system", "kube-public", "kube-node-lease":
+		return true
+	}
+	return false
+}

@@ -35,9 +35,9 @@ const (
 	ReasonAnnotation = "kguard.io/reason"
 )
 
-// systemNamespaces get no policies unless asked for by name: isolating
-// them can cut the cluster's own DNS and control-plane traffic.
-var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true}
+// The cluster's own namespaces (inventory.IsSystemNamespace) get no
+// policies unless asked for by name: isolating them can cut the cluster's
+// own DNS and control-plane traffic.
 
 // GenerateOptions tune GenerateWith.
 type GenerateOptions struct {
@@ -88,7 +88,7 @@ func GenerateWith(inv *inventory.Inventory, opts GenerateOptions) []*networkingv
 		case opts.Namespace != "":
 			inScope[w.Namespace] = w.Namespace == opts.Namespace
 		default:
-			inScope[w.Namespace] = !systemNamespaces[w.Namespace] && w.Namespace != opts.IngressNamespace
+			inScope[w.Namespace] = !inventory.IsSystemNamespace(w.Namespace) && w.Namespace != opts.IngressNamespace
 		}
 	}
 	g := &policyGen{out: map[string]*networkingv1.NetworkPolicy{}, inScope: inScope}

@@ -75,6 +75,15 @@ func (p *Pass) ReportSeverity(obj *inventory.Object, sev Severity, field, messag
 	})
 }
 
+// Now is the time date-dependent rules judge by: Settings.Now (the scan's
+// start, or --as-of), or the current time when a caller left it unset.
+func (p *Pass) Now() time.Time {
+	if p.Settings.Now.IsZero() {
+		return time.Now()
+	}
+	return p.Settings.Now
+}
+
 // Findings returns what the pass reported so far.
 func (p *Pass) Findings() []Finding { return p.findings }
 

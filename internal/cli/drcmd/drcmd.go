@@ -14,6 +14,7 @@ import (
 
 	"github.com/kguard/kguard/internal/backup"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/inventory"
 )
 
 // NewCmd returns `kguard dr`.
@@ -151,8 +152,6 @@ type nsReport struct {
 	Latest         *backupReport `json:"latest,omitempty"`
 }
 
-var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true}
-
 func buildReport(m *backup.Model, now time.Time) *report {
 	r := &report{Now: now.UTC(), Schedules: []scheduleReport{}, Namespaces: []nsReport{}, NotCovered: []string{}, Unnamespaced: len(m.Unnamespaced)}
 	latest := map[*backup.Schedule]*backupReport{}
@@ -175,7 +174,7 @@ func buildReport(m *backup.Model, now time.Time) *report {
 		r.Schedules = append(r.Schedules, sr)
 	}
 	for _, ns := range m.Namespaces {
-		nr := nsReport{Name: ns.Name, System: systemNamespaces[ns.Name], Workloads: len(ns.Workloads), PVCs: len(ns.PVCs),
+		nr := nsReport{Name: ns.Name, System: inventory.IsSystemNamespace(ns.Name), Workloads: len(ns.Workloads), PVCs: len(ns.PVCs),
 			Covered: len(ns.Covered) > 0, Schedules: []coverReport{}}
 		for _, c := range ns.Covered {
 			cr := coverReport{Schedule: c.Schedule.Name, Partial: c.Partial, Volumes: c.Volumes}

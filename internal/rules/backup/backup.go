@@ -34,9 +34,8 @@ const (
 	nsaBackup  = "Upgrading and application security practices"
 )
 
-// systemNamespaces hold the cluster's own components, which are rebuilt
+// The cluster's own namespaces (inventory.IsSystemNamespace) are rebuilt
 // rather than restored; coverage is not required of them.
-var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true, "kube-node-lease": true}
 
 func noSchedule() *rules.Rule {
 	return &rules.Rule{
@@ -73,7 +72,7 @@ func checkNoSchedule(p *rules.Pass) {
 	target := m.First
 	n := 0
 	for _, ns := range m.Namespaces {
-		if systemNamespaces[ns.Name] {
+		if inventory.IsSystemNamespace(ns.Name) {
 			continue
 		}
 		if n == 0 {
@@ -123,7 +122,7 @@ func checkNamespaceNotCovered(p *rules.Pass) {
 		return // backup-no-schedule reports it
 	}
 	for _, ns := range m.Namespaces {
-		if systemNamespaces[ns.Name] || len(ns.Covered) > 0 {
+		if inventory.IsSystemNamespace(ns.Name) || len(ns.Covered) > 0 {
 			continue
 		}
 		p.Reportf(ns.Target(), "", "namespace %q has %s but no backup schedule covers it (%s)", ns.Name, contents(ns), scheduleNames(m))
@@ -223,10 +222,7 @@ func checkLatest(p *rules.Pass) {
 	if !m.HasBackups() {
 		return // manifests: no run-time state to judge
 	}
-	now := p.Settings.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
+	now := p.Now()
 	for _, s := range m.Schedules {
 		latest, completed := m.Latest(s)
 		if latest != nil && latest.Failed() {

@@ -27,10 +27,7 @@ func controlPlaneReleaseUnsupported() *rules.Rule {
 			},
 		},
 		CheckInventory: func(p *rules.Pass) {
-			now := p.Settings.Now
-			if now.IsZero() {
-				now = time.Now()
-			}
+			now := p.Now()
 			facts := rules.Use(p, controlplane.FactsAnalysis)
 			for _, a := range facts.APIServers {
 				image := controlplane.ContainerImage(a.Pod, a.Container)

@@ -45,10 +45,7 @@ func containerRuntimeUnsupported() *rules.Rule {
 			switch name {
 			case "containerd":
 				eol, known := controlplane.ContainerdEndOfLife(version)
-				now := p.Settings.Now
-				if now.IsZero() {
-					now = time.Now()
-				}
+				now := p.Now()
 				if known && now.After(eol.AddDate(0, 0, 1)) {
 					p.Reportf(obj, field, "containerd %s reached end of life on %s", version, eol.Format(time.DateOnly))
 				}

@@ -106,13 +106,6 @@ func certificateNotAfter(obj *inventory.Object) (time.Time, bool) {
 	return t, err == nil
 }
 
-func now(p *rules.Pass) time.Time {
-	if p.Settings.Now.IsZero() {
-		return time.Now()
-	}
-	return p.Settings.Now
-}
-
 const dateLayout = "2006-01-02"
 
 var certRefs = rules.References{
@@ -134,7 +127,7 @@ func certExpired() *rules.Rule {
 		References: certRefs,
 		Kinds:      certKinds,
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
-			t := now(p)
+			t := p.Now()
 			if obj.Kind == "Certificate" {
 				if na, ok := certificateNotAfter(obj); ok && t.After(na) {
 					p.Reportf(obj, "status.notAfter", "cert-manager Certificate %q expired on %s", obj.Name, na.Format(dateLayout))
@@ -173,7 +166,7 @@ func certExpiring() *rules.Rule {
 		References:  certRefs,
 		Kinds:       certKinds,
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
-			t := now(p)
+			t := p.Now()
 			warn := p.Settings.CertExpiryWarning
 			if warn <= 0 {
 				warn = 30 * 24 * time.Hour
