@@ -282,42 +282,7 @@ func TestSlowClientIsCut(t *testing.T) {
 	}
 }
 
-func TestCertificateRotation(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-	write := func() *SelfSigned {
-		ss, err := NewSelfSigned([]string{"127.0.0.1"}, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(certFile, ss.CertPEM, 0o600)
-		os.WriteFile(keyFile, ss.KeyPEM, 0o600)
-		return ss
-	}
-	write()
-	rl, err := NewCertReloader(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c1, _ := rl.GetCertificate(nil)
-	write()
-	future := time.Now().Add(2 * time.Second)
-	os.Chtimes(certFile, future, future)
-	rl.checked = time.Time{} // skip the once-a-second throttle
-	c2, _ := rl.GetCertificate(nil)
-	if bytes.Equal(c1.Certificate[0], c2.Certificate[0]) {
-		t.Fatal("rotated certificate not picked up")
-	}
-	// A broken rotation keeps the last good certificate.
-	os.WriteFile(certFile, []byte("garbage"), 0o600)
-	later := future.Add(2 * time.Second)
-	os.Chtimes(certFile, later, later)
-	rl.checked = time.Time{}
-	c3, _ := rl.GetCertificate(nil)
-	if c3 == nil || !bytes.Equal(c3.Certificate[0], c2.Certificate[0]) {
-		t.Fatal("a bad rotation must keep serving the last good certificate")
-	}
-}
+// Certificate rotation is tested with CertReloader in internal/tlsserve.
 
 func TestGracefulShutdown(t *testing.T) {
 	url, c, cancel, done := startServer(t, &Handler{Registry: testRegistry(t)})

@@ -93,6 +93,10 @@ type Container struct {
 	Image     string
 	Pod       string
 	Namespace string
+	// PodUID is the pod's UID. A node sensor reads it (with ID) from the
+	// process' cgroup, so it is set even when the API server could not be
+	// asked for Pod and Namespace.
+	PodUID string
 }
 
 // Process is a process event (exec) or the process behind a file or

@@ -66,6 +66,24 @@ const (
 	emptyDirPod = `{"kind":"Pod","spec":{"containers":[{"name":"a"}],"volumes":[{"name":"e","emptyDir":{}}]}}`
 )
 
+// TestBootstrapQuiet: the API server's own reconciliation of its bootstrap
+// RBAC at start raises no alert.
+func TestBootstrapQuiet(t *testing.T) {
+	rs, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []Event{
+		audit("create", "clusterrolebindings", "", "", "cluster-admin", "system:apiserver", obj(`{"roleRef":{"name":"cluster-admin"}}`)),
+		audit("create", "clusterroles", "", "", "cluster-admin", "system:apiserver", obj(`{"rules":[{"verbs":["*"],"resources":["*"]}]}`)),
+		audit("create", "clusterrolebindings", "", "", "system:aggregate-to-edit", "system:apiserver", obj(`{"roleRef":{"name":"edit"}}`)),
+	} {
+		if got := firedIDs(rs, ev); len(got) > 0 {
+			t.Errorf("%s %s by system:apiserver fired %v", ev.K8sAudit.Verb, ev.K8sAudit.ObjectRef.Name, got)
+		}
+	}
+}
+
 func TestDefaultRules(t *testing.T) {
 	rs, err := Default()
 	if err != nil {

@@ -105,6 +105,7 @@ func processVars(p *Process) map[string]any {
 		"container": map[string]any{
 			"id": str(p.Container.ID), "image": str(p.Container.Image),
 			"pod": str(p.Container.Pod), "namespace": str(p.Container.Namespace),
+			"pod_uid": str(p.Container.PodUID),
 		},
 	}
 }

@@ -1,5 +1,7 @@
 // Package auditcmd implements `kguard audit`: what an API server audit
-// policy records.
+// policy records (explain), the detection rules over audit events read
+// from the log or received as the API server's webhook backend (watch),
+// and the manifests that run that backend in a cluster (manifests).
 package auditcmd
 
 import (
@@ -21,17 +23,21 @@ import (
 func NewCmd(s *cmdutil.Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Explain what an API server audit policy records",
+		Short: "Audit events: what a policy records, detection over the log or webhook, manifests",
 		Long: `Analyse the audit policy given to kube-apiserver --audit-policy-file
 (audit.k8s.io/v1 Policy), with the API server's own first-match semantics.
 
 The scan rules audit-policy-* report problems in policies found among
-scanned manifests; audit explain shows where each operation lands.`,
+scanned manifests; audit explain shows where each operation lands.
+audit watch runs the detection rules over the audit events, read from the
+log or received as the API server's webhook backend; audit manifests
+prints what runs that backend in a cluster.`,
 		Example: `  kguard audit explain /etc/kubernetes/audit-policy.yaml
   kguard audit explain audit-policy.yaml -o json`,
 	}
 	cmd.AddCommand(newExplainCmd(s))
 	cmd.AddCommand(newWatchCmd(s))
+	cmd.AddCommand(newManifestsCmd(s))
 	return cmd
 }
 

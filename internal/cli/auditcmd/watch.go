@@ -2,19 +2,15 @@ package auditcmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"time"
+	"sync"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
-	"github.com/kguard/kguard/internal/detect"
+	"github.com/kguard/kguard/internal/detect/alert"
 	"github.com/kguard/kguard/internal/detect/watch"
 )
 
@@ -24,12 +20,15 @@ func newWatchCmd(s *cmdutil.Streams) *cobra.Command {
 		fromStart                    bool
 		ruleFiles                    []string
 		rate                         int
+		hooks                        alert.WebhookFlags
 	)
+	var listen listenOptions // the audit webhook backend (listen.go)
 	cmd := &cobra.Command{
-		Use:   "watch --log FILE",
+		Use:   "watch (--log FILE | --listen ADDR)",
 		Short: "Run the detection rules over an API server audit log and print alerts",
 		Long: `Read the API server's JSON audit log (--audit-log-path with
---audit-log-format=json), evaluate the default detection rules (see
+--audit-log-format=json), or receive its events as its audit webhook
+backend (--listen, below), evaluate the default detection rules (see
 docs/runtime-rules.md) and any --rules files on every event, and write
 alerts as JSON lines with ECS field names (@timestamp, event.kind,
 event.severity, rule.id, message, threat.technique.id, user.name,
@@ -44,59 +43,113 @@ the number suppressed is reported on the next alert. Single forbidden
 (403) responses are not reported; 20 from one user within a minute make
 one k8s-forbidden-burst alert. Lines over 1 MiB and lines that are not
 audit events are skipped and counted. With --metrics-addr, Prometheus
-metrics are served at /metrics.`,
+metrics are served at /metrics.
+
+With --alert-webhook URL (repeatable) every alert is also POSTed to the
+URL: the alert's JSON record (--alert-webhook-format json, the default)
+or a Slack incoming-webhook message (slack). --alert-webhook-header adds
+a header such as Authorization; --alert-webhook-ca-file trusts a private
+CA besides the system's. Alerts wait in a queue of --alert-queue per
+webhook; a failed POST is tried up to 5 times with backoff (honouring
+Retry-After), and alerts that do not fit in the queue or fail for good
+are dropped and counted. On exit the queues get 10 seconds to drain and
+the summary on standard error gives the numbers sent and dropped.
+
+As the API server's audit webhook backend (--audit-webhook-config-file),
+--listen ADDR serves HTTPS at path /audit: the API server POSTs batches
+of events (audit.k8s.io/v1 EventList), which are evaluated like log lines
+before the reply. --tls-cert-file and --tls-private-key-file are the
+serving pair, re-read when they change (cert-manager rotates them); TLS
+1.2 is the minimum. With --client-ca-file, only a client presenting a
+certificate signed by those CAs (the API server, with the client
+certificate of its webhook kubeconfig) may deliver events; /healthz and
+/readyz answer without one. Bodies over --max-body-bytes get 413. Plain
+HTTP needs --insecure-http and a loopback address: it is for local
+testing. --log and --listen may be used together; with --listen the
+command runs until interrupted. 'kguard audit manifests' prints a
+Deployment that runs the backend in a cluster, and the webhook
+configuration and audit policy for the control-plane nodes.`,
 		Example: `  kguard audit watch --log /var/log/kubernetes/audit.log
   kguard audit watch --log audit.log --from-start --rules my-rules.yaml -o alerts.json
-  kguard audit watch --log audit.log --metrics-addr :9090 --rate 5`,
+  kguard audit watch --log audit.log --metrics-addr :9090 --rate 5
+  kguard audit watch --log audit.log --alert-webhook https://hooks.slack.com/services/... --alert-webhook-format slack
+  kguard audit watch --listen :8443 --tls-cert-file tls.crt --tls-private-key-file tls.key --client-ca-file ca.crt
+  kguard audit watch --listen 127.0.0.1:8080 --insecure-http`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if logFile == "" {
-				return cmdutil.UsageErrorf("--log is required")
+			if logFile == "" && listen.Addr == "" {
+				return cmdutil.UsageErrorf("--log FILE or --listen ADDR is required (or both)")
 			}
 			if rate < 0 {
 				return cmdutil.UsageErrorf("--rate must be 0 (no limit) or more, not %d", rate)
 			}
-			if fi, err := os.Stat(logFile); err != nil {
+			if logFile == "" {
+				if fromStart {
+					return cmdutil.UsageErrorf("--from-start needs --log")
+				}
+			} else if fi, err := os.Stat(logFile); err != nil {
 				return cmdutil.UsageErrorf("audit log: %v", err)
 			} else if fi.IsDir() {
 				return cmdutil.UsageErrorf("audit log: %s is a directory", logFile)
 			}
-			rs, err := loadRules(ruleFiles)
+			ws, err := listen.prepare()
 			if err != nil {
 				return err
 			}
-			var out io.Writer = s.Out
-			if output != "" && output != "-" {
-				f, err := os.OpenFile(output, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-				if err != nil {
-					return cmdutil.UsageErrorf("output: %v", err)
-				}
-				defer f.Close()
-				out = f
+			defer ws.close()
+			rs, err := cmdutil.LoadRuntimeRules(ruleFiles)
+			if err != nil {
+				return err
 			}
-			opts := watch.Options{Path: logFile, Follow: !fromStart, FromEnd: !fromStart, Rules: rs, Out: out, RatePerMinute: rate}
+			out, closeOut, err := cmdutil.AlertOutput(output, s.Out)
+			if err != nil {
+				return err
+			}
+			defer closeOut()
+			reg := prometheus.NewRegistry()
+			webhooks, err := hooks.Build(reg, cmdutil.LockedPrinter(s.ErrOut, "kguard audit watch: alert "))
+			if err != nil {
+				return cmdutil.UsageErrorf("%v", err)
+			}
+			opts := watch.Options{Path: logFile, Follow: !fromStart, FromEnd: !fromStart, Rules: rs, Out: out, RatePerMinute: rate,
+				Sinks: webhooks.Sinks(), Registry: reg}
 			if rate == 0 {
 				opts.RatePerMinute = -1
 			}
 			w, err := watch.New(opts)
 			if err != nil {
+				webhooks.Close(context.Background())
 				return err
 			}
+			// Closing lets the webhooks deliver what they hold; their
+			// failures are reported as they happen and counted below.
+			closeSinks := sync.OnceFunc(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), alert.DefaultDrainTimeout)
+				defer cancel()
+				w.Close(ctx)
+			})
+			defer closeSinks()
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
 			}
 			if metricsAddr != "" {
-				stop, err := serveMetrics(metricsAddr, w)
+				stop, err := cmdutil.ServeMetrics(metricsAddr, w.Registry(), s.ErrOut)
 				if err != nil {
 					return err
 				}
 				defer stop()
 			}
-			err = w.Run(ctx)
+			err = runSources(ctx, w, logFile != "", ws, s.ErrOut)
+			closeSinks()
 			st := w.Stats()
-			fmt.Fprintf(s.ErrOut, "kguard audit watch: %d events, %d alerts, %d suppressed, %d lines skipped\n",
+			fmt.Fprintf(s.ErrOut, "kguard audit watch: %d events, %d alerts, %d suppressed, %d lines skipped",
 				st.Events, st.Alerts, st.Suppressed, st.Skipped)
+			if len(webhooks) > 0 {
+				hs := webhooks.Stats()
+				fmt.Fprintf(s.ErrOut, ", webhooks: %d sent, %d dropped", hs.Sent, hs.Dropped)
+			}
+			fmt.Fprintln(s.ErrOut)
 			return err
 		},
 	}
@@ -107,45 +160,10 @@ metrics are served at /metrics.`,
 	f.StringVarP(&output, "output", "o", "", "append alerts to this file instead of standard output")
 	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics")
 	f.IntVar(&rate, "rate", watch.DefaultRatePerMinute, "most alerts per rule and user a minute (0: no limit)")
+	hooks.AddFlags(f)
+	listen.addFlags(f)
 	return cmd
 }
 
-// loadRules compiles the default rules and then the files; any error in
-// them is fatal.
-func loadRules(files []string) (*detect.RuleSet, error) {
-	srcs := detect.DefaultSources()
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, cmdutil.UsageErrorf("rules: %v", err)
-		}
-		srcs = append(srcs, detect.Source{Name: f, Data: b})
-	}
-	rs, err := detect.LoadSources(srcs...)
-	if err != nil {
-		return nil, cmdutil.UsageErrorf("invalid rules:\n  %v", err)
-	}
-	return rs, nil
-}
 
-// serveMetrics listens on addr and serves the watcher's metrics until the
-// returned function is called.
-func serveMetrics(addr string, w *watch.Watcher) (func(), error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, cmdutil.UsageErrorf("metrics: %v", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(w.Registry(), promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(os.Stderr, "kguard audit watch: metrics: %v\n", err)
-		}
-	}()
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}, nil
-}
+

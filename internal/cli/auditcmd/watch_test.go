@@ -102,7 +102,7 @@ func TestWatchErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"watch"}, "--log is required"},
+		{[]string{"watch"}, "--log FILE or --listen ADDR is required"},
 		{[]string{"watch", "--log", filepath.Join(dir, "missing.log")}, "audit log: stat " + filepath.Join(dir, "missing.log") + ": no such file or directory"},
 		{[]string{"watch", "--log", dir}, "is a directory"},
 		{[]string{"watch", "--log", log, "--rules", filepath.Join(dir, "none.yaml")}, "rules: open"},

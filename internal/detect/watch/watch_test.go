@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kguard/kguard/internal/detect"
+	"github.com/kguard/kguard/internal/detect/alert"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -217,11 +220,11 @@ func TestFromStartECSAndSkips(t *testing.T) {
 		}
 	}
 	for k, v := range map[string]float64{
-		"kguard_watch_events_total":                                                  4,
-		"kguard_watch_lines_skipped_total,reason=too_long":                           1,
-		"kguard_watch_lines_skipped_total,reason=unparsable":                         2,
-		"kguard_watch_alerts_total,rule=k8s-privileged-pod-created,severity=high":    1,
-		"kguard_watch_alerts_total,rule=k8s-cluster-admin-binding,severity=critical": 1,
+		"kguard_watch_events_total":                                            4,
+		"kguard_watch_lines_skipped_total,reason=too_long":                     1,
+		"kguard_watch_lines_skipped_total,reason=unparsable":                   2,
+		"kguard_alerts_total,rule=k8s-privileged-pod-created,severity=high":    1,
+		"kguard_alerts_total,rule=k8s-cluster-admin-binding,severity=critical": 1,
 	} {
 		if got[k] != v {
 			t.Errorf("metric %s = %v, want %v (all: %v)", k, got[k], v, got)
@@ -421,5 +424,147 @@ func TestFollowFromEnd(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// recorder is a Sink that keeps what it is sent.
+type recorder struct {
+	mu     sync.Mutex
+	recs   []alert.Record
+	closed int
+}
+
+func (r *recorder) Send(rec alert.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recs = append(r.recs, rec)
+}
+
+func (r *recorder) Close(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed++
+	return nil
+}
+
+func parse(t *testing.T, e ev) detect.Event {
+	t.Helper()
+	x, err := detect.ParseAuditEvent([]byte(e.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// TestHandleEventConcurrent feeds events from several goroutines (as the
+// audit webhook handler does) and checks that bursts, de-duplication and
+// the counts come out as from one reader. Run with -race.
+func TestHandleEventConcurrent(t *testing.T) {
+	rec := &recorder{}
+	w, err := New(Options{Path: "unused.log", Rules: defaults(t), Sinks: []alert.Sink{rec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 8, 25 // 200 denials: exactly 10 bursts of 20
+	same := privileged("dup", 0)
+	same.id = "one-request"
+	dup := parse(t, same)
+	var wg sync.WaitGroup
+	for g := range workers {
+		wg.Go(func() {
+			for i := range each {
+				w.HandleEvent(parse(t, forbidden("probe", g*each+i, time.Second)))
+				w.HandleEvent(dup) // the same audit ID from everyone: one alert
+			}
+		})
+	}
+	wg.Wait()
+	bursts, privs := 0, 0
+	for _, r := range rec.recs {
+		switch r.RuleID {
+		case ForbiddenBurstRule:
+			bursts++
+			if r.Count != DefaultBurstThreshold {
+				t.Errorf("burst count %d", r.Count)
+			}
+		case "k8s-privileged-pod-created":
+			privs++
+		default:
+			t.Errorf("unexpected alert %s", r.RuleID)
+		}
+	}
+	if bursts != workers*each/DefaultBurstThreshold || privs != 1 {
+		t.Errorf("%d bursts and %d privileged-pod alerts, want 10 and 1", bursts, privs)
+	}
+	if st := w.Stats(); st.Events != 2*workers*each || st.Alerts != 11 || st.Suppressed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if err := w.Close(context.Background()); err != nil || rec.closed != 1 {
+		t.Errorf("Close: %v, sink closed %d times", err, rec.closed)
+	}
+}
+
+// TestSinksAndOut: Out and the extra sinks get the same records, and the
+// suppressed counter is the alert package's.
+func TestSinksAndOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	var lines []any
+	for i := range 4 {
+		lines = append(lines, privileged(fmt.Sprintf("p%d", i), time.Duration(i)*time.Second))
+	}
+	writeFile(t, path, lines...)
+	rec := &recorder{}
+	w, recs := runOnce(t, path, func(o *Options) { o.Sinks = []alert.Sink{rec}; o.RatePerMinute = 3 })
+	if len(recs) != 3 || len(rec.recs) != 3 {
+		t.Fatalf("out %d, sink %d alerts; want 3 each", len(recs), len(rec.recs))
+	}
+	for i, r := range rec.recs {
+		if r.ResourceName != recs[i]["orchestrator.resource.name"] || r.Dataset != alert.DatasetAudit {
+			t.Errorf("sink record %d: %+v, out %v", i, r, recs[i])
+		}
+	}
+	mfs, err := w.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() == "kguard_alerts_suppressed_total" {
+			found = mf.GetMetric()[0].GetCounter().GetValue() == 1
+		}
+	}
+	if !found {
+		t.Errorf("kguard_alerts_suppressed_total is not 1")
+	}
+}
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestRunReportsWriteError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	writeFile(t, path, privileged("a", 0))
+	w, err := New(Options{Path: path, Rules: defaults(t), Out: failWriter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Run: %v, want the write error", err)
+	}
+}
+
+func TestNewNeedsOutput(t *testing.T) {
+	if _, err := New(Options{Path: "x", Rules: defaults(t)}); err == nil {
+		t.Error("no Out and no Sinks accepted")
+	}
+	// Without a log, events come only through HandleEvent; Run says so.
+	w, err := New(Options{Rules: defaults(t), Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "no audit log path") {
+		t.Errorf("Run without a path: %v", err)
 	}
 }

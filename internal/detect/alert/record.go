@@ -1,0 +1,201 @@
+package alert
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kguard/kguard/internal/detect"
+	"github.com/kguard/kguard/internal/rules"
+)
+
+// Datasets (event.dataset) by event family.
+const (
+	DatasetAudit  = "kubernetes.audit"
+	DatasetSensor = "kguard.sensor"
+)
+
+// Record is one alert as written: ECS field names, flat. The package
+// documentation lists the fields.
+type Record struct {
+	Timestamp       string   `json:"@timestamp"`
+	Kind            string   `json:"event.kind"`
+	Module          string   `json:"event.module"`
+	Dataset         string   `json:"event.dataset,omitempty"`
+	Severity        int      `json:"event.severity"`
+	Action          string   `json:"event.action,omitempty"`
+	EventID         string   `json:"event.id,omitempty"`
+	LogLevel        string   `json:"log.level"`
+	RuleID          string   `json:"rule.id"`
+	RuleName        string   `json:"rule.name"`
+	RuleDescription string   `json:"rule.description,omitempty"`
+	Message         string   `json:"message"`
+	Tags            []string `json:"tags,omitempty"`
+	ThreatFramework string   `json:"threat.framework,omitempty"`
+	Techniques      []string `json:"threat.technique.id,omitempty"`
+	UserName        string   `json:"user.name,omitempty"`
+	EffectiveUser   string   `json:"user.effective.name,omitempty"`
+	UserID          string   `json:"user.id,omitempty"`
+	SourceIP        string   `json:"source.ip,omitempty"`
+	UserAgent       string   `json:"user_agent.original,omitempty"`
+	URL             string   `json:"url.original,omitempty"`
+	StatusCode      int      `json:"http.response.status_code,omitempty"`
+
+	PID         int      `json:"process.pid,omitempty"`
+	PPID        int      `json:"process.parent.pid,omitempty"`
+	ProcessName string   `json:"process.name,omitempty"`
+	Executable  string   `json:"process.executable,omitempty"`
+	Args        []string `json:"process.args,omitempty"`
+	CommandLine string   `json:"process.command_line,omitempty"`
+	FilePath    string   `json:"file.path,omitempty"`
+	DestIP      string   `json:"destination.ip,omitempty"`
+	DestPort    int      `json:"destination.port,omitempty"`
+	Transport   string   `json:"network.transport,omitempty"`
+	ContainerID string   `json:"container.id,omitempty"`
+	Image       string   `json:"container.image.name,omitempty"`
+	Pod         string   `json:"kubernetes.pod.name,omitempty"`
+	PodUID      string   `json:"kubernetes.pod.uid,omitempty"`
+
+	Namespace    string `json:"kubernetes.namespace,omitempty"`
+	Orchestrator string `json:"orchestrator.type,omitempty"`
+	ResourceType string `json:"orchestrator.resource.type,omitempty"`
+	ResourceName string `json:"orchestrator.resource.name,omitempty"`
+
+	CgroupID     uint64 `json:"kguard.cgroup_id,omitempty"`
+	KguardAction string `json:"kguard.action,omitempty"`
+	Suppressed   int    `json:"kguard.suppressed,omitempty"`
+	Count        int    `json:"kguard.count,omitempty"`
+}
+
+// SeverityNumber maps a severity to event.severity.
+func SeverityNumber(s rules.Severity) int {
+	switch s {
+	case rules.SeverityCritical:
+		return 99
+	case rules.SeverityHigh:
+		return 73
+	case rules.SeverityMedium:
+		return 47
+	case rules.SeverityLow:
+		return 21
+	}
+	return 1
+}
+
+// isTechnique reports whether a tag is a MITRE ATT&CK technique ID:
+// T and four digits, optionally with a .NNN sub-technique.
+func isTechnique(tag string) bool {
+	if len(tag) < 5 || tag[0] != 'T' {
+		return false
+	}
+	for i, c := range tag[1:] {
+		if !(c >= '0' && c <= '9') && !(c == '.' && i == 4) {
+			return false
+		}
+	}
+	return true
+}
+
+// ResourceType is an object reference's resource, with its subresource
+// after a slash.
+func ResourceType(r *detect.ObjectRef) string {
+	if r.Subresource != "" {
+		return r.Resource + "/" + r.Subresource
+	}
+	return r.Resource
+}
+
+// Descriptions returns the descriptions of a rule set's rules, by ID.
+func Descriptions(rs *detect.RuleSet) map[string]string {
+	m := map[string]string{}
+	if rs == nil {
+		return m
+	}
+	for _, r := range rs.Rules() {
+		m[r.ID] = r.Desc
+	}
+	return m
+}
+
+// NewRecord builds the Record of an alert; desc is the rule's
+// description. The caller fills in the kguard.* counts and action.
+func NewRecord(a detect.Alert, desc string) Record {
+	r := Record{
+		Timestamp: a.Time.UTC().Format(time.RFC3339Nano), Kind: "alert", Module: "kguard",
+		Severity: SeverityNumber(a.Severity), LogLevel: a.Severity.String(),
+		RuleID: a.Rule, RuleName: a.Rule, RuleDescription: strings.TrimSpace(desc),
+		Message: a.Output, Tags: slices.Clone(a.Tags),
+	}
+	for _, t := range a.Tags {
+		if isTechnique(t) {
+			r.Techniques = append(r.Techniques, t)
+		}
+	}
+	if len(r.Techniques) > 0 {
+		r.ThreatFramework = "MITRE ATT&CK"
+	}
+	ev := a.Event
+	if e := ev.K8sAudit; e != nil {
+		r.Dataset, r.Orchestrator = DatasetAudit, "kubernetes"
+		r.Action, r.EventID, r.UserName, r.UserAgent, r.URL = e.Verb, e.AuditID, e.User.Username, e.UserAgent, e.RequestURI
+		if e.ImpersonatedUser != nil {
+			r.EffectiveUser = e.ImpersonatedUser.Username
+		}
+		if len(e.SourceIPs) > 0 {
+			r.SourceIP = e.SourceIPs[0]
+		}
+		if e.ResponseStatus != nil {
+			r.StatusCode = e.ResponseStatus.Code
+		}
+		if o := e.ObjectRef; o != nil {
+			r.Namespace, r.ResourceType, r.ResourceName = o.Namespace, ResourceType(o), o.Name
+		}
+		return r
+	}
+	if !isSensor(a) {
+		return r
+	}
+	r.Dataset = DatasetSensor
+	switch {
+	case ev.Network != nil:
+		r.Action = "connect"
+		r.DestIP, r.DestPort, r.Transport = ev.Network.DAddr, ev.Network.DPort, strings.ToLower(ev.Network.Proto)
+	case ev.File != nil:
+		r.Action = "open"
+		r.FilePath = ev.File.Path
+	case ev.Process != nil:
+		r.Action = "exec"
+	}
+	if p := ev.Process; p != nil {
+		r.PID, r.PPID, r.ProcessName, r.Executable = p.PID, p.PPID, p.Comm, p.Exe
+		// ECS process.args starts with the executable; the event's Args
+		// leave argv[0] out, so the path (or comm) stands in for it.
+		first := p.Exe
+		if first == "" {
+			first = p.Comm
+		}
+		if first != "" || len(p.Args) > 0 {
+			r.Args = append([]string{first}, p.Args...)
+			r.CommandLine = strings.TrimSpace(strings.Join(r.Args, " "))
+		}
+		r.UserID = strconv.Itoa(p.UID)
+		r.CgroupID = p.CgroupID
+		c := p.Container
+		r.ContainerID, r.Image, r.Pod, r.PodUID, r.Namespace = c.ID, c.Image, c.Pod, c.PodUID, c.Namespace
+	}
+	return r
+}
+
+// isSensor reports whether an alert comes from a node sensor event
+// (process, file or network) rather than the audit log.
+func isSensor(a detect.Alert) bool {
+	switch a.Source {
+	case detect.SourceProcess, detect.SourceFile, detect.SourceNetwork:
+		return true
+	case "":
+		ev := a.Event
+		return ev.K8sAudit == nil && (ev.Process != nil || ev.File != nil || ev.Network != nil)
+	}
+	return false
+}
