@@ -21,6 +21,7 @@ import (
 	"github.com/kguard/kguard/internal/cli/rbaccmd"
 	"github.com/kguard/kguard/internal/cli/rulescmd"
 	scancmd "github.com/kguard/kguard/internal/cli/scan"
+	"github.com/kguard/kguard/internal/cli/sensorcmd"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/all"
 	"github.com/kguard/kguard/internal/version"
@@ -36,7 +37,9 @@ func NewRootCmd(s *cmdutil.Streams) *cobra.Command {
 Pod Security Standards and container hardening, images, namespace
 isolation, deprecated APIs, RBAC, network policies, secrets, TLS and
 exposure. One engine serves the scanner, the admission webhook and the
-in-cluster mode, so what CI reports and what the cluster rejects agree.`,
+in-cluster mode, so what CI reports and what the cluster rejects agree.
+At run time it watches too: API server audit events (kguard audit watch)
+and processes, files and connections on nodes (kguard sensor, eBPF).`,
 		Example: `  kguard scan examples/                 # scan a folder of manifests
   kguard scan -o sarif deploy/ > k.sarif # SARIF for GitHub code scanning
   kguard rules                           # list every rule
@@ -58,6 +61,7 @@ in-cluster mode, so what CI reports and what the cluster rejects agree.`,
 		drcmd.NewCmd(s),
 		nodecmd.NewCmd(s),
 		netpolcmd.NewCmd(s),
+		sensorcmd.NewCmd(s),
 		newVersionCmd(s),
 	)
 	return root

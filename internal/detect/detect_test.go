@@ -70,13 +70,35 @@ func TestLoaderErrors(t *testing.T) {
   output: x
   severity: low
   source: syscall
+- rule: bad-action
+  desc: d
+  condition: "true"
+  output: x
+  severity: low
+  source: process
+  action: block
+- rule: kill-audit
+  desc: d
+  condition: "true"
+  output: x
+  severity: low
+  action: kill
+- rule: kill-process
+  desc: d
+  condition: process.comm == 'xmrig'
+  output: x
+  severity: high
+  source: process
+  action: kill
 `
 	rs, err := load(t, "my.yaml", src)
 	if rs == nil {
 		t.Fatal("no rule set")
 	}
-	if got := len(rs.Rules()); got != 1 || rs.Rules()[0].ID != "good" {
-		t.Errorf("loaded %v, want only good", rs.Rules())
+	if got := len(rs.Rules()); got != 2 || rs.Rules()[0].ID != "good" || rs.Rules()[1].ID != "kill-process" {
+		t.Errorf("loaded %v, want only good and kill-process", rs.Rules())
+	} else if rs.Rules()[0].Action != ActionAlert || rs.Rules()[1].Action != ActionKill {
+		t.Errorf("actions %q %q, want alert and kill", rs.Rules()[0].Action, rs.Rules()[1].Action)
 	}
 	var lerrs []*LoadError
 	for _, e := range unjoin(err) {
@@ -100,6 +122,8 @@ func TestLoaderErrors(t *testing.T) {
 		{44, "rule unknown-field", `unknown field "priority"`},
 		{47, "rule field-typo", "condition line 1:43: unknown field k8s_audit.user.nme"},
 		{55, "rule bad-source", `unknown source "syscall"`},
+		{62, "rule bad-action", `unknown action "block"`},
+		{68, "rule kill-audit", "action kill needs a node sensor source"},
 	}
 	if len(lerrs) != len(want) {
 		t.Errorf("got %d errors, want %d:\n%v", len(lerrs), len(want), err)

@@ -54,6 +54,7 @@ type Rule struct {
 	Source     string
 	Exceptions []Exception
 	Enabled    bool
+	Action     Action
 	File       string
 	Line       int
 
@@ -69,10 +70,20 @@ type compiledException struct {
 	values map[string]bool
 }
 
+// Action is what a node sensor does when a rule matches, besides alerting.
+type Action string
+
+// Actions. Kill is carried out only by a sensor with enforcement on.
+const (
+	ActionAlert Action = "alert"
+	ActionKill  Action = "kill"
+)
+
 // Alert is a rule that matched an event.
 type Alert struct {
 	Rule     string
 	Severity rules.Severity
+	Action   Action
 	Output   string
 	Tags     []string
 	Time     time.Time
@@ -144,7 +155,7 @@ func (rs *RuleSet) Evaluate(ev Event) []Alert {
 		}
 		text, fields := r.out.render(act)
 		alerts = append(alerts, Alert{
-			Rule: r.ID, Severity: r.Severity, Output: text, Tags: r.Tags,
+			Rule: r.ID, Severity: r.Severity, Action: r.Action, Output: text, Tags: r.Tags,
 			Time: ev.Time, Source: src, Fields: fields, Event: ev,
 		})
 	}
@@ -286,6 +297,7 @@ type RuleInfo struct {
 	Output     string
 	Exceptions []Exception
 	Enabled    bool
+	Action     Action
 	File       string
 	Line       int
 }
@@ -296,7 +308,7 @@ func (rs *RuleSet) Rules() []RuleInfo {
 	for _, r := range rs.rules {
 		ri := RuleInfo{ID: r.ID, Desc: r.Desc, Severity: r.Severity, Source: r.Source, Tags: slices.Clone(r.Tags),
 			Condition: r.Condition, Output: r.Output, Exceptions: slices.Clone(r.Exceptions), Enabled: r.Enabled,
-			File: r.File, Line: r.Line}
+			Action: r.Action, File: r.File, Line: r.Line}
 		for _, t := range r.Tags {
 			if mitreRE.MatchString(t) {
 				ri.MITRE = append(ri.MITRE, t)
@@ -312,6 +324,8 @@ func (rs *RuleSet) Rules() []RuleInfo {
 func Markdown(rs *RuleSet) string {
 	var b strings.Builder
 	b.WriteString("# Runtime detection rules\n\n")
+	b.WriteString(languageDoc)
+	writeFields(&b)
 	infos := rs.Rules()
 	for _, src := range sources {
 		var rl []RuleInfo
@@ -331,6 +345,9 @@ func Markdown(rs *RuleSet) string {
 		for _, r := range rl {
 			fmt.Fprintf(&b, "### %s\n\n%s\n\n", r.ID, mdEscape(r.Desc))
 			fmt.Fprintf(&b, "- Severity: %s\n- Tags: %s\n", r.Severity, strings.Join(r.Tags, ", "))
+			if r.Action == ActionKill {
+				b.WriteString("- Action: kill (with `kguard sensor --enforce`)\n")
+			}
 			for _, ex := range r.Exceptions {
 				fmt.Fprintf(&b, "- Exception `%s`: `%s` in %s\n", ex.Name, ex.Field, strings.Join(ex.Values, ", "))
 			}
@@ -348,6 +365,52 @@ func Markdown(rs *RuleSet) string {
 		}
 	}
 	return b.String()
+}
+
+// languageDoc introduces the rule language in the generated docs.
+const languageDoc = `Rules are YAML lists of rules, lists and macros, loaded in order (the
+defaults first, then each --rules file). Used by kguard audit watch (source
+k8s_audit) and kguard sensor (sources process, file and network).
+
+- ` + "`rule`" + `: the ID (lower case, digits, dashes); ` + "`desc`" + `; ` + "`severity`" + ` (info, low,
+  medium, high, critical); ` + "`source`" + ` (k8s_audit when left out);
+  ` + "`condition`" + `: a CEL expression over the fields below, the lists and the
+  macros; ` + "`output`" + `: text with {field.path} placeholders; ` + "`tags`" + ` (MITRE ATT&CK
+  technique IDs such as T1609 are exported as threat.technique.id);
+  ` + "`exceptions`" + `: name, field and values for which the rule stays quiet;
+  ` + "`enabled`" + ` (true when left out); ` + "`action`" + `: alert (default) or kill (sensor
+  sources only, carried out with kguard sensor --enforce).
+- ` + "`list`" + `: a name and items; with ` + "`append: true`" + ` the items are added to a list
+  defined before (to extend a default list from your own file).
+- ` + "`macro`" + `: a name and a condition, substituted where the name appears.
+- Functions besides CEL's standard ones and its strings extension:
+  in_cidrs(address, list of CIDRs).
+
+`
+
+// writeFields lists the event fields conditions and outputs may use.
+func writeFields(b *strings.Builder) {
+	b.WriteString("## Fields\n\n")
+	paths := make([]string, 0, len(fieldPaths))
+	for p := range fieldPaths {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, src := range append(slices.Clone(sources), "event_source") {
+		var fs []string
+		for _, p := range paths {
+			if p == src || strings.HasPrefix(p, src+".") {
+				fs = append(fs, "`"+p+"`")
+			}
+		}
+		if len(fs) > 0 {
+			fmt.Fprintf(b, "- %s\n", strings.Join(fs, ", "))
+		}
+	}
+	for _, p := range openPrefixes {
+		fmt.Fprintf(b, "- `%s*`: any field below it, when the event has it\n", p)
+	}
+	b.WriteString("\n")
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -66,6 +66,7 @@ type ruleDoc struct {
 	Source     string      `yaml:"source"`
 	Exceptions []Exception `yaml:"exceptions"`
 	Enabled    *bool       `yaml:"enabled"`
+	Action     string      `yaml:"action"`
 }
 
 type listDoc struct {
@@ -80,7 +81,7 @@ type macroDoc struct {
 }
 
 var knownKeys = map[string][]string{
-	"rule":  {"rule", "desc", "condition", "output", "severity", "tags", "source", "exceptions", "enabled"},
+	"rule":  {"rule", "desc", "condition", "output", "severity", "tags", "source", "exceptions", "enabled", "action"},
 	"list":  {"list", "items", "append"},
 	"macro": {"macro", "condition"},
 }
@@ -402,6 +403,18 @@ func buildRule(d *ruleDef, check, env *cel.Env, macros map[string]*macroDef, exp
 	if !slices.Contains(sources, src) {
 		bad("source", "unknown source %q (want one of %s)", src, strings.Join(sources, ", "))
 	}
+	action := Action(d.Action)
+	switch action {
+	case "":
+		action = ActionAlert
+	case ActionAlert:
+	case ActionKill:
+		if src == SourceK8sAudit {
+			bad("action", "action kill needs a node sensor source (process, file or network), not %s", src)
+		}
+	default:
+		bad("action", "unknown action %q (want alert or kill)", d.Action)
+	}
 	out, err := parseTemplate(d.Output)
 	if err != nil {
 		bad("output", "output: %s", err)
@@ -461,7 +474,7 @@ func buildRule(d *ruleDef, check, env *cel.Env, macros map[string]*macroDef, exp
 	r := &Rule{
 		ID: d.Rule, Desc: strings.TrimSpace(d.Desc), Condition: strings.TrimSpace(d.Condition), Expanded: full,
 		Output: strings.TrimSpace(d.Output), Severity: sev, Tags: d.Tags, Source: src, Exceptions: d.Exceptions,
-		Enabled: enabled, File: d.file, Line: d.line,
+		Enabled: enabled, Action: action, File: d.file, Line: d.line,
 		prg: prg, out: out,
 	}
 	if src == SourceK8sAudit {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
@@ -44,12 +43,9 @@ func (in *Input) Load(ctx context.Context) (*inventory.Inventory, error) {
 	case in.Cluster:
 		cfg := in.RESTConfig
 		if cfg == nil {
-			rules := clientcmd.NewDefaultClientConfigLoadingRules()
-			rules.ExplicitPath = in.Kubeconfig
 			var err error
-			cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: in.Context}).ClientConfig()
-			if err != nil {
-				return nil, UsageErrorf("cluster connection: %v", err)
+			if cfg, err = RESTConfig(in.Kubeconfig, in.Context); err != nil {
+				return nil, err
 			}
 		}
 		res, err := cluster.Load(ctx, cfg, cluster.Options{Name: in.Context})

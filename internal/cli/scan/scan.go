@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
@@ -305,14 +304,7 @@ func (o *Options) restConfig() (*rest.Config, error) {
 	if o.RESTConfig != nil {
 		return o.RESTConfig, nil
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = o.Kubeconfig
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: o.Context})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, cmdutil.UsageErrorf("cluster connection: %v", err)
-	}
-	return cfg, nil
+	return cmdutil.RESTConfig(o.Kubeconfig, o.Context)
 }
 
 // loadCluster reads the live cluster, with a progress line on a terminal.

@@ -1,0 +1,104 @@
+package sensorcmd
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"text/template"
+	"unicode"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kguard/kguard/internal/cli/cmdutil"
+)
+
+//go:embed manifests.yaml.tmpl
+var manifestsTemplate string
+
+// ManifestOptions parameterise `kguard sensor manifests`.
+type ManifestOptions struct {
+	Namespace string
+	Image     string
+	// Privileged runs the sensor as a privileged container, for nodes
+	// where the minimal grant is not enough.
+	Privileged bool
+	// Enforce runs the sensor with --enforce (and the capability that the
+	// connect deny list needs).
+	Enforce bool
+	// Seccomp is the container's seccomp profile type: RuntimeDefault or
+	// Unconfined.
+	Seccomp string
+}
+
+// Seccomp profile types --seccomp accepts.
+const (
+	seccompRuntimeDefault = "RuntimeDefault"
+	seccompUnconfined     = "Unconfined"
+)
+
+func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
+	o := &ManifestOptions{}
+	cmd := &cobra.Command{
+		Use:   "manifests",
+		Short: "Print the manifests that run the sensor on every node",
+		Long: `Print everything needed to run 'kguard sensor' on every node: a Namespace
+of its own (Pod Security level privileged, which a node sensor needs, kept
+apart from everything else), a ServiceAccount that may only read pods, a
+LimitRange, a NetworkPolicy that admits the metrics port only, and a
+DaemonSet that tolerates every taint and runs at system-node-critical
+priority.
+
+The sensor runs as root, not privileged, with every capability dropped but
+BPF, PERFMON and SYS_RESOURCE (and NET_ADMIN with --enforce, for the
+connect deny list), no privilege escalation, a read-only root filesystem,
+the runtime's default seccomp profile, hostPID, and read-only mounts of the
+host's /sys/kernel/btf, /sys/fs/cgroup and /proc. The manifests explain each
+grant in comments.
+
+Where the runtime's seccomp profile refuses the bpf syscall to a container
+without CAP_SYS_ADMIN (CRI-O, containerd before late 1.6 releases), use
+--seccomp Unconfined; where more is refused (SELinux-enforcing nodes),
+--privileged. Alerts go to the pod's log. The optional Secret
+kguard-sensor-alerts, key url, reaches the sensor as KGUARD_ALERT_WEBHOOK,
+so a webhook URL (often a credential itself) is kept out of the manifests
+and off the command line.`,
+		Example: `  kguard sensor manifests | kubectl apply -f -
+  kguard sensor manifests --image ghcr.io/kguard/kguard@sha256:... --enforce
+  kguard sensor manifests --seccomp Unconfined   # CRI-O nodes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch o.Seccomp {
+			case seccompRuntimeDefault, seccompUnconfined:
+			default:
+				return cmdutil.UsageErrorf("--seccomp must be %s or %s", seccompRuntimeDefault, seccompUnconfined)
+			}
+			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+				return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
+			}
+			// The image goes into YAML as a plain scalar: refuse what would
+			// change the document rather than name an image.
+			if o.Image == "" || strings.ContainsFunc(o.Image, func(r rune) bool {
+				return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("#'\"{}[],&*!|>%`", r)
+			}) {
+				return cmdutil.UsageErrorf("--image %q is not an image reference", o.Image)
+			}
+			return WriteManifests(s, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-sensor", "namespace to run the sensor in (its own: it must allow privileged pods)")
+	cmd.Flags().StringVar(&o.Image, "image", "ghcr.io/kguard/kguard:0.1.0", "kguard image (pin by digest in production)")
+	cmd.Flags().BoolVar(&o.Privileged, "privileged", false, "run the sensor privileged (for nodes that refuse BPF to a container with only the needed capabilities)")
+	cmd.Flags().BoolVar(&o.Enforce, "enforce", false, "run the sensor with --enforce: kill actions and the connect deny list (adds NET_ADMIN)")
+	cmd.Flags().StringVar(&o.Seccomp, "seccomp", seccompRuntimeDefault, "seccomp profile: RuntimeDefault, or Unconfined where the runtime's default refuses the bpf syscall")
+	return cmd
+}
+
+// WriteManifests renders the manifests to s.Out.
+func WriteManifests(s *cmdutil.Streams, o *ManifestOptions) error {
+	t, err := template.New("manifests").Parse(manifestsTemplate)
+	if err != nil {
+		return fmt.Errorf("manifests template: %w", err)
+	}
+	return t.Execute(s.Out, o)
+}

@@ -1,0 +1,71 @@
+package sensor
+
+import (
+	"io"
+	"net/netip"
+
+	"github.com/kguard/kguard/internal/detect"
+)
+
+// Hook names, as reported by Hooks and accepted by Options.FailHooks.
+const (
+	HookExec    = "exec"
+	HookFile    = "file"
+	HookNetwork = "network"
+	HookDeny    = "deny"
+)
+
+// Options configure a Sensor.
+type Options struct {
+	// Rules are evaluated on every event; required.
+	Rules *detect.RuleSet
+	// OnAlert receives every alert, with the action taken ("" or, for
+	// kill rules under Enforce, "kill" or "kill_failed"); required. It is
+	// called from the sensor's reader goroutine.
+	OnAlert func(a detect.Alert, action string)
+	// OnEvent, if set, sees every event before the rules (for tests and
+	// counting).
+	OnEvent func(detect.Event)
+	// Enrich maps a cgroup ID to the container running in it; nil leaves
+	// the container empty.
+	Enrich func(cgroupID uint64) detect.Container
+	// Watch lists the path prefixes whose opens are reported; nil means
+	// DefaultWatchPaths.
+	Watch []WatchPath
+	// Enforce turns on kill actions and the connect deny list.
+	Enforce bool
+	// DenyConnect are IPv4 address:port pairs refused under Enforce; an
+	// unspecified address (0.0.0.0) matches any address, port 0 any port.
+	DenyConnect []netip.AddrPort
+	// CgroupPath is the cgroup v2 directory the deny program is attached
+	// to; empty means the root of the cgroup v2 mount.
+	CgroupPath string
+	// ProcRoot is where the host's /proc is mounted ("/proc" when empty).
+	ProcRoot string
+	// FailHooks are hooks (exec, file, ...) or attach points
+	// (tp_btf/sys_enter, ...) to treat as unavailable without trying them,
+	// to test and demonstrate degraded operation and the fallbacks.
+	FailHooks []string
+	// Log receives start-up messages (hook status); nil discards them.
+	Log io.Writer
+}
+
+// HookStatus says whether a hook is running and how.
+type HookStatus struct {
+	Name   string
+	Active bool
+	// Program is the attach point in use, e.g. tp_btf/sched_process_exec.
+	Program string
+	// Reason explains an inactive hook.
+	Reason string
+}
+
+// Stats count what a sensor has seen.
+type Stats struct {
+	Events       map[string]uint64 // by source: process, file, network
+	Alerts       uint64
+	Lost         uint64 // records dropped in the kernel: ring buffer full
+	Killed       uint64 // SIGKILLs sent by the kernel program
+	Denied       uint64 // connects refused
+	DecodeErrors uint64
+}
