@@ -164,6 +164,3 @@ configuration and audit policy for the control-plane nodes.`,
 	listen.addFlags(f)
 	return cmd
 }
-
-
-

@@ -50,11 +50,12 @@ DaemonSet that tolerates every taint and runs at system-node-critical
 priority.
 
 The sensor runs as root, not privileged, with every capability dropped but
-BPF, PERFMON and SYS_RESOURCE (and NET_ADMIN with --enforce, for the
-connect deny list), no privilege escalation, a read-only root filesystem,
-the runtime's default seccomp profile, hostPID, and read-only mounts of the
-host's /sys/kernel/btf, /sys/fs/cgroup and /proc. The manifests explain each
-grant in comments.
+BPF, PERFMON and SYS_RESOURCE (with --enforce also NET_ADMIN, for the
+connect deny list, and KILL, for processes blocked in a system call), no
+privilege escalation, a read-only root filesystem, the runtime's default
+seccomp profile, hostPID, and read-only mounts of the host's
+/sys/kernel/btf, /sys/fs/cgroup, /proc and /sys/kernel/tracing. The
+manifests explain each grant in comments.
 
 Where the runtime's seccomp profile refuses the bpf syscall to a container
 without CAP_SYS_ADMIN (CRI-O, containerd before late 1.6 releases), use

@@ -79,7 +79,7 @@ func sensorContainer(t *testing.T, objs []*inventory.Object) (*appsv1.DaemonSet,
 // manifest's comments promise, without and with --enforce.
 var (
 	documentedCaps        = []corev1.Capability{"BPF", "PERFMON", "SYS_RESOURCE"}
-	documentedEnforceCaps = []corev1.Capability{"BPF", "PERFMON", "SYS_RESOURCE", "NET_ADMIN"}
+	documentedEnforceCaps = []corev1.Capability{"BPF", "PERFMON", "SYS_RESOURCE", "NET_ADMIN", "KILL"}
 )
 
 func TestManifestsKinds(t *testing.T) {
@@ -187,7 +187,7 @@ func TestManifestsDaemonSet(t *testing.T) {
 			mounted[hp] = m.MountPath
 		}
 	}
-	wantMounts := map[string]string{"/sys/kernel/btf": "/sys/kernel/btf", "/sys/fs/cgroup": "/host/sys/fs/cgroup", "/proc": "/host/proc"}
+	wantMounts := map[string]string{"/sys/kernel/btf": "/sys/kernel/btf", "/sys/fs/cgroup": "/host/sys/fs/cgroup", "/proc": "/host/proc", "/sys/kernel/tracing": "/sys/kernel/tracing"}
 	if !maps.Equal(mounted, wantMounts) || len(hostPaths) != len(wantMounts) {
 		t.Errorf("host paths %v mounted as %v, want %v", hostPaths, mounted, wantMounts)
 	}
@@ -206,7 +206,7 @@ func TestManifestsCapabilitiesAreDocumented(t *testing.T) {
 			t.Errorf("capability %s is not explained in the help and in the manifest's comments", capName)
 		}
 	}
-	for _, notAdded := range []string{"SYS_PTRACE", "DAC_READ_SEARCH", "KILL", "SYS_ADMIN"} {
+	for _, notAdded := range []string{"SYS_PTRACE", "DAC_READ_SEARCH", "SYS_ADMIN"} {
 		if !strings.Contains(comments.String(), notAdded) {
 			t.Errorf("the manifest's comments do not say why %s is not added", notAdded)
 		}
@@ -268,7 +268,7 @@ func TestManifestsFlags(t *testing.T) {
 // that no longer appears: the list must be kept exact.
 var ownScanExpected = map[string]string{
 	"pss-baseline-host-namespaces":        "hostPID: the kernel reports events with host PIDs; the sensor must recognise its own and match events to /proc entries",
-	"pss-baseline-host-path-volumes":      "read-only /sys/kernel/btf (CO-RE), /sys/fs/cgroup (cgroup ID to container) and /proc (processes older than the sensor)",
+	"pss-baseline-host-path-volumes":      "read-only /sys/kernel/btf (CO-RE), /sys/fs/cgroup (cgroup ID to container) /proc (processes older than the sensor) and /sys/kernel/tracing (syscall tracepoint IDs)",
 	"pss-restricted-volumes":              "the same hostPath volumes, seen by the restricted level",
 	"pss-baseline-capabilities":           "BPF, PERFMON and SYS_RESOURCE: loading and running the eBPF programs, nothing more",
 	"pss-restricted-capabilities":         "the same added capabilities, seen by the restricted level (ALL is dropped)",

@@ -102,7 +102,7 @@ func byRule(recs []map[string]any, id string) []map[string]any {
 	return out
 }
 
-func defaults(t *testing.T) *detect.RuleSet {
+func defaults(t testing.TB) *detect.RuleSet {
 	t.Helper()
 	rs, err := detect.Default()
 	if err != nil {

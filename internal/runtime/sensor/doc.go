@@ -8,8 +8,11 @@
 // The programs use only hooks that work without kprobes or fentry:
 //
 //	exec     tp_btf/sched_process_exec, else raw_tracepoint/sched_process_exec
-//	file     tp_btf/sys_enter, else raw_tracepoint/sys_enter (openat and
-//	         openat2, filtered in the kernel by a path-prefix trie)
+//	file     tracepoint/syscalls/sys_enter_openat and _openat2 (needs
+//	         tracefs), else tp_btf/sys_enter, else raw_tracepoint/sys_enter;
+//	         filtered in the kernel by a path-prefix trie. Under enforcement
+//	         sys_enter comes first: it runs for every system call, which
+//	         costs more but is where flagged processes are killed.
 //	network  tp_btf/inet_sock_set_state, else the raw tracepoint
 //	         (TCP moving to SYN_SENT: a connect)
 //	deny     cgroup/connect4 on a cgroup v2 directory (enforcement only)
@@ -23,9 +26,17 @@
 //
 // Off by default. With Options.Enforce, a rule with `action: kill` that
 // matches an event flags the process; the sys_enter program sends it
-// SIGKILL with bpf_send_signal at its next system call. The kill follows
-// the alert (milliseconds later), so it stops what the process would do
-// next, not what it already did. Options.DenyConnect adds IPv4 address and
+// SIGKILL with bpf_send_signal at its next system call, and a process
+// still flagged after killGrace (blocked in a system call) is signalled
+// from user space. The kill follows the alert, so it stops what the
+// process would do next, not what it already did.
+//
+// # Delivery
+//
+// Events are submitted to the ring buffer without waking the reader, which
+// polls every 20 ms (a wakeup per event costs the producing task an
+// inter-processor interrupt: a third more time per exec in a VM); a
+// backlog over 512 KiB, or enforcement, wakes it at once. Options.DenyConnect adds IPv4 address and
 // port pairs that cgroup/connect4 refuses with EPERM.
 //
 // # Building

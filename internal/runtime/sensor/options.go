@@ -56,7 +56,8 @@ type HookStatus struct {
 	Active bool
 	// Program is the attach point in use, e.g. tp_btf/sched_process_exec.
 	Program string
-	// Reason explains an inactive hook.
+	// Reason explains an inactive hook, or why an active one runs on a
+	// fallback program.
 	Reason string
 }
 

@@ -58,6 +58,7 @@ const (
 	sensorProgConnect4     = "connect4"
 	sensorProgExecBtf      = "exec_btf"
 	sensorProgExecRaw      = "exec_raw"
+	sensorProgOpenTp       = "open_tp"
 	sensorProgSockStateBtf = "sock_state_btf"
 	sensorProgSockStateRaw = "sock_state_raw"
 	sensorProgSysEnterBtf  = "sys_enter_btf"
@@ -112,6 +113,7 @@ type sensorProgramSpecs struct {
 	Connect4     *ebpf.ProgramSpec `ebpf:"connect4"`
 	ExecBtf      *ebpf.ProgramSpec `ebpf:"exec_btf"`
 	ExecRaw      *ebpf.ProgramSpec `ebpf:"exec_raw"`
+	OpenTp       *ebpf.ProgramSpec `ebpf:"open_tp"`
 	SockStateBtf *ebpf.ProgramSpec `ebpf:"sock_state_btf"`
 	SockStateRaw *ebpf.ProgramSpec `ebpf:"sock_state_raw"`
 	SysEnterBtf  *ebpf.ProgramSpec `ebpf:"sys_enter_btf"`
@@ -194,6 +196,7 @@ type sensorPrograms struct {
 	Connect4     *ebpf.Program `ebpf:"connect4"`
 	ExecBtf      *ebpf.Program `ebpf:"exec_btf"`
 	ExecRaw      *ebpf.Program `ebpf:"exec_raw"`
+	OpenTp       *ebpf.Program `ebpf:"open_tp"`
 	SockStateBtf *ebpf.Program `ebpf:"sock_state_btf"`
 	SockStateRaw *ebpf.Program `ebpf:"sock_state_raw"`
 	SysEnterBtf  *ebpf.Program `ebpf:"sys_enter_btf"`
@@ -205,6 +208,7 @@ func (p *sensorPrograms) Close() error {
 		p.Connect4,
 		p.ExecBtf,
 		p.ExecRaw,
+		p.OpenTp,
 		p.SockStateBtf,
 		p.SockStateRaw,
 		p.SysEnterBtf,

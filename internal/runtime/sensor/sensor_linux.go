@@ -53,20 +53,41 @@ const ConnectDeniedRule = "sensor-connect-denied"
 type candidate struct {
 	prog   string
 	point  string
-	attach func(p *ebpf.Program, o *Options) (link.Link, error)
+	attach func(p *ebpf.Program, o *Options) ([]link.Link, error)
 }
 
-func tpBTF(p *ebpf.Program, _ *Options) (link.Link, error) {
-	return link.AttachTracing(link.TracingOptions{Program: p, AttachType: ebpf.AttachTraceRawTp})
+func one(l link.Link, err error) ([]link.Link, error) {
+	if err != nil {
+		return nil, err
+	}
+	return []link.Link{l}, nil
 }
 
-func rawTP(name string) func(*ebpf.Program, *Options) (link.Link, error) {
-	return func(p *ebpf.Program, _ *Options) (link.Link, error) {
-		return link.AttachRawTracepoint(link.RawTracepointOptions{Name: name, Program: p})
+func tpBTF(p *ebpf.Program, _ *Options) ([]link.Link, error) {
+	return one(link.AttachTracing(link.TracingOptions{Program: p, AttachType: ebpf.AttachTraceRawTp}))
+}
+
+func rawTP(name string) func(*ebpf.Program, *Options) ([]link.Link, error) {
+	return func(p *ebpf.Program, _ *Options) ([]link.Link, error) {
+		return one(link.AttachRawTracepoint(link.RawTracepointOptions{Name: name, Program: p}))
 	}
 }
 
-func cgroupConnect4(p *ebpf.Program, o *Options) (link.Link, error) {
+// openTracepoints attaches to the openat tracepoint (required) and the
+// openat2 one (when the kernel has it). Needs tracefs.
+func openTracepoints(p *ebpf.Program, _ *Options) ([]link.Link, error) {
+	l, err := link.Tracepoint("syscalls", "sys_enter_openat", p, nil)
+	if err != nil {
+		return nil, err
+	}
+	links := []link.Link{l}
+	if l2, err := link.Tracepoint("syscalls", "sys_enter_openat2", p, nil); err == nil {
+		links = append(links, l2)
+	}
+	return links, nil
+}
+
+func cgroupConnect4(p *ebpf.Program, o *Options) ([]link.Link, error) {
 	path := o.CgroupPath
 	if path == "" {
 		var err error
@@ -74,7 +95,29 @@ func cgroupConnect4(p *ebpf.Program, o *Options) (link.Link, error) {
 			return nil, err
 		}
 	}
-	return link.AttachCgroup(link.CgroupOptions{Path: path, Attach: ebpf.AttachCGroupInet4Connect, Program: p})
+	return one(link.AttachCgroup(link.CgroupOptions{Path: path, Attach: ebpf.AttachCGroupInet4Connect, Program: p}))
+}
+
+// Attach points of the file hook. The syscall tracepoints run a program
+// for opens only; sys_enter runs one for every system call (measurably
+// dearer, see docs/performance.md) but is the only place to kill a flagged
+// process at its next system call, so enforcement prefers it.
+const (
+	pointOpenTracepoints = "tracepoint/syscalls/sys_enter_openat"
+	pointSysEnterBTF     = "tp_btf/sys_enter"
+	pointSysEnterRaw     = "raw_tracepoint/sys_enter"
+)
+
+func fileCandidates(enforce bool) []candidate {
+	tp := candidate{sensorProgOpenTp, pointOpenTracepoints, openTracepoints}
+	sysEnter := []candidate{
+		{sensorProgSysEnterBtf, pointSysEnterBTF, tpBTF},
+		{sensorProgSysEnterRaw, pointSysEnterRaw, rawTP("sys_enter")},
+	}
+	if enforce {
+		return append(sysEnter, tp)
+	}
+	return append([]candidate{tp}, sysEnter...)
 }
 
 var hooks = []struct {
@@ -85,10 +128,7 @@ var hooks = []struct {
 		{sensorProgExecBtf, "tp_btf/sched_process_exec", tpBTF},
 		{sensorProgExecRaw, "raw_tracepoint/sched_process_exec", rawTP("sched_process_exec")},
 	}},
-	{HookFile, []candidate{
-		{sensorProgSysEnterBtf, "tp_btf/sys_enter", tpBTF},
-		{sensorProgSysEnterRaw, "raw_tracepoint/sys_enter", rawTP("sys_enter")},
-	}},
+	{HookFile, nil}, // fileCandidates
 	{HookNetwork, []candidate{
 		{sensorProgSockStateBtf, "tp_btf/inet_sock_set_state", tpBTF},
 		{sensorProgSockStateRaw, "raw_tracepoint/inet_sock_set_state", rawTP("inet_sock_set_state")},
@@ -100,13 +140,16 @@ var hooks = []struct {
 
 // Sensor runs the BPF programs and turns their events into alerts.
 type Sensor struct {
-	opts   Options
-	maps   sensorMaps
-	progs  []*ebpf.Program
-	links  []link.Link
-	status []HookStatus
-	reader *ringbuf.Reader
-	conv   converter
+	opts  Options
+	maps  sensorMaps
+	progs []*ebpf.Program
+	links []link.Link
+	// killInKernel: the file hook runs on sys_enter, where flagged
+	// processes are killed.
+	killInKernel bool
+	status       []HookStatus
+	reader       *ringbuf.Reader
+	conv         converter
 
 	events       [typeConnectDenied + 1]atomic.Uint64
 	alerts       atomic.Uint64
@@ -236,32 +279,40 @@ func (s *Sensor) attachAll(spec *ebpf.CollectionSpec) {
 			st.Reason = "not requested (needs --enforce and a deny list)"
 		default:
 			var reasons []string
-			for _, c := range h.candidates {
+			cands := h.candidates
+			if h.name == HookFile {
+				cands = fileCandidates(s.opts.Enforce)
+			}
+			for _, c := range cands {
 				if slices.Contains(s.opts.FailHooks, c.point) {
 					reasons = append(reasons, c.point+": disabled (--fail-hook)")
 					continue
 				}
-				l, p, err := loadAttach(spec, c, repl, &s.opts)
+				ls, p, err := loadAttach(spec, c, repl, &s.opts)
 				if err != nil {
 					reasons = append(reasons, c.point+": "+err.Error())
 					continue
 				}
-				s.links, s.progs = append(s.links, l), append(s.progs, p)
-				st.Active, st.Program, reasons = true, c.point, nil
+				s.links, s.progs = append(s.links, ls...), append(s.progs, p)
+				st.Active, st.Program = true, c.point
+				s.killInKernel = s.killInKernel || c.point == pointSysEnterBTF || c.point == pointSysEnterRaw
 				break
 			}
 			st.Reason = strings.Join(reasons, "; ")
 		}
 		s.status = append(s.status, st)
-		if st.Active {
+		switch {
+		case st.Active && st.Reason != "":
+			fmt.Fprintf(s.opts.Log, "kguard sensor: hook %-8s active   %s (fallback; %s)\n", h.name, st.Program, st.Reason)
+		case st.Active:
 			fmt.Fprintf(s.opts.Log, "kguard sensor: hook %-8s active   %s\n", h.name, st.Program)
-		} else {
+		default:
 			fmt.Fprintf(s.opts.Log, "kguard sensor: hook %-8s INACTIVE %s\n", h.name, st.Reason)
 		}
 	}
 }
 
-func loadAttach(spec *ebpf.CollectionSpec, c candidate, repl map[string]*ebpf.Map, o *Options) (link.Link, *ebpf.Program, error) {
+func loadAttach(spec *ebpf.CollectionSpec, c candidate, repl map[string]*ebpf.Map, o *Options) ([]link.Link, *ebpf.Program, error) {
 	one := &ebpf.CollectionSpec{Maps: spec.Maps, Programs: map[string]*ebpf.ProgramSpec{c.prog: spec.Programs[c.prog]},
 		Variables: spec.Variables, Types: spec.Types, ByteOrder: spec.ByteOrder}
 	coll, err := ebpf.NewCollectionWithOptions(one, ebpf.CollectionOptions{MapReplacements: repl})
@@ -270,12 +321,12 @@ func loadAttach(spec *ebpf.CollectionSpec, c candidate, repl map[string]*ebpf.Ma
 	}
 	p := coll.DetachProgram(c.prog)
 	coll.Close()
-	l, err := c.attach(p, o)
+	ls, err := c.attach(p, o)
 	if err != nil {
 		p.Close()
 		return nil, nil, shortError(err)
 	}
-	return l, p, nil
+	return ls, p, nil
 }
 
 // shortError keeps the verifier's last lines, not its whole log.
@@ -359,7 +410,7 @@ func (s *Sensor) handle(raw *rawEvent) {
 // killGrace, the signal is sent from here.
 func (s *Sensor) kill(pid uint32) string {
 	one := uint32(1)
-	if !s.hookActive(HookFile) || s.maps.KillTgids.Put(&pid, &one) != nil {
+	if !s.killInKernel || s.maps.KillTgids.Put(&pid, &one) != nil {
 		if unix.Kill(int(pid), unix.SIGKILL) != nil {
 			return "kill_failed"
 		}
@@ -378,15 +429,6 @@ func (s *Sensor) kill(pid uint32) string {
 // killGrace is how long a flagged process has to make a system call
 // before it is signalled from user space.
 const killGrace = 10 * time.Millisecond
-
-func (s *Sensor) hookActive(name string) bool {
-	for _, h := range s.status {
-		if h.Name == name {
-			return h.Active
-		}
-	}
-	return false
-}
 
 // Stats returns the counts so far.
 func (s *Sensor) Stats() Stats {

@@ -37,6 +37,23 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Skipf(format+" (set %s=1 to make this a failure)", append(args, EnvRequireBPF)...)
 }
 
+// TestMain mounts tracefs when it is missing and the tests run as root,
+// so that the syscall tracepoints are tested too (node distributions
+// mount it; a bare test VM may not).
+func TestMain(m *testing.M) {
+	mounted := false
+	if os.Geteuid() == 0 && os.Getenv(envConnect) == "" {
+		if _, err := os.Stat("/sys/kernel/tracing/events"); err != nil {
+			mounted = syscall.Mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, "") == nil
+		}
+	}
+	code := m.Run()
+	if mounted {
+		syscall.Unmount("/sys/kernel/tracing", 0)
+	}
+	os.Exit(code)
+}
+
 // TestHelperConnect is not a test: the kernel tests run the test binary
 // with envConnect set, in a cgroup, to make a TCP connection.
 func TestHelperConnect(t *testing.T) {
@@ -239,6 +256,10 @@ func TestSensorAlerts(t *testing.T) {
 		if h.Name != HookDeny && !h.Active {
 			t.Errorf("hook %s inactive: %s", h.Name, h.Reason)
 		}
+		// Without enforcement the cheaper syscall tracepoints serve opens.
+		if h.Name == HookFile && h.Program != pointOpenTracepoints {
+			t.Errorf("file hook on %s, want %s", h.Program, pointOpenTracepoints)
+		}
 	}
 	start := time.Now()
 	cg.attack(t, port)
@@ -307,7 +328,7 @@ func TestSensorDegraded(t *testing.T) {
 func TestSensorRawTracepoints(t *testing.T) {
 	cg := newTestCgroup(t)
 	_, port := listen(t)
-	off := []string{"tp_btf/sched_process_exec", "tp_btf/sys_enter", "tp_btf/inet_sock_set_state"}
+	off := []string{"tp_btf/sched_process_exec", pointOpenTracepoints, pointSysEnterBTF, "tp_btf/inet_sock_set_state"}
 	s, ch := startSensor(t, Options{FailHooks: off}, cg.id, connectRule(port))
 	for _, h := range s.Hooks() {
 		if h.Name != HookDeny && (!h.Active || !strings.HasPrefix(h.Program, "raw_tracepoint/")) {
@@ -338,6 +359,11 @@ func TestSensorKill(t *testing.T) {
   action: kill
 `
 	s, ch := startSensor(t, Options{Enforce: true}, cg.id, rule)
+	for _, h := range s.Hooks() {
+		if h.Name == HookFile && h.Program != pointSysEnterBTF {
+			t.Errorf("file hook on %s under enforcement, want %s (kills at any system call)", h.Program, pointSysEnterBTF)
+		}
+	}
 	for _, argv := range [][]string{{"/usr/bin/yes", "31.4159-kernel"}, {"/bin/sleep", "31.4159"}} {
 		killedBefore := s.Stats().Killed
 		ps, err := cg.run(t, nil, argv...)

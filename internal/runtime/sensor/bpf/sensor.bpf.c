@@ -227,20 +227,17 @@ static __always_inline void kill_if_flagged(void)
 	}
 }
 
-static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
+/* Reports an open of name when a watched prefix covers it. how: flags is
+ * a user pointer to struct open_how (openat2), whose first member is the
+ * flags. */
+static __always_inline int on_open(const char *name, __u64 flags, bool how)
 {
-	if (enforce)
-		kill_if_flagged();
-	if (id != NR_OPENAT && id != NR_OPENAT2)
-		return 0;
 	if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return 0;
-
 	__u32 zero = 0;
 	struct watch_key *k = bpf_map_lookup_elem(&scratch, &zero);
 	if (!k)
 		return 0;
-	const char *name = (const char *)PT_REGS_PARM2_CORE_SYSCALL(regs);
 	long n = bpf_probe_read_user_str(k->path, sizeof(k->path), name);
 	if (n <= 1 || k->path[0] != '/')
 		return 0;
@@ -248,12 +245,11 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
 	__u32 *mode = bpf_map_lookup_elem(&watch_paths, k);
 	if (!mode)
 		return 0;
-
-	__u64 flags = 0;
-	if (id == NR_OPENAT)
-		flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	else
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)PT_REGS_PARM3_CORE_SYSCALL(regs));
+	if (how) {
+		void *p = (void *)flags;
+		flags = 0;
+		bpf_probe_read_user(&flags, sizeof(flags), p);
+	}
 	if (*mode == WATCH_WRITES && !(flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)))
 		return 0;
 
@@ -267,6 +263,17 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
 	return 0;
 }
 
+/* Runs for every system call: the open filter, and the kill of flagged
+ * processes under enforcement. */
+static __always_inline int on_sys_enter(struct pt_regs *regs, long id)
+{
+	if (enforce)
+		kill_if_flagged();
+	if (id != NR_OPENAT && id != NR_OPENAT2)
+		return 0;
+	return on_open((const char *)PT_REGS_PARM2_CORE_SYSCALL(regs), PT_REGS_PARM3_CORE_SYSCALL(regs), id == NR_OPENAT2);
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
@@ -277,6 +284,23 @@ SEC("raw_tracepoint/sys_enter")
 int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 {
 	return on_sys_enter(regs, id);
+}
+
+/* Context of the syscalls/sys_enter_* tracepoints: common fields, the
+ * system call number, then its arguments (see their format files). */
+struct syscall_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+/* Attached to syscalls/sys_enter_openat and sys_enter_openat2 only: the
+ * cheapest way to see opens, as no program runs for other system calls. */
+SEC("tracepoint/syscalls/sys_enter_open")
+int open_tp(struct syscall_enter_ctx *ctx)
+{
+	return on_open((const char *)ctx->args[1], ctx->args[2], ctx->nr == NR_OPENAT2);
 }
 
 static __always_inline int on_sock_state(const struct sock *sk, int newstate)
