@@ -2,8 +2,6 @@ package admit
 
 import (
 	_ "embed"
-	"fmt"
-	"text/template"
 
 	"github.com/spf13/cobra"
 
@@ -51,7 +49,7 @@ CA bundle is injected by its cainjector.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-system", "namespace to run the webhook in")
-	cmd.Flags().StringVar(&o.Image, "image", "ghcr.io/kguard/kguard:0.1.0", "kguard image (pin by digest in production)")
+	cmd.Flags().StringVar(&o.Image, "image", cmdutil.DefaultImage(), "kguard image (pin by digest in production)")
 	cmd.Flags().IntVar(&o.Replicas, "replicas", 2, "webhook replicas")
 	cmd.Flags().StringVar(&o.FailurePolicy, "failure-policy", "Fail", "what the API server does when the webhook is unreachable: Fail (safe) or Ignore (available)")
 	cmd.Flags().IntVar(&o.Timeout, "timeout-seconds", 5, "webhook call timeout, 1-30")
@@ -60,9 +58,5 @@ CA bundle is injected by its cainjector.`,
 
 // WriteManifests renders the manifests to s.Out.
 func WriteManifests(s *cmdutil.Streams, o *ManifestOptions) error {
-	t, err := template.New("manifests").Parse(manifestsTemplate)
-	if err != nil {
-		return fmt.Errorf("manifests template: %w", err)
-	}
-	return t.Execute(s.Out, o)
+	return cmdutil.RenderManifests(s.Out, manifestsTemplate, o)
 }

@@ -2,7 +2,6 @@ package auditcmd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -16,30 +15,13 @@ import (
 	"time"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/testutil/syncbuf"
 	"github.com/kguard/kguard/internal/testutil/testcerts"
 )
 
-// lockedBuffer is a bytes.Buffer safe to read while a command writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // watchRun is a `kguard audit watch --listen` running in the background.
 type watchRun struct {
-	out, errOut *lockedBuffer
+	out, errOut *syncbuf.Buffer
 	// addr is where the webhook backend listens.
 	addr string
 	// stop interrupts the command and returns its exit status.
@@ -50,7 +32,7 @@ type watchRun struct {
 // waits until its webhook backend serves.
 func startWatch(t *testing.T, args ...string) *watchRun {
 	t.Helper()
-	r := &watchRun{out: &lockedBuffer{}, errOut: &lockedBuffer{}}
+	r := &watchRun{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}}
 	cmd := NewCmd(&cmdutil.Streams{Out: r.out, ErrOut: r.errOut})
 	cmd.SetArgs(append([]string{"watch"}, args...))
 	cmd.SetOut(r.out)

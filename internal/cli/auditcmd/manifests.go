@@ -2,16 +2,13 @@ package auditcmd
 
 import (
 	_ "embed"
-	"fmt"
 	"io"
 	"net"
 	"path"
-	"text/template"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/kguard/kguard/internal/cli/admit"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/detect/watch"
 )
@@ -55,7 +52,7 @@ func (o *ManifestOptions) Path() string { return watch.WebhookPath }
 func (o *ManifestOptions) ServerName() string { return "kguard-audit." + o.Namespace + ".svc" }
 
 func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &ManifestOptions{Namespace: "kguard-system", Image: defaultImage(), Replicas: 1, ClientAuth: true, NodeDir: "/etc/kubernetes/kguard"}
+	o := &ManifestOptions{Namespace: "kguard-system", Image: cmdutil.DefaultImage(), Replicas: 1, ClientAuth: true, NodeDir: "/etc/kubernetes/kguard"}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print the manifests that run the audit webhook backend in a cluster",
@@ -121,23 +118,6 @@ func WriteManifests(w io.Writer, o *ManifestOptions) error {
 	if o.APIServerConfig {
 		src = apiServerConfigTemplate
 	}
-	t, err := template.New("manifests").Parse(src)
-	if err != nil {
-		return fmt.Errorf("manifests template: %w", err)
-	}
-	return t.Execute(w, o)
+	return cmdutil.RenderManifests(w, src, o)
 }
 
-// defaultImage is the image `kguard admit manifests` runs, so that both
-// name the same release.
-func defaultImage() string {
-	cmd := admit.NewCmd(&cmdutil.Streams{}, nil)
-	m, _, err := cmd.Find([]string{"manifests"})
-	if err != nil || m == cmd {
-		return ""
-	}
-	if f := m.Flags().Lookup("image"); f != nil {
-		return f.DefValue
-	}
-	return ""
-}

@@ -131,7 +131,7 @@ func Run(o *Options) error {
 }
 
 func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := node.ManifestOptions{Namespace: "kguard-node", Image: "ghcr.io/kguard/kguard:" + imageTag()}
+	o := node.ManifestOptions{Namespace: "kguard-node", Image: cmdutil.DefaultImage()}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print a Job that runs 'kguard node' on a control-plane node",
@@ -160,12 +160,3 @@ privileged pods (Pod Security "privileged" level).`,
 	return cmd
 }
 
-// imageTag is the image tag of this kguard version ("latest" for
-// development builds).
-func imageTag() string {
-	v := strings.TrimPrefix(version.String(), "v")
-	if v == "" || strings.ContainsAny(v, " ()+") || strings.Contains(v, "dev") {
-		return "latest"
-	}
-	return v
-}

@@ -2,9 +2,7 @@ package sensorcmd
 
 import (
 	_ "embed"
-	"fmt"
 	"strings"
-	"text/template"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -88,7 +86,7 @@ and off the command line.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-sensor", "namespace to run the sensor in (its own: it must allow privileged pods)")
-	cmd.Flags().StringVar(&o.Image, "image", "ghcr.io/kguard/kguard:0.1.0", "kguard image (pin by digest in production)")
+	cmd.Flags().StringVar(&o.Image, "image", cmdutil.DefaultImage(), "kguard image (pin by digest in production)")
 	cmd.Flags().BoolVar(&o.Privileged, "privileged", false, "run the sensor privileged (for nodes that refuse BPF to a container with only the needed capabilities)")
 	cmd.Flags().BoolVar(&o.Enforce, "enforce", false, "run the sensor with --enforce: kill actions and the connect deny list (adds NET_ADMIN)")
 	cmd.Flags().StringVar(&o.Seccomp, "seccomp", seccompRuntimeDefault, "seccomp profile: RuntimeDefault, or Unconfined where the runtime's default refuses the bpf syscall")
@@ -97,9 +95,5 @@ and off the command line.`,
 
 // WriteManifests renders the manifests to s.Out.
 func WriteManifests(s *cmdutil.Streams, o *ManifestOptions) error {
-	t, err := template.New("manifests").Parse(manifestsTemplate)
-	if err != nil {
-		return fmt.Errorf("manifests template: %w", err)
-	}
-	return t.Execute(s.Out, o)
+	return cmdutil.RenderManifests(s.Out, manifestsTemplate, o)
 }

@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/testutil/syncbuf"
 )
 
 func TestSensorFlagErrors(t *testing.T) {
@@ -42,25 +42,6 @@ func TestSensorFlagErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the command's and the test's
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSensorCommand runs `kguard sensor` for real (root and BPF): a
 // process matching a --rules rule gives an ECS alert in the -o file, and
 // the summary counts it.
@@ -82,7 +63,7 @@ func TestSensorCommand(t *testing.T) {
   tags: [T1059]
 `), 0o600)
 	out := filepath.Join(dir, "alerts.json")
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd := NewCmd(&cmdutil.Streams{Out: &stdout, ErrOut: &stderr})
 	cmd.SetArgs([]string{"--rules", rules, "-o", out, "--no-api"})
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kguard/kguard/internal/detect"
 	"github.com/kguard/kguard/internal/detect/alert"
+	"github.com/kguard/kguard/internal/testutil/syncbuf"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -56,24 +57,10 @@ func privileged(name string, at time.Duration) ev {
 	return ev{verb: "create", resource: "pods", ns: "shop", name: name, user: "alice", obj: privPod, at: at}
 }
 
-// syncBuf is an io.Writer safe to read while a Watcher writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) records(t *testing.T) []map[string]any {
+// records decodes the alerts written to out so far.
+func records(t *testing.T, out *syncbuf.Buffer) []map[string]any {
 	t.Helper()
-	s.mu.Lock()
-	data := s.b.String()
-	s.mu.Unlock()
-	return decode(t, data)
+	return decode(t, out.String())
 }
 
 func decode(t *testing.T, data string) []map[string]any {
@@ -310,9 +297,9 @@ func TestForbiddenBurst(t *testing.T) {
 
 // follow starts a following Watcher and returns its output and a stop
 // function that waits for Run to return.
-func follow(t *testing.T, path string) (*syncBuf, func()) {
+func follow(t *testing.T, path string) (*syncbuf.Buffer, func()) {
 	t.Helper()
-	out := &syncBuf{}
+	out := &syncbuf.Buffer{}
 	w, err := New(Options{Path: path, Follow: true, Rules: defaults(t), Out: out, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -334,12 +321,12 @@ func follow(t *testing.T, path string) (*syncBuf, func()) {
 	return out, stop
 }
 
-func waitNames(t *testing.T, out *syncBuf, want ...string) {
+func waitNames(t *testing.T, out *syncbuf.Buffer, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var got []string
-		for _, r := range out.records(t) {
+		for _, r := range records(t, out) {
 			got = append(got, fmt.Sprint(r["orchestrator.resource.name"]))
 		}
 		if strings.Join(got, ",") == strings.Join(want, ",") {
@@ -406,7 +393,7 @@ func TestFollowTruncation(t *testing.T) {
 func TestFollowFromEnd(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.log")
 	writeFile(t, path, privileged("old", 0))
-	out := &syncBuf{}
+	out := &syncbuf.Buffer{}
 	w, err := New(Options{Path: path, Follow: true, FromEnd: true, Rules: defaults(t), Out: out, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -17,14 +17,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kguard/kguard/internal/detect"
+	"github.com/kguard/kguard/internal/testutil/syncbuf"
 	"github.com/kguard/kguard/internal/testutil/testcerts"
 	"github.com/kguard/kguard/internal/tlsserve"
 )
 
 // newWebhook returns a webhook over a fresh Watcher writing to out.
-func newWebhook(t *testing.T, opts WebhookOptions) (*Webhook, *Watcher, *syncBuf) {
+func newWebhook(t *testing.T, opts WebhookOptions) (*Webhook, *Watcher, *syncbuf.Buffer) {
 	t.Helper()
-	out := &syncBuf{}
+	out := &syncbuf.Buffer{}
 	w, err := New(Options{Rules: defaults(t), Out: out})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +97,7 @@ func TestWebhookEventList(t *testing.T) {
 	if st := w.Stats(); st.Events != 3 || st.Alerts != 2 {
 		t.Errorf("stats %+v, want 3 events and 2 alerts", st)
 	}
-	recs := out.records(t)
+	recs := records(t, out)
 	if len(byRule(recs, "k8s-privileged-pod-created")) != 1 || len(byRule(recs, "k8s-cluster-admin-binding")) != 1 {
 		t.Errorf("alerts %v", recs)
 	}
