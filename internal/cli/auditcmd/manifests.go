@@ -120,4 +120,3 @@ func WriteManifests(w io.Writer, o *ManifestOptions) error {
 	}
 	return cmdutil.RenderManifests(w, src, o)
 }
-

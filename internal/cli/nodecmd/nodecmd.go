@@ -159,4 +159,3 @@ privileged pods (Pod Security "privileged" level).`,
 	f.StringVar(&o.NodeName, "node", "", "run on this node (default: a control-plane node)")
 	return cmd
 }
-
