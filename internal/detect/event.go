@@ -102,13 +102,16 @@ type Container struct {
 // Process is a process event (exec) or the process behind a file or
 // network event.
 type Process struct {
-	PID       int
-	PPID      int
-	UID       int
-	Comm      string
-	Exe       string
-	Args      []string // argv, without argv[0]
-	CgroupID  uint64
+	PID      int
+	PPID     int
+	UID      int
+	Comm     string
+	Exe      string
+	Args     []string // argv, without argv[0]
+	CgroupID uint64
+	// MntNS is the mount namespace's inode number: processes of one
+	// container share it, and it differs from the host's.
+	MntNS     uint64
 	Container Container
 }
 

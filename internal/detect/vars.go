@@ -101,7 +101,7 @@ func processVars(p *Process) map[string]any {
 		"pid": types.Int(p.PID), "ppid": types.Int(p.PPID), "uid": types.Int(p.UID),
 		"comm": str(p.Comm), "exe": str(p.Exe), "args": strList(p.Args),
 		"cmdline":  str(strings.TrimSpace(p.Comm + " " + strings.Join(p.Args, " "))),
-		"cgroupID": types.Uint(p.CgroupID),
+		"cgroupID": types.Uint(p.CgroupID), "mntns": types.Uint(p.MntNS),
 		"container": map[string]any{
 			"id": str(p.Container.ID), "image": str(p.Container.Image),
 			"pod": str(p.Container.Pod), "namespace": str(p.Container.Namespace),

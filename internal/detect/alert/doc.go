@@ -70,6 +70,7 @@
 //	orchestrator.resource.type  resource, or resource/subresource (audit)
 //	orchestrator.resource.name  the object's name (audit)
 //	kguard.cgroup_id            the process' cgroup ID (sensor)
+//	kguard.mnt_ns               its mount namespace's inode number (sensor)
 //	kguard.action               what the caller did about it, such as
 //	                            "killed" or "kill_failed"
 //	kguard.suppressed           alerts of this rule and subject suppressed

@@ -63,6 +63,7 @@ type Record struct {
 	ResourceName string `json:"orchestrator.resource.name,omitempty"`
 
 	CgroupID     uint64 `json:"kguard.cgroup_id,omitempty"`
+	MntNS        uint64 `json:"kguard.mnt_ns,omitempty"`
 	KguardAction string `json:"kguard.action,omitempty"`
 	Suppressed   int    `json:"kguard.suppressed,omitempty"`
 	Count        int    `json:"kguard.count,omitempty"`
@@ -180,7 +181,7 @@ func NewRecord(a detect.Alert, desc string) Record {
 			r.CommandLine = strings.TrimSpace(strings.Join(r.Args, " "))
 		}
 		r.UserID = strconv.Itoa(p.UID)
-		r.CgroupID = p.CgroupID
+		r.CgroupID, r.MntNS = p.CgroupID, p.MntNS
 		c := p.Container
 		r.ContainerID, r.Image, r.Pod, r.PodUID, r.Namespace = c.ID, c.Image, c.Pod, c.PodUID, c.Namespace
 	}

@@ -28,14 +28,14 @@ func fields(t *testing.T, r Record) map[string]any {
 
 func TestSensorRecords(t *testing.T) {
 	proc := detect.Process{PID: 4321, PPID: 4000, UID: 0, Comm: "bash", Exe: "/usr/bin/bash", Args: []string{"-c", "id"},
-		CgroupID: 777, Container: detect.Container{ID: "3f2a", Image: "nginx:1.27", Pod: "web-0", Namespace: "shop", PodUID: "9d1c-77"}}
+		CgroupID: 777, MntNS: 4026531840, Container: detect.Container{ID: "3f2a", Image: "nginx:1.27", Pod: "web-0", Namespace: "shop", PodUID: "9d1c-77"}}
 	common := map[string]any{
 		"event.kind": "alert", "event.module": "kguard", "event.dataset": "kguard.sensor",
 		"event.severity": 99.0, "log.level": "critical", "rule.id": "r", "message": "m",
 		"process.pid": 4321.0, "process.parent.pid": 4000.0, "process.name": "bash", "process.executable": "/usr/bin/bash",
 		"process.args": []any{"/usr/bin/bash", "-c", "id"}, "process.command_line": "/usr/bin/bash -c id",
 		"user.id": "0", "container.id": "3f2a", "container.image.name": "nginx:1.27", "kubernetes.pod.name": "web-0", "kubernetes.pod.uid": "9d1c-77",
-		"kubernetes.namespace": "shop", "kguard.cgroup_id": 777.0, "@timestamp": "2026-03-02T10:00:00Z",
+		"kubernetes.namespace": "shop", "kguard.cgroup_id": 777.0, "kguard.mnt_ns": 4026531840.0, "@timestamp": "2026-03-02T10:00:00Z",
 	}
 	cases := []struct {
 		name   string
@@ -111,7 +111,7 @@ func TestAuditRecordHasNoSensorFields(t *testing.T) {
 		}
 	}
 	for k := range got {
-		if strings.HasPrefix(k, "process.") || strings.HasPrefix(k, "container.") || k == "user.id" || k == "kguard.cgroup_id" {
+		if strings.HasPrefix(k, "process.") || strings.HasPrefix(k, "container.") || k == "user.id" || k == "kguard.cgroup_id" || k == "kguard.mnt_ns" {
 			t.Errorf("sensor field %s in an audit record", k)
 		}
 	}

@@ -58,7 +58,7 @@ type converter struct {
 }
 
 func (c *converter) process(e *rawEvent) *detect.Process {
-	p := &detect.Process{PID: int(e.PID), PPID: int(e.PPID), UID: int(e.UID), Comm: e.Comm, CgroupID: e.CgroupID}
+	p := &detect.Process{PID: int(e.PID), PPID: int(e.PPID), UID: int(e.UID), Comm: e.Comm, CgroupID: e.CgroupID, MntNS: e.MntNS}
 	if e.Type == typeExec {
 		p.Exe = e.Path
 		if len(e.Argv) > 1 {

@@ -135,6 +135,17 @@ func (cg *testCgroup) attack(t *testing.T, port int) {
 	}
 }
 
+// hostMntNS is the mount namespace of the test process, which the
+// workloads share.
+func hostMntNS(t *testing.T) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/ns/mnt", &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
 type gotAlert struct {
 	a      detect.Alert
 	action string
@@ -282,6 +293,9 @@ func TestSensorAlerts(t *testing.T) {
 		p := a.a.Event.Process
 		if p.CgroupID != cg.id || p.Container.ID != cg.containerID {
 			t.Errorf("%s: cgroup %d container %q, want %d %q", w, p.CgroupID, p.Container.ID, cg.id, cg.containerID)
+		}
+		if p.MntNS != hostMntNS(t) {
+			t.Errorf("%s: mount namespace %d, want the test's own %d", w, p.MntNS, hostMntNS(t))
 		}
 		if a.a.Time.Before(start.Add(-time.Second)) || a.a.Time.After(ended.Add(time.Second)) {
 			t.Errorf("%s: event time %v outside the workload's run %v-%v", w, a.a.Time, start, ended)
