@@ -290,7 +290,10 @@ func (s *Sensor) attachAll(spec *ebpf.CollectionSpec) {
 				}
 				ls, p, err := loadAttach(spec, c, repl, &s.opts)
 				if err != nil {
-					reasons = append(reasons, c.point+": "+err.Error())
+					// The library's MEMLOCK hint does not apply: the limit
+					// was lifted above, so EPERM means a capability.
+					msg := strings.Replace(err.Error(), " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", "", 1)
+					reasons = append(reasons, c.point+": "+msg+needs(c, err))
 					continue
 				}
 				s.links, s.progs = append(s.links, ls...), append(s.progs, p)
@@ -327,6 +330,17 @@ func loadAttach(spec *ebpf.CollectionSpec, c candidate, repl map[string]*ebpf.Ma
 		return nil, nil, shortError(err)
 	}
 	return ls, p, nil
+}
+
+// needs names the capability a program was refused for lack of.
+func needs(c candidate, err error) string {
+	if !errors.Is(err, unix.EPERM) {
+		return ""
+	}
+	if c.prog == sensorProgConnect4 {
+		return " (needs CAP_NET_ADMIN besides CAP_BPF)"
+	}
+	return " (needs CAP_BPF and CAP_PERFMON)"
 }
 
 // shortError keeps the verifier's last lines, not its whole log.

@@ -42,7 +42,7 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 // mount it; a bare test VM may not).
 func TestMain(m *testing.M) {
 	mounted := false
-	if os.Geteuid() == 0 && os.Getenv(envConnect) == "" {
+	if os.Geteuid() == 0 && os.Getenv(envConnect) == "" && os.Getenv(envCaps) == "" {
 		if _, err := os.Stat("/sys/kernel/tracing/events"); err != nil {
 			mounted = syscall.Mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, "") == nil
 		}
@@ -52,6 +52,76 @@ func TestMain(m *testing.M) {
 		syscall.Unmount("/sys/kernel/tracing", 0)
 	}
 	os.Exit(code)
+}
+
+// envCaps makes the test binary a helper that starts a sensor with the
+// options it names and prints the hooks' state.
+const envCaps = "KGUARD_SENSOR_TEST_CAPS"
+
+// TestHelperCapabilities is not a test: TestCapabilities runs the test
+// binary with envCaps set under a reduced capability set.
+func TestHelperCapabilities(t *testing.T) {
+	mode := os.Getenv(envCaps)
+	if mode == "" {
+		t.Skip("helper process only")
+	}
+	rs, err := detect.LoadSources(detect.DefaultSources()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Rules: rs, OnAlert: func(detect.Alert, string) {}}
+	if mode == "enforce" {
+		opts.Enforce = true
+		opts.DenyConnect = []netip.AddrPort{netip.MustParseAddrPort("192.0.2.1:81")}
+	}
+	s, err := New(opts)
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	defer s.Close()
+	for _, h := range s.Hooks() {
+		fmt.Printf("hook %s %v %s\n", h.Name, h.Active, h.Reason)
+	}
+}
+
+// TestCapabilities checks the capabilities `kguard sensor manifests`
+// grants: BPF, PERFMON and SYS_RESOURCE run every event hook; the deny
+// list needs NET_ADMIN too, and says so without it.
+func TestCapabilities(t *testing.T) {
+	if os.Geteuid() != 0 {
+		skipOrFail(t, "needs root")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		skipOrFail(t, "setpriv (util-linux) not found")
+	}
+	self, _ := os.Executable()
+	run := func(caps, mode string) string {
+		t.Helper()
+		cmd := exec.Command(setpriv, "--bounding-set=-all,"+caps, self, "-test.run=^TestHelperCapabilities$", "-test.v")
+		cmd.Env = append(os.Environ(), envCaps+"="+mode)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("helper with %s: %v\n%s", caps, err, out)
+		}
+		return string(out)
+	}
+	minimal := "+bpf,+perfmon,+sys_resource"
+	out := run(minimal, "plain")
+	for _, h := range []string{HookExec, HookFile, HookNetwork} {
+		if !strings.Contains(out, "hook "+h+" true") {
+			t.Errorf("with %s the %s hook is not active:\n%s", minimal, h, out)
+		}
+	}
+	out = run(minimal, "enforce")
+	if !strings.Contains(out, "hook deny false") || !strings.Contains(out, "needs CAP_NET_ADMIN") {
+		t.Errorf("without NET_ADMIN the deny hook should be inactive and say why:\n%s", out)
+	}
+	out = run(minimal+",+net_admin", "enforce")
+	if !strings.Contains(out, "hook deny true") {
+		t.Errorf("with NET_ADMIN the deny hook is not active:\n%s", out)
+	}
 }
 
 // TestHelperConnect is not a test: the kernel tests run the test binary
