@@ -90,9 +90,9 @@ func TestSensorCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := exec.Command(sleep, "0.0271").Run(); err != nil {
-		t.Fatal(err)
-	}
+	// sleep refuses the flag and exits at once; its exec is still seen.
+	const secret = "hunter2-not-for-logs"
+	exec.Command(sleep, "0.0271", "--password="+secret).Run()
 	var rec map[string]any
 	waitFor("alert", func() bool {
 		b, _ := os.ReadFile(out)
@@ -111,11 +111,14 @@ func TestSensorCommand(t *testing.T) {
 		t.Errorf("sensor: %v", err)
 	}
 	want := map[string]any{"event.kind": "alert", "event.dataset": "kguard.sensor", "log.level": "high",
-		"process.name": "sleep", "process.executable": sleep, "process.command_line": sleep + " 0.0271", "message": "sleep 0.0271 ran"}
+		"process.name": "sleep", "process.executable": sleep, "process.command_line": sleep + " 0.0271 --password=[REDACTED]", "message": "sleep 0.0271 --password=[REDACTED] ran"}
 	for k, v := range want {
 		if rec[k] != v {
 			t.Errorf("%s = %v, want %v (record %v)", k, rec[k], v, rec)
 		}
+	}
+	if b, _ := os.ReadFile(out); strings.Contains(string(b)+stderr.String()+stdout.String(), secret) {
+		t.Error("the password on the command line reached the alerts or the log")
 	}
 	if rec["process.pid"] == nil || rec["kguard.cgroup_id"] == nil {
 		t.Errorf("record lacks process.pid or kguard.cgroup_id: %v", rec)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kguard/kguard/internal/detect"
+	"github.com/kguard/kguard/internal/rules/secrets"
 )
 
 // procInfo is what an exec told us about a process; file and network
@@ -62,7 +63,7 @@ func (c *converter) process(e *rawEvent) *detect.Process {
 	if e.Type == typeExec {
 		p.Exe = e.Path
 		if len(e.Argv) > 1 {
-			p.Args = e.Argv[1:]
+			p.Args = secrets.RedactArgs(e.Argv[1:])
 		}
 		c.procs.put(e.PID, procInfo{comm: e.Comm, exe: p.Exe, args: p.Args})
 	} else if info, ok := c.procs.get(e.PID); ok && info.comm == e.Comm {
@@ -90,7 +91,7 @@ func (c *converter) fromProc(pid uint32) (string, []string) {
 	}
 	argv := splitArgs(b)
 	if len(argv) > 1 {
-		return exe, argv[1:]
+		return exe, secrets.RedactArgs(argv[1:])
 	}
 	return exe, nil
 }

@@ -140,6 +140,11 @@ func TestConverter(t *testing.T) {
 	if enriched != 3 {
 		t.Errorf("enrich called %d times, want 3 (not for cgroup 0)", enriched)
 	}
+	// Credentials on a command line never reach rules or alerts.
+	mysql, _ := decodeEvent(record(typeExec, 12, 5, "mysql", "/usr/bin/mysql", []string{"mysql", "--password=hunter2", "-h", "db"}, 0, nil, 0))
+	if ev = c.event(&mysql); !slices.Equal(ev.Process.Args, []string{"--password=[REDACTED]", "-h", "db"}) {
+		t.Errorf("args %q, want the password redacted", ev.Process.Args)
+	}
 	// The table is bounded.
 	for pid := uint32(100); pid < 110; pid++ {
 		c.procs.put(pid, procInfo{comm: "x"})
