@@ -1,5 +1,6 @@
-// Package tlsutil holds TLS facts shared by rules: which cipher suite
-// names Go's crypto/tls classes as insecure.
+// Package tlsutil holds TLS facts and parsing shared by the rules and
+// kguard's servers: which cipher suite names Go's crypto/tls classes as
+// insecure, and the certificates of PEM data.
 package tlsutil
 
 import (

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	cryptotls "crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/tlsutil"
 )
 
 // certInfo is what a kubernetes.io/tls Secret holds, parsed.
@@ -42,25 +42,11 @@ func parseSecret(obj *inventory.Object) (*certInfo, bool) {
 	if len(key) == 0 {
 		key = []byte(s.StringData[corev1.TLSPrivateKeyKey])
 	}
-	info := &certInfo{}
-	for rest := crt; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, false
-		}
-		info.chain = append(info.chain, c)
-	}
-	if len(info.chain) == 0 {
+	chain, err := tlsutil.ParseCertificates(crt)
+	if err != nil || len(chain) == 0 {
 		return nil, false
 	}
+	info := &certInfo{chain: chain}
 	if len(key) > 0 {
 		if _, err := cryptotls.X509KeyPair(crt, key); err != nil && strings.Contains(err.Error(), "does not match") {
 			info.keyMismatch = true
