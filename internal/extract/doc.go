@@ -3,5 +3,5 @@
 // ReplicationController, and their deprecated API versions), written once so
 // that no rule repeats the per-kind logic. It also lists every container of
 // a pod spec, init and ephemeral ones included, with the field path that
-// points at it.
+// points at it, and the routes of an Ingress of any API version.
 package extract

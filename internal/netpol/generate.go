@@ -11,9 +11,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	extv1beta1 "k8s.io/api/extensions/v1beta1"
 	networkingv1 "k8s.io/api/networking/v1"
-	networkingv1beta1 "k8s.io/api/networking/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -349,64 +347,18 @@ func (g *policyGen) serviceClients(s *genService, workloads []*Pod, refs []workl
 // ingresses lets the ingress controller in to the backends of Ingress
 // objects, on the ports the Ingress names.
 func (g *policyGen) ingresses(inv *inventory.Inventory, services map[string]*genService, controllerNS string) {
-	type backend struct {
-		svc  string
-		port intstr.IntOrString
-	}
 	byService := map[string][]intstr.IntOrString{} // "ns/svc"
 	ingressOf := map[string][]string{}
-	note := func(ns, ingName string, b backend) {
-		if b.svc == "" {
-			return
-		}
-		k := ns + "/" + b.svc
-		byService[k] = append(byService[k], b.port)
-		ingressOf[k] = append(ingressOf[k], ingName)
-	}
-	v1Backend := func(b *networkingv1.IngressBackend) backend {
-		if b == nil || b.Service == nil {
-			return backend{}
-		}
-		if b.Service.Port.Name != "" {
-			return backend{b.Service.Name, intstr.FromString(b.Service.Port.Name)}
-		}
-		return backend{b.Service.Name, intstr.FromInt32(b.Service.Port.Number)}
-	}
 	for _, group := range []string{"networking.k8s.io", "extensions"} {
 		for _, o := range inv.ByKind(group, "Ingress") {
-			ns := namespaceOf(o)
-			switch ing := o.Typed.(type) {
-			case *networkingv1.Ingress:
-				note(ns, o.Name, v1Backend(ing.Spec.DefaultBackend))
-				for _, r := range ing.Spec.Rules {
-					if r.HTTP != nil {
-						for _, p := range r.HTTP.Paths {
-							note(ns, o.Name, v1Backend(&p.Backend))
-						}
-					}
+			routes, _ := extract.IngressRoutes(o)
+			for _, r := range routes {
+				if r.Service == "" {
+					continue
 				}
-			case *networkingv1beta1.Ingress:
-				if b := ing.Spec.Backend; b != nil {
-					note(ns, o.Name, backend{b.ServiceName, b.ServicePort})
-				}
-				for _, r := range ing.Spec.Rules {
-					if r.HTTP != nil {
-						for _, p := range r.HTTP.Paths {
-							note(ns, o.Name, backend{p.Backend.ServiceName, p.Backend.ServicePort})
-						}
-					}
-				}
-			case *extv1beta1.Ingress:
-				if b := ing.Spec.Backend; b != nil {
-					note(ns, o.Name, backend{b.ServiceName, b.ServicePort})
-				}
-				for _, r := range ing.Spec.Rules {
-					if r.HTTP != nil {
-						for _, p := range r.HTTP.Paths {
-							note(ns, o.Name, backend{p.Backend.ServiceName, p.Backend.ServicePort})
-						}
-					}
-				}
+				k := namespaceOf(o) + "/" + r.Service
+				byService[k] = append(byService[k], r.Port)
+				ingressOf[k] = append(ingressOf[k], o.Name)
 			}
 		}
 	}

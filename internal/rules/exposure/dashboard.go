@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -116,7 +117,7 @@ func checkDashboardService(p *rules.Pass, obj *inventory.Object, svc *corev1.Ser
 // are recognised by name, or by the selector and labels of the Service
 // when it is in the inventory.
 func checkDashboardIngress(p *rules.Pass, obj *inventory.Object) {
-	routes, ok := ingressRoutes(obj)
+	routes, ok := extract.IngressRoutes(obj)
 	if !ok || ingressProtected(obj.Meta.Annotations) {
 		return
 	}
@@ -124,13 +125,13 @@ func checkDashboardIngress(p *rules.Pass, obj *inventory.Object) {
 	var seen []string
 	field := ""
 	for _, r := range routes {
-		if r.service == "" || slices.Contains(seen, r.service) {
+		if r.Service == "" || slices.Contains(seen, r.Service) {
 			continue
 		}
-		seen = append(seen, r.service)
-		name := fmt.Sprintf("service %q", r.service)
-		if !dashboardName(r.service) {
-			o, ok := p.Inventory.Get("", "Service", obj.Namespace, r.service)
+		seen = append(seen, r.Service)
+		name := fmt.Sprintf("service %q", r.Service)
+		if !dashboardName(r.Service) {
+			o, ok := p.Inventory.Get("", "Service", obj.Namespace, r.Service)
 			if !ok {
 				continue
 			}
@@ -145,12 +146,12 @@ func checkDashboardIngress(p *rules.Pass, obj *inventory.Object) {
 			name += " (" + why + ")"
 		}
 		via := "the default backend"
-		if r.pathField != "" {
-			via = fmt.Sprintf("path %q on %s", r.path, r.onHost())
+		if r.PathField != "" {
+			via = fmt.Sprintf("path %q on %s", r.Path, r.OnHost())
 		}
 		found = append(found, name+" at "+via)
 		if field == "" {
-			field = r.serviceField
+			field = r.ServiceField
 		}
 	}
 	if len(found) > 0 {

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	extv1beta1 "k8s.io/api/extensions/v1beta1"
-	networkingv1 "k8s.io/api/networking/v1"
-	networkingv1beta1 "k8s.io/api/networking/v1beta1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -18,79 +16,6 @@ import (
 var ingressKinds = []schema.GroupKind{
 	{Group: "networking.k8s.io", Kind: "Ingress"},
 	{Group: "extensions", Kind: "Ingress"},
-}
-
-// route is one way into an Ingress: a host and path of a rule, or the
-// default backend (path "" and host ""). service is the backend Service's
-// name ("" for a resource backend) and serviceField its field path.
-type route struct {
-	host, path, pathField string
-	service, serviceField string
-}
-
-// onHost renders the route's host for a message: `host "a.example.com"`,
-// or "any host".
-func (r route) onHost() string {
-	if r.host == "" {
-		return "any host"
-	}
-	return fmt.Sprintf("host %q", r.host)
-}
-
-// ingressRoutes lists the routes of an Ingress of any API version, the
-// default backend first.
-func ingressRoutes(obj *inventory.Object) ([]route, bool) {
-	var out []route
-	switch ing := obj.Typed.(type) {
-	case *networkingv1.Ingress:
-		if b := ing.Spec.DefaultBackend; b != nil && b.Service != nil {
-			out = append(out, route{service: b.Service.Name, serviceField: "spec.defaultBackend.service.name"})
-		}
-		for i, r := range ing.Spec.Rules {
-			if r.HTTP == nil {
-				continue
-			}
-			for j, pth := range r.HTTP.Paths {
-				base := fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j)
-				rt := route{host: r.Host, path: pth.Path, pathField: base + ".path"}
-				if pth.Backend.Service != nil {
-					rt.service, rt.serviceField = pth.Backend.Service.Name, base+".backend.service.name"
-				}
-				out = append(out, rt)
-			}
-		}
-	case *networkingv1beta1.Ingress:
-		if b := ing.Spec.Backend; b != nil && b.ServiceName != "" {
-			out = append(out, route{service: b.ServiceName, serviceField: "spec.backend.serviceName"})
-		}
-		for i, r := range ing.Spec.Rules {
-			if r.HTTP == nil {
-				continue
-			}
-			for j, pth := range r.HTTP.Paths {
-				base := fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j)
-				out = append(out, route{host: r.Host, path: pth.Path, pathField: base + ".path",
-					service: pth.Backend.ServiceName, serviceField: base + ".backend.serviceName"})
-			}
-		}
-	case *extv1beta1.Ingress:
-		if b := ing.Spec.Backend; b != nil && b.ServiceName != "" {
-			out = append(out, route{service: b.ServiceName, serviceField: "spec.backend.serviceName"})
-		}
-		for i, r := range ing.Spec.Rules {
-			if r.HTTP == nil {
-				continue
-			}
-			for j, pth := range r.HTTP.Paths {
-				base := fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, j)
-				out = append(out, route{host: r.Host, path: pth.Path, pathField: base + ".path",
-					service: pth.Backend.ServiceName, serviceField: base + ".backend.serviceName"})
-			}
-		}
-	default:
-		return nil, false
-	}
-	return out, true
 }
 
 // authSuffixes end the annotation keys with which Ingress controllers put
@@ -157,22 +82,22 @@ func ingressSensitivePath() *rules.Rule {
 		},
 		Kinds: ingressKinds,
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
-			routes, ok := ingressRoutes(obj)
+			routes, ok := extract.IngressRoutes(obj)
 			if !ok || ingressProtected(obj.Meta.Annotations) {
 				return
 			}
 			for _, r := range routes {
-				prefix, ok := sensitivePath(r.path)
+				prefix, ok := sensitivePath(r.Path)
 				if !ok {
 					continue
 				}
 				backend := "a resource backend"
-				if r.service != "" {
-					backend = fmt.Sprintf("service %q", r.service)
+				if r.Service != "" {
+					backend = fmt.Sprintf("service %q", r.Service)
 				}
-				p.Reportf(obj, r.pathField,
+				p.Reportf(obj, r.PathField,
 					"Ingress %q routes path %q (a %s endpoint) on %s to %s without an authentication or source allowlist annotation",
-					obj.Name, r.path, prefix, r.onHost(), backend)
+					obj.Name, r.Path, prefix, r.OnHost(), backend)
 			}
 		},
 	}
