@@ -64,9 +64,8 @@ type HookStatus struct {
 // Stats count what a sensor has seen.
 type Stats struct {
 	Events       map[string]uint64 // by source: process, file, network
-	Alerts       uint64
-	Lost         uint64 // records dropped in the kernel: ring buffer full
-	Killed       uint64 // SIGKILLs sent by the kernel program
-	Denied       uint64 // connects refused
+	Lost         uint64            // records dropped in the kernel: ring buffer full
+	Killed       uint64            // SIGKILLs sent by the kernel program
+	Denied       uint64            // connects refused
 	DecodeErrors uint64
 }

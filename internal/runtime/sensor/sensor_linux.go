@@ -108,34 +108,40 @@ const (
 	pointSysEnterRaw     = "raw_tracepoint/sys_enter"
 )
 
-func fileCandidates(enforce bool) []candidate {
-	tp := candidate{sensorProgOpenTp, pointOpenTracepoints, openTracepoints}
-	sysEnter := []candidate{
+// hook is one kind of event and the programs that can report it, in order
+// of preference.
+type hook struct {
+	name       string
+	candidates []candidate
+}
+
+// hooks lists every hook. The file hook prefers the syscall tracepoints,
+// except under enforcement.
+func hooks(enforce bool) []hook {
+	openTP := candidate{sensorProgOpenTp, pointOpenTracepoints, openTracepoints}
+	file := []candidate{
 		{sensorProgSysEnterBtf, pointSysEnterBTF, tpBTF},
 		{sensorProgSysEnterRaw, pointSysEnterRaw, rawTP("sys_enter")},
 	}
 	if enforce {
-		return append(sysEnter, tp)
+		file = append(file, openTP)
+	} else {
+		file = append([]candidate{openTP}, file...)
 	}
-	return append([]candidate{tp}, sysEnter...)
-}
-
-var hooks = []struct {
-	name       string
-	candidates []candidate
-}{
-	{HookExec, []candidate{
-		{sensorProgExecBtf, "tp_btf/sched_process_exec", tpBTF},
-		{sensorProgExecRaw, "raw_tracepoint/sched_process_exec", rawTP("sched_process_exec")},
-	}},
-	{HookFile, nil}, // fileCandidates
-	{HookNetwork, []candidate{
-		{sensorProgSockStateBtf, "tp_btf/inet_sock_set_state", tpBTF},
-		{sensorProgSockStateRaw, "raw_tracepoint/inet_sock_set_state", rawTP("inet_sock_set_state")},
-	}},
-	{HookDeny, []candidate{
-		{sensorProgConnect4, "cgroup/connect4", cgroupConnect4},
-	}},
+	return []hook{
+		{HookExec, []candidate{
+			{sensorProgExecBtf, "tp_btf/sched_process_exec", tpBTF},
+			{sensorProgExecRaw, "raw_tracepoint/sched_process_exec", rawTP("sched_process_exec")},
+		}},
+		{HookFile, file},
+		{HookNetwork, []candidate{
+			{sensorProgSockStateBtf, "tp_btf/inet_sock_set_state", tpBTF},
+			{sensorProgSockStateRaw, "raw_tracepoint/inet_sock_set_state", rawTP("inet_sock_set_state")},
+		}},
+		{HookDeny, []candidate{
+			{sensorProgConnect4, "cgroup/connect4", cgroupConnect4},
+		}},
+	}
 }
 
 // Sensor runs the BPF programs and turns their events into alerts.
@@ -152,7 +158,6 @@ type Sensor struct {
 	conv         converter
 
 	events       [typeConnectDenied + 1]atomic.Uint64
-	alerts       atomic.Uint64
 	decodeErrors atomic.Uint64
 	closeOnce    sync.Once
 }
@@ -270,7 +275,7 @@ func (s *Sensor) attachAll(spec *ebpf.CollectionSpec) {
 		sensorMapEvents: s.maps.Events, sensorMapWatchPaths: s.maps.WatchPaths, sensorMapScratch: s.maps.Scratch,
 		sensorMapKillTgids: s.maps.KillTgids, sensorMapDenyConnect4: s.maps.DenyConnect4, sensorMapStats: s.maps.Stats,
 	}
-	for _, h := range hooks {
+	for _, h := range hooks(s.opts.Enforce) {
 		st := HookStatus{Name: h.name}
 		switch {
 		case slices.Contains(s.opts.FailHooks, h.name):
@@ -279,11 +284,7 @@ func (s *Sensor) attachAll(spec *ebpf.CollectionSpec) {
 			st.Reason = "not requested (needs --enforce and a deny list)"
 		default:
 			var reasons []string
-			cands := h.candidates
-			if h.name == HookFile {
-				cands = fileCandidates(s.opts.Enforce)
-			}
-			for _, c := range cands {
+			for _, c := range h.candidates {
 				if slices.Contains(s.opts.FailHooks, c.point) {
 					reasons = append(reasons, c.point+": disabled (--fail-hook)")
 					continue
@@ -400,7 +401,6 @@ func (s *Sensor) handle(raw *rawEvent) {
 		s.opts.OnEvent(ev)
 	}
 	if raw.Type == typeConnectDenied {
-		s.alerts.Add(1)
 		s.opts.OnAlert(detect.Alert{
 			Rule: ConnectDeniedRule, Severity: rules.SeverityMedium, Action: "deny",
 			Output: fmt.Sprintf("%s connect to %s:%d denied by the deny list", ev.Process.Comm, ev.Network.DAddr, ev.Network.DPort),
@@ -409,7 +409,6 @@ func (s *Sensor) handle(raw *rawEvent) {
 		return
 	}
 	for _, a := range s.opts.Rules.Evaluate(ev) {
-		s.alerts.Add(1)
 		action := ""
 		if a.Action == detect.ActionKill && s.opts.Enforce {
 			action = s.kill(raw.PID)
@@ -450,7 +449,7 @@ func (s *Sensor) Stats() Stats {
 		detect.SourceProcess: s.events[typeExec].Load(),
 		detect.SourceFile:    s.events[typeOpen].Load(),
 		detect.SourceNetwork: s.events[typeConnect].Load() + s.events[typeConnectDenied].Load(),
-	}, Alerts: s.alerts.Load(), DecodeErrors: s.decodeErrors.Load()}
+	}, DecodeErrors: s.decodeErrors.Load()}
 	if s.maps.Stats != nil {
 		st.Lost, st.Killed, st.Denied = s.kernelStat(statLost), s.kernelStat(statKilled), s.kernelStat(statDenied)
 	}
