@@ -1,11 +1,9 @@
 package sensor
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,7 +67,9 @@ func (c *converter) process(e *rawEvent) *detect.Process {
 	} else if info, ok := c.procs.get(e.PID); ok && info.comm == e.Comm {
 		p.Exe, p.Args = info.exe, info.args
 	} else if e.Type != typeConnectDenied {
+		// Once per process: its next events find it in the table.
 		p.Exe, p.Args = c.fromProc(e.PID)
+		c.procs.put(e.PID, procInfo{comm: e.Comm, exe: p.Exe, args: p.Args})
 	}
 	if c.enrich != nil && e.CgroupID != 0 {
 		p.Container = c.enrich(e.CgroupID)
@@ -109,37 +109,4 @@ func (c *converter) event(e *rawEvent) detect.Event {
 		ev.Network = &detect.Network{DAddr: e.DAddr.String(), DPort: int(e.DPort), Proto: "tcp"}
 	}
 	return ev
-}
-
-// WatchPath is a path prefix whose opens the file hook reports.
-type WatchPath struct {
-	Prefix string
-	// WritesOnly reports only opens that can modify the file.
-	WritesOnly bool
-}
-
-// DefaultWatchPaths cover the default file rules: credential files read
-// or written, and writes below /etc and the system binary directories.
-var DefaultWatchPaths = []WatchPath{
-	{Prefix: "/etc/shadow"}, {Prefix: "/etc/gshadow"}, {Prefix: "/etc/sudoers"},
-	{Prefix: "/root/.ssh/"},
-	{Prefix: "/etc/", WritesOnly: true},
-	{Prefix: "/bin/", WritesOnly: true}, {Prefix: "/sbin/", WritesOnly: true},
-	{Prefix: "/usr/bin/", WritesOnly: true}, {Prefix: "/usr/sbin/", WritesOnly: true},
-	{Prefix: "/usr/local/bin/", WritesOnly: true},
-}
-
-// ParseWatchPath reads PREFIX or PREFIX:writes.
-func ParseWatchPath(s string) (WatchPath, error) {
-	w := WatchPath{Prefix: s}
-	if p, ok := strings.CutSuffix(s, ":writes"); ok {
-		w = WatchPath{Prefix: p, WritesOnly: true}
-	}
-	if !strings.HasPrefix(w.Prefix, "/") {
-		return WatchPath{}, fmt.Errorf("watch path %q: must be absolute", s)
-	}
-	if len(w.Prefix) >= pathLen {
-		return WatchPath{}, fmt.Errorf("watch path %q: longer than %d bytes", s, pathLen-1)
-	}
-	return w, nil
 }

@@ -2,6 +2,8 @@ package sensor
 
 import (
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"net/netip"
 	"slices"
 	"testing"
@@ -144,6 +146,18 @@ func TestConverter(t *testing.T) {
 	mysql, _ := decodeEvent(record(typeExec, 12, 5, "mysql", "/usr/bin/mysql", []string{"mysql", "--password=hunter2", "-h", "db"}, 0, nil, 0))
 	if ev = c.event(&mysql); !slices.Equal(ev.Process.Args, []string{"--password=[REDACTED]", "-h", "db"}) {
 		t.Errorf("args %q, want the password redacted", ev.Process.Args)
+	}
+	// A process that started before the sensor is read from /proc once.
+	procDir := filepath.Join(c.procRoot, "77")
+	os.MkdirAll(procDir, 0o755)
+	os.WriteFile(filepath.Join(procDir, "cmdline"), []byte("nginx\x00-g\x00daemon off;\x00"), 0o644)
+	old, _ := decodeEvent(record(typeConnect, 77, 5, "nginx", "", nil, afInet, []byte{10, 0, 0, 1}, 80))
+	if ev = c.event(&old); !slices.Equal(ev.Process.Args, []string{"-g", "daemon off;"}) {
+		t.Errorf("args from /proc %q", ev.Process.Args)
+	}
+	os.RemoveAll(procDir)
+	if ev = c.event(&old); !slices.Equal(ev.Process.Args, []string{"-g", "daemon off;"}) {
+		t.Errorf("second event of the process: args %q, want them remembered", ev.Process.Args)
 	}
 	// The table is bounded.
 	for pid := uint32(100); pid < 110; pid++ {

@@ -1,8 +1,10 @@
 package sensor
 
 import (
+	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 
 	"github.com/kguard/kguard/internal/detect"
 )
@@ -68,4 +70,37 @@ type Stats struct {
 	Killed       uint64            // SIGKILLs sent by the kernel program
 	Denied       uint64            // connects refused
 	DecodeErrors uint64
+}
+
+// WatchPath is a path prefix whose opens the file hook reports.
+type WatchPath struct {
+	Prefix string
+	// WritesOnly reports only opens that can modify the file.
+	WritesOnly bool
+}
+
+// DefaultWatchPaths cover the default file rules: credential files read
+// or written, and writes below /etc and the system binary directories.
+var DefaultWatchPaths = []WatchPath{
+	{Prefix: "/etc/shadow"}, {Prefix: "/etc/gshadow"}, {Prefix: "/etc/sudoers"},
+	{Prefix: "/root/.ssh/"},
+	{Prefix: "/etc/", WritesOnly: true},
+	{Prefix: "/bin/", WritesOnly: true}, {Prefix: "/sbin/", WritesOnly: true},
+	{Prefix: "/usr/bin/", WritesOnly: true}, {Prefix: "/usr/sbin/", WritesOnly: true},
+	{Prefix: "/usr/local/bin/", WritesOnly: true},
+}
+
+// ParseWatchPath reads PREFIX or PREFIX:writes.
+func ParseWatchPath(s string) (WatchPath, error) {
+	w := WatchPath{Prefix: s}
+	if p, ok := strings.CutSuffix(s, ":writes"); ok {
+		w = WatchPath{Prefix: p, WritesOnly: true}
+	}
+	if !strings.HasPrefix(w.Prefix, "/") {
+		return WatchPath{}, fmt.Errorf("watch path %q: must be absolute", s)
+	}
+	if len(w.Prefix) >= pathLen {
+		return WatchPath{}, fmt.Errorf("watch path %q: longer than %d bytes", s, pathLen-1)
+	}
+	return w, nil
 }
