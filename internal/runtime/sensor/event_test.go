@@ -2,9 +2,9 @@ package sensor
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"net/netip"
 	"slices"
 	"testing"
 	"time"
