@@ -14,15 +14,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 
 	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/inventory"
@@ -331,7 +324,22 @@ func TestManifestsOwnScan(t *testing.T) {
 func TestManifestsOnAPIServer(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{})
 	ctx := context.Background()
-	cr := newDryRunner(t, c.AdminConfig())
+	store, err := cluster.NewApplier(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry, err := cluster.NewApplier(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry.DryRun, dry.Strict = true, true
+	baseline := &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: "sensor-baseline", Labels: map[string]string{"pod-security.kubernetes.io/enforce": "baseline"}},
+	}
+	if err := store.Create(ctx, baseline); err != nil {
+		t.Fatal(err)
+	}
 	variant := 0
 	for _, args := range [][]string{
 		nil, {"--privileged"}, {"--enforce"}, {"--seccomp", "Unconfined"}, {"--privileged", "--enforce"},
@@ -346,15 +354,16 @@ func TestManifestsOnAPIServer(t *testing.T) {
 			objs := render(t, append(args, "--namespace", fmt.Sprintf("kguard-sensor-%d", variant))...)
 			ns := find[*corev1.Namespace](t, objs, "Namespace")
 			for _, o := range objs {
-				if err := cr.create(ctx, o, true); err != nil {
-					t.Fatalf("dry run %s: %v", o.Ref, err)
+				one := []*inventory.Object{o}
+				if _, skipped, err := dry.Apply(ctx, one); err != nil || len(skipped) > 0 {
+					t.Fatalf("dry run %s: %v (not served: %d)", o.Ref, err, len(skipped))
 				}
 				if o.Kind == "Namespace" || o.Kind == "ServiceAccount" {
 					// Namespaced objects are checked against their namespace,
 					// and pods against their service account, so these two
 					// must exist: create them for real (the dry run above
 					// checked them as given).
-					if err := cr.create(ctx, o, false); err != nil && !apierrors.IsAlreadyExists(err) {
+					if _, _, err := store.Apply(ctx, one); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -370,86 +379,16 @@ func TestManifestsOnAPIServer(t *testing.T) {
 				Spec:       *ds.Spec.Template.Spec.DeepCopy(),
 			}
 			pod.Spec.NodeName = "node-a"
-			if err := cr.createTyped(ctx, pod); err != nil {
+			if err := dry.Create(ctx, pod); err != nil {
 				t.Fatalf("dry run of the sensor's pod: %v", err)
 			}
-			if err := cr.ensureBaselineNamespace(ctx, "sensor-baseline"); err != nil {
+			if err := c.EnsureServiceAccount(ctx, baseline.Name, pod.Spec.ServiceAccountName); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.EnsureServiceAccount(ctx, "sensor-baseline", pod.Spec.ServiceAccountName); err != nil {
-				t.Fatal(err)
-			}
-			pod.Namespace = "sensor-baseline"
-			if err := cr.createTyped(ctx, pod); err == nil || !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "PodSecurity") {
+			pod.Namespace = baseline.Name
+			if err := dry.Create(ctx, pod); err == nil || !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "PodSecurity") {
 				t.Errorf("a baseline namespace admitted the sensor's pod (%v): the privileged label would be unneeded", err)
 			}
 		})
 	}
-}
-
-// dryRunner creates objects by kind through discovery, as kubectl does.
-type dryRunner struct {
-	dyn    dynamic.Interface
-	mapper meta.RESTMapper
-}
-
-func newDryRunner(t *testing.T, cfg *rest.Config) *dryRunner {
-	t.Helper()
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &dryRunner{dyn: dynamic.NewForConfigOrDie(cfg), mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}
-}
-
-func (d *dryRunner) create(ctx context.Context, o *inventory.Object, dryRun bool) error {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o.Typed)
-	if err != nil {
-		return err
-	}
-	u := &unstructured.Unstructured{Object: m}
-	u.SetAPIVersion(o.APIVersion)
-	u.SetKind(o.Kind)
-	return d.createUnstructured(ctx, u, dryRun)
-}
-
-func (d *dryRunner) createTyped(ctx context.Context, obj runtime.Object) error {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return err
-	}
-	return d.createUnstructured(ctx, &unstructured.Unstructured{Object: m}, true)
-}
-
-func (d *dryRunner) createUnstructured(ctx context.Context, u *unstructured.Unstructured, dryRun bool) error {
-	gvk := u.GroupVersionKind()
-	m, err := d.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		return fmt.Errorf("map %s: %w", gvk, err)
-	}
-	var ri dynamic.ResourceInterface = d.dyn.Resource(m.Resource)
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		ri = d.dyn.Resource(m.Resource).Namespace(u.GetNamespace())
-	}
-	opts := metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	_, err = ri.Create(ctx, u, opts)
-	return err
-}
-
-func (d *dryRunner) ensureBaselineNamespace(ctx context.Context, name string) error {
-	ns := &corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"pod-security.kubernetes.io/enforce": "baseline"}},
-	}
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ns)
-	if err != nil {
-		return err
-	}
-	if err := d.createUnstructured(ctx, &unstructured.Unstructured{Object: m}, false); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
-	}
-	return nil
 }

@@ -21,6 +21,12 @@ import (
 // Applier creates objects in a cluster by their kind, as kubectl create
 // does, through discovery.
 type Applier struct {
+	// DryRun makes every request a server-side dry run: checked, admitted
+	// or refused, never stored.
+	DryRun bool
+	// Strict refuses unknown and duplicate fields instead of dropping them.
+	Strict bool
+
 	dyn    dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 }
@@ -47,35 +53,23 @@ func (a *Applier) Apply(ctx context.Context, objs []*inventory.Object) (applied,
 		if err != nil {
 			return applied, skipped, err
 		}
-		gvk := u.GroupVersionKind()
-		m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if meta.IsNoMatchError(err) {
-			a.mapper.Reset()
-			if m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); meta.IsNoMatchError(err) {
-				skipped = append(skipped, o)
-				continue
-			}
-		}
+		ri, served, err := a.resource(u)
 		if err != nil {
-			return applied, skipped, fmt.Errorf("map %s: %w", gvk, err)
+			return applied, skipped, err
 		}
-		var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
-		if m.Scope.Name() == meta.RESTScopeNameNamespace {
-			ns := u.GetNamespace()
-			if ns == "" {
-				ns = "default"
-				u.SetNamespace(ns)
-			}
-			ri = a.dyn.Resource(m.Resource).Namespace(ns)
+		if !served {
+			skipped = append(skipped, o)
+			continue
 		}
-		_, err = ri.Create(ctx, u, metav1.CreateOptions{})
+		co := a.createOptions()
+		_, err = ri.Create(ctx, u, co)
 		if apierrors.IsAlreadyExists(err) {
 			cur, gerr := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
 			if gerr != nil {
 				return applied, skipped, gerr
 			}
 			u.SetResourceVersion(cur.GetResourceVersion())
-			_, err = ri.Update(ctx, u, metav1.UpdateOptions{})
+			_, err = ri.Update(ctx, u, metav1.UpdateOptions{DryRun: co.DryRun, FieldValidation: co.FieldValidation})
 		}
 		if err != nil {
 			return applied, skipped, fmt.Errorf("apply %s: %w", o.Ref, err)
@@ -83,6 +77,61 @@ func (a *Applier) Apply(ctx context.Context, objs []*inventory.Object) (applied,
 		applied = append(applied, o)
 	}
 	return applied, skipped, nil
+}
+
+// Create creates one object given as a typed object with its TypeMeta set
+// (or as unstructured). Unlike Apply it reports an object that exists, or
+// a kind the server does not serve, as an error.
+func (a *Applier) Create(ctx context.Context, obj runtime.Object) error {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	ri, served, err := a.resource(u)
+	if err != nil {
+		return err
+	}
+	if !served {
+		return fmt.Errorf("%s is not served", u.GroupVersionKind())
+	}
+	_, err = ri.Create(ctx, u, a.createOptions())
+	return err
+}
+
+// resource maps u to its resource, in u's namespace ("default" when a
+// namespaced object has none); served is false when the server does not
+// serve u's kind and version.
+func (a *Applier) resource(u *unstructured.Unstructured) (ri dynamic.ResourceInterface, served bool, err error) {
+	gvk := u.GroupVersionKind()
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		a.mapper.Reset()
+		if m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); meta.IsNoMatchError(err) {
+			return nil, false, nil
+		}
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("map %s: %w", gvk, err)
+	}
+	if m.Scope.Name() != meta.RESTScopeNameNamespace {
+		return a.dyn.Resource(m.Resource), true, nil
+	}
+	if u.GetNamespace() == "" {
+		u.SetNamespace("default")
+	}
+	return a.dyn.Resource(m.Resource).Namespace(u.GetNamespace()), true, nil
+}
+
+func (a *Applier) createOptions() metav1.CreateOptions {
+	var opts metav1.CreateOptions
+	if a.DryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	if a.Strict {
+		opts.FieldValidation = metav1.FieldValidationStrict
+	}
+	return opts
 }
 
 func toUnstructured(o *inventory.Object) (*unstructured.Unstructured, error) {
