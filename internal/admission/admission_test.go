@@ -22,6 +22,7 @@ import (
 	k8stypes "k8s.io/apimachinery/pkg/types"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/images"
 )
@@ -29,9 +30,9 @@ import (
 // privileged is a high-severity stand-in rule so these tests do not depend
 // on any family's rule set.
 var privileged = &rules.Rule{
-	ID: "test-privileged", Category: rules.CategoryPodSecurity, Severity: rules.SeverityHigh,
+	ID: "test-privileged", Category: finding.CategoryPodSecurity, Severity: finding.SeverityHigh,
 	Title: "privileged", Rationale: "r", Remediation: "Set privileged: false.",
-	References: rules.References{PSS: "baseline: Privileged Containers"},
+	References: finding.References{PSS: "baseline: Privileged Containers"},
 	CheckWorkload: func(p *rules.Pass, w *extract.Workload) {
 		for _, c := range w.Containers() {
 			if sc := c.Container.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
@@ -58,10 +59,12 @@ func testRegistry(t testing.TB) *rules.Registry {
 }
 
 func TestDecide(t *testing.T) {
-	f := func(rule string, sev rules.Severity) rules.Finding { return rules.Finding{Rule: rule, Severity: sev} }
-	all := []rules.Finding{
-		f("crit", rules.SeverityCritical), f("high", rules.SeverityHigh), f("pss-restricted-x", rules.SeverityHigh),
-		f("med", rules.SeverityMedium), f("low", rules.SeverityLow),
+	f := func(rule string, sev finding.Severity) finding.Finding {
+		return finding.Finding{Rule: rule, Severity: sev}
+	}
+	all := []finding.Finding{
+		f("crit", finding.SeverityCritical), f("high", finding.SeverityHigh), f("pss-restricted-x", finding.SeverityHigh),
+		f("med", finding.SeverityMedium), f("low", finding.SeverityLow),
 	}
 	policy := &Policy{Rules: map[string]Action{"low": ActionDeny, "crit": ActionAudit}}
 	tests := []struct {
@@ -79,7 +82,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		v := Decide(all, tt.mode, tt.policy)
-		join := func(fs []rules.Finding) string { return strings.Join(ruleIDs(fs), " ") }
+		join := func(fs []finding.Finding) string { return strings.Join(ruleIDs(fs), " ") }
 		if join(v.Denied) != tt.deny || join(v.Warnings) != tt.warn || join(v.Audited) != tt.audit {
 			t.Errorf("%s policy=%v: deny=%q warn=%q audit=%q", tt.mode, tt.policy != nil, join(v.Denied), join(v.Warnings), join(v.Audited))
 		}

@@ -72,7 +72,7 @@ func BenchmarkScanSingleObject(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, SingleObjectOnly: true, Workers: 1}); err != nil {
+		if _, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, AtAdmissionOnly: true, Workers: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
@@ -148,7 +149,7 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 			obj.Name = req.Name
 		}
 		res, err = scan.Run(ctx, inventory.New(objs), scan.Options{
-			Registry: h.Registry, Config: h.Config, Settings: h.Settings, SingleObjectOnly: true, Workers: 1,
+			Registry: h.Registry, Config: h.Config, Settings: h.Settings, AtAdmissionOnly: true, Workers: 1,
 		})
 	}
 	if err == nil && len(res.NotEvaluated) > 0 {
@@ -188,7 +189,7 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 
 // denyMessage lists each violated rule with how to fix it, the text users
 // see at kubectl apply.
-func denyMessage(req *admissionv1.AdmissionRequest, denied []rules.Finding, reg *rules.Registry) string {
+func denyMessage(req *admissionv1.AdmissionRequest, denied []finding.Finding, reg *rules.Registry) string {
 	var b strings.Builder
 	what := req.Kind.Kind + " " + req.Name
 	if req.Namespace != "" {
@@ -207,7 +208,7 @@ func denyMessage(req *admissionv1.AdmissionRequest, denied []rules.Finding, reg 
 
 // warning formats one finding for the API server's Warning header. Long
 // warnings are cut: clients show them on one line.
-func warning(f rules.Finding) string {
+func warning(f finding.Finding) string {
 	s := fmt.Sprintf("kguard [%s]: %s", f.Rule, f.Message)
 	if len(s) > 256 {
 		s = s[:253] + "..."
@@ -215,7 +216,7 @@ func warning(f rules.Finding) string {
 	return s
 }
 
-func ruleIDs(fs []rules.Finding) []string {
+func ruleIDs(fs []finding.Finding) []string {
 	out := make([]string, 0, len(fs))
 	for _, f := range fs {
 		out = append(out, f.Rule)

@@ -4,9 +4,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/kguard/kguard/internal/rules"
 )
 
 // Metrics are the webhook's Prometheus metrics, on their own registry so
@@ -63,7 +62,7 @@ func (m *Metrics) observeFindings(v Verdict) {
 	}
 	for _, set := range []struct {
 		action string
-		fs     []rules.Finding
+		fs     []finding.Finding
 	}{{"deny", v.Denied}, {"warn", v.Warnings}, {"audit", v.Audited}} {
 		for _, f := range set.fs {
 			m.findings.WithLabelValues(f.Rule, set.action).Inc()

@@ -7,6 +7,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -85,15 +86,15 @@ func LoadPolicy(file string, reg *rules.Registry) (*Policy, error) {
 
 // Verdict is the outcome of Decide.
 type Verdict struct {
-	Denied   []rules.Finding
-	Warnings []rules.Finding
+	Denied   []finding.Finding
+	Warnings []finding.Finding
 	// Audited findings are only logged and counted.
-	Audited []rules.Finding
+	Audited []finding.Finding
 }
 
 // Decide sorts findings into deny, warn and audit for a namespace mode. It
 // is pure, so tests state the whole policy as a table.
-func Decide(findings []rules.Finding, mode Mode, p *Policy) Verdict {
+func Decide(findings []finding.Finding, mode Mode, p *Policy) Verdict {
 	var v Verdict
 	for _, f := range findings {
 		switch action(f, mode, p) {
@@ -108,7 +109,7 @@ func Decide(findings []rules.Finding, mode Mode, p *Policy) Verdict {
 	return v
 }
 
-func action(f rules.Finding, mode Mode, p *Policy) Action {
+func action(f finding.Finding, mode Mode, p *Policy) Action {
 	if mode == ModeOff {
 		return ActionAudit
 	}
@@ -122,11 +123,11 @@ func action(f rules.Finding, mode Mode, p *Policy) Action {
 	}
 	switch mode {
 	case ModeRestricted:
-		if f.Severity >= rules.SeverityMedium {
+		if f.Severity >= finding.SeverityMedium {
 			return ActionDeny
 		}
 	case ModeBaseline:
-		if f.Severity >= rules.SeverityHigh && !strings.HasPrefix(f.Rule, "pss-restricted-") {
+		if f.Severity >= finding.SeverityHigh && !strings.HasPrefix(f.Rule, "pss-restricted-") {
 			return ActionDeny
 		}
 	}

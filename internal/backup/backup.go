@@ -27,9 +27,9 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
 )
 
 // Group is Velero's API group.
@@ -193,7 +193,7 @@ type Model struct {
 }
 
 // Analysis gives rules the Model of the scanned inventory, built once.
-var Analysis = &rules.Analysis[*Model]{Name: "backup.model", Build: Build}
+var Analysis = &analysis.Analysis[*Model]{Name: "backup.model", Build: Build}
 
 // Build reads the Velero objects, workloads and claims of inv.
 func Build(inv *inventory.Inventory) *Model {

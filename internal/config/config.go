@@ -12,6 +12,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -38,7 +39,7 @@ type RuleConfig struct {
 	// Enable lists rule IDs that are off by default and should run.
 	Enable []string `json:"enable,omitempty" yaml:"enable,omitempty"`
 	// Severity overrides a rule's severity.
-	Severity map[string]rules.Severity `json:"severity,omitempty" yaml:"severity,omitempty"`
+	Severity map[string]finding.Severity `json:"severity,omitempty" yaml:"severity,omitempty"`
 }
 
 // ImageConfig holds settings for the images rules.
@@ -113,7 +114,7 @@ func Parse(data []byte) (*Config, error) {
 func (c *Config) check() error {
 	var errs []error
 	if c.FailOn != "" && c.FailOn != "none" {
-		if _, err := rules.ParseSeverity(c.FailOn); err != nil {
+		if _, err := finding.ParseSeverity(c.FailOn); err != nil {
 			errs = append(errs, fmt.Errorf("failOn: %w", err))
 		}
 	}
@@ -179,7 +180,7 @@ func (c *Config) Enabled(r *rules.Rule) bool {
 }
 
 // Severity returns the rule's severity after overrides.
-func (c *Config) Severity(ruleID string, def rules.Severity) rules.Severity {
+func (c *Config) Severity(ruleID string, def finding.Severity) finding.Severity {
 	if s, ok := c.Rules.Severity[ruleID]; ok {
 		return s
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -25,8 +26,8 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestCheckRuleIDs(t *testing.T) {
-	r := &rules.Rule{ID: "known", Category: rules.CategoryImages, Title: "t", Rationale: "r", Remediation: "f",
-		References: rules.References{MITRE: []string{"T1"}}, CheckInventory: func(*rules.Pass) {}}
+	r := &rules.Rule{ID: "known", Category: finding.CategoryImages, Title: "t", Rationale: "r", Remediation: "f",
+		References: finding.References{MITRE: []string{"T1"}}, CheckInventory: func(*rules.Pass) {}}
 	reg, err := rules.NewRegistry([]*rules.Rule{r})
 	if err != nil {
 		t.Fatal(err)

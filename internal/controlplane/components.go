@@ -6,8 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
 )
 
 // Names of the control-plane components besides the API server that run as
@@ -49,7 +49,7 @@ func (c *Component) List(name string) []string { return c.flagView().List(name) 
 
 // ComponentsAnalysis gives rules the controller-manager, scheduler and etcd
 // static pods of the scanned inventory, built once per scan.
-var ComponentsAnalysis = &rules.Analysis[[]*Component]{Name: "controlplane.components", Build: ComponentsFromInventory}
+var ComponentsAnalysis = &analysis.Analysis[[]*Component]{Name: "controlplane.components", Build: ComponentsFromInventory}
 
 // ComponentsFromInventory finds the kube-controller-manager, kube-scheduler
 // and etcd static pods in kube-system, recognised like the API server: by

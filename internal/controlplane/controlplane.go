@@ -12,8 +12,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
 )
 
 // APIServer is one kube-apiserver as its static pod describes it.
@@ -95,7 +95,7 @@ type Facts struct {
 
 // FactsAnalysis gives rules the Facts of the scanned inventory, built once
 // per scan.
-var FactsAnalysis = &rules.Analysis[*Facts]{Name: "controlplane.facts", Build: FromInventory}
+var FactsAnalysis = &analysis.Analysis[*Facts]{Name: "controlplane.facts", Build: FromInventory}
 
 // FromInventory finds kube-apiserver static pods in kube-system and the
 // kubelet versions of Node objects.

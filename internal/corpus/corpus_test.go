@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/all"
 	"github.com/kguard/kguard/internal/scan"
 )
@@ -81,14 +81,14 @@ func TestCorpusIsValidAndMixed(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagged := map[string]bool{}
-	bySev := map[rules.Severity]int{}
+	bySev := map[finding.Severity]int{}
 	for _, f := range res.Findings {
 		bySev[f.Severity]++
 		if f.Rule == "pss-restricted-run-as-non-root" {
 			flagged[f.Resource.Namespace+"/"+f.Resource.Name+"/"+f.Resource.Kind] = true
 		}
 	}
-	if bySev[rules.SeverityCritical] == 0 || bySev[rules.SeverityHigh] == 0 {
+	if bySev[finding.SeverityCritical] == 0 || bySev[finding.SeverityHigh] == 0 {
 		t.Errorf("no critical or high findings: the corpus has no insecure workloads (%v)", bySev)
 	}
 	if len(flagged) == 0 || len(flagged) == kinds["Deployment"]+kinds["StatefulSet"]+kinds["CronJob"] {

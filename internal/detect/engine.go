@@ -38,8 +38,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/common/types/traits"
 	"github.com/google/cel-go/ext"
-
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 )
 
 // Rule is a compiled rule.
@@ -49,7 +48,7 @@ type Rule struct {
 	Condition  string // as written
 	Expanded   string // with macros substituted
 	Output     string
-	Severity   rules.Severity
+	Severity   finding.Severity
 	Tags       []string
 	Source     string
 	Exceptions []Exception
@@ -82,7 +81,7 @@ const (
 // Alert is a rule that matched an event.
 type Alert struct {
 	Rule     string
-	Severity rules.Severity
+	Severity finding.Severity
 	Action   Action
 	Output   string
 	Tags     []string
@@ -289,7 +288,7 @@ func stringsLib() []cel.EnvOption {
 type RuleInfo struct {
 	ID         string
 	Desc       string
-	Severity   rules.Severity
+	Severity   finding.Severity
 	Source     string
 	Tags       []string
 	MITRE      []string

@@ -13,9 +13,8 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/kguard/kguard/internal/finding"
 	yaml "go.yaml.in/yaml/v3"
-
-	"github.com/kguard/kguard/internal/rules"
 )
 
 // LoadError is a problem in a rules file, with the line of the item (or
@@ -392,7 +391,7 @@ func buildRule(d *ruleDef, check, env *cel.Env, macros map[string]*macroDef, exp
 	if strings.TrimSpace(d.Output) == "" {
 		bad("rule", "no output")
 	}
-	sev, err := rules.ParseSeverity(d.Severity)
+	sev, err := finding.ParseSeverity(d.Severity)
 	if err != nil {
 		bad("severity", "%s", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 )
 
 // FileKind says what a file is, which decides the mode it may have.
@@ -30,7 +30,7 @@ type kindInfo struct {
 	// max is the most permissive acceptable mode: any other bit is a
 	// finding.
 	max      fs.FileMode
-	severity rules.Severity
+	severity finding.Severity
 	dir      bool
 }
 
@@ -39,12 +39,12 @@ type kindInfo struct {
 // current CIS Benchmarks ask; certificates and public keys are public, so
 // 0644 is accepted; the etcd data directory must be 0700.
 var kinds = map[FileKind]kindInfo{
-	KindPrivateKey:  {label: "private key", max: 0o600, severity: rules.SeverityHigh},
-	KindKubeconfig:  {label: "kubeconfig", max: 0o600, severity: rules.SeverityHigh},
-	KindManifest:    {label: "static pod manifest", max: 0o600, severity: rules.SeverityMedium},
-	KindConfig:      {label: "configuration file", max: 0o600, severity: rules.SeverityMedium},
-	KindCertificate: {label: "certificate or public key", max: 0o644, severity: rules.SeverityLow},
-	KindDataDir:     {label: "etcd data directory", max: 0o700, severity: rules.SeverityMedium, dir: true},
+	KindPrivateKey:  {label: "private key", max: 0o600, severity: finding.SeverityHigh},
+	KindKubeconfig:  {label: "kubeconfig", max: 0o600, severity: finding.SeverityHigh},
+	KindManifest:    {label: "static pod manifest", max: 0o600, severity: finding.SeverityMedium},
+	KindConfig:      {label: "configuration file", max: 0o600, severity: finding.SeverityMedium},
+	KindCertificate: {label: "certificate or public key", max: 0o644, severity: finding.SeverityLow},
+	KindDataDir:     {label: "etcd data directory", max: 0o700, severity: finding.SeverityMedium, dir: true},
 }
 
 func (k FileKind) String() string { return kinds[k].label }

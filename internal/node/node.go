@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
@@ -28,25 +29,25 @@ const (
 func Rules() []*rules.Rule {
 	return []*rules.Rule{
 		{
-			ID: RuleFilePermissions, Category: rules.CategoryRuntime, Severity: rules.SeverityHigh,
+			ID: RuleFilePermissions, Category: finding.CategoryRuntime, Severity: finding.SeverityHigh,
 			Title:       "Kubernetes file on the node is too permissive",
 			Rationale:   "Private keys and kubeconfigs hold credentials; manifests and configuration files decide how components run. Anyone on the node who can read or change them can impersonate a component or change its behaviour.",
 			Remediation: "chmod the file to the mode the finding names (0600 for keys, kubeconfigs, manifests and configuration files, 0644 for certificates, 0700 for the etcd data directory).",
-			References:  rules.References{CIS: []string{"1.1.1", "1.1.3", "1.1.5", "1.1.7", "1.1.11", "1.1.13", "1.1.15", "1.1.17", "1.1.21", "4.1.3", "4.1.5", "4.1.9"}},
+			References:  finding.References{CIS: []string{"1.1.1", "1.1.3", "1.1.5", "1.1.7", "1.1.11", "1.1.13", "1.1.15", "1.1.17", "1.1.21", "4.1.3", "4.1.5", "4.1.9"}},
 		},
 		{
-			ID: RuleFileOwner, Category: rules.CategoryRuntime, Severity: rules.SeverityMedium,
+			ID: RuleFileOwner, Category: finding.CategoryRuntime, Severity: finding.SeverityMedium,
 			Title:       "Kubernetes file on the node is not owned by root",
 			Rationale:   "The owner of a file may change its mode and content: a key, kubeconfig or manifest owned by an unprivileged user can be read or rewritten by that user.",
 			Remediation: "chown root:root the file.",
-			References:  rules.References{CIS: []string{"1.1.2", "1.1.4", "1.1.6", "1.1.8", "1.1.14", "1.1.16", "1.1.18", "1.1.19", "4.1.4", "4.1.6", "4.1.8", "4.1.10"}},
+			References:  finding.References{CIS: []string{"1.1.2", "1.1.4", "1.1.6", "1.1.8", "1.1.14", "1.1.16", "1.1.18", "1.1.19", "4.1.4", "4.1.6", "4.1.8", "4.1.10"}},
 		},
 		{
-			ID: RuleComponentFlag, Category: rules.CategoryExposure, Severity: rules.SeverityHigh,
+			ID: RuleComponentFlag, Category: finding.CategoryExposure, Severity: finding.SeverityHigh,
 			Title:       "Kubernetes component runs with an insecure setting",
 			Rationale:   "Anonymous access, the kubelet's unauthenticated read-only port and the AlwaysAllow authorizer let anyone who reaches the port read or act without credentials.",
 			Remediation: "Set the flag (or the kubelet configuration field) the finding names to the secure value and restart the component.",
-			References:  rules.References{CIS: []string{"1.2.1", "4.2.1", "4.2.2", "4.2.4"}},
+			References:  finding.References{CIS: []string{"1.2.1", "4.2.1", "4.2.2", "4.2.4"}},
 		},
 	}
 }
@@ -87,7 +88,7 @@ type Report struct {
 	Components []Component
 	// Files are the files checked (those that exist).
 	Files    []Target
-	Findings []rules.Finding
+	Findings []finding.Finding
 	Checks   []Check
 	// Errors are paths that could not be checked.
 	Errors []*Error
@@ -133,7 +134,7 @@ func Run(opts Options) *Report {
 		r.checkFlags(&comps[i], kubeletConfigs)
 	}
 	r.manualChecks()
-	rules.SortFindings(r.Findings)
+	finding.SortFindings(r.Findings)
 	return r
 }
 
@@ -183,8 +184,8 @@ func (r *Report) checkFile(t Target) {
 	extra := mode &^ info.max
 	subject := t.Path
 	if extra != 0 {
-		r.add(rules.Finding{
-			Rule: RuleFilePermissions, Category: rules.CategoryRuntime, Severity: info.severity,
+		r.add(finding.Finding{
+			Rule: RuleFilePermissions, Category: finding.CategoryRuntime, Severity: info.severity,
 			Title:    "Kubernetes file on the node is too permissive",
 			Resource: fileRef(t.Path), Source: inventory.Source{File: t.Path}, Field: "mode",
 			Message: fmt.Sprintf("%s %s has mode %s; want %s or stricter (%s)%s",
@@ -202,8 +203,8 @@ func (r *Report) checkFile(t Target) {
 		return
 	}
 	if uid != 0 {
-		r.add(rules.Finding{
-			Rule: RuleFileOwner, Category: rules.CategoryRuntime, Severity: rules.SeverityMedium,
+		r.add(finding.Finding{
+			Rule: RuleFileOwner, Category: finding.CategoryRuntime, Severity: finding.SeverityMedium,
 			Title:    "Kubernetes file on the node is not owned by root",
 			Resource: fileRef(t.Path), Source: inventory.Source{File: t.Path}, Field: "owner",
 			Message: fmt.Sprintf("%s %s is owned by uid %d; want root (uid 0)%s", t.Kind, t.Path, uid, cisSuffix(t.CISOwner)),
@@ -223,7 +224,7 @@ func fileRef(path string) inventory.Ref {
 	return inventory.Ref{Kind: "File", Name: filepath.Base(path)}
 }
 
-func (r *Report) add(f rules.Finding) { r.Findings = append(r.Findings, f) }
+func (r *Report) add(f finding.Finding) { r.Findings = append(r.Findings, f) }
 
 // kubeletConfig is the part of a KubeletConfiguration the checks read.
 type kubeletConfig struct {
@@ -302,9 +303,9 @@ func kubeletSetting(c *Component, kc *kubeletConfig, flag string, fromConfig fun
 	return setting{flagDefault, "--" + flag + " not set (default " + flagDefault + ")"}, true
 }
 
-func (r *Report) flagFinding(c *Component, sev rules.Severity, flag, section, msg string) {
-	r.add(rules.Finding{
-		Rule: RuleComponentFlag, Category: rules.CategoryExposure, Severity: sev,
+func (r *Report) flagFinding(c *Component, sev finding.Severity, flag, section, msg string) {
+	r.add(finding.Finding{
+		Rule: RuleComponentFlag, Category: finding.CategoryExposure, Severity: sev,
 		Title:    "Kubernetes component runs with an insecure setting",
 		Resource: inventory.Ref{Kind: "Process", Name: fmt.Sprintf("%s (pid %d)", c.Name, c.PID)},
 		Source:   inventory.Source{File: fmt.Sprintf("/proc/%d/cmdline", c.PID)},
@@ -324,7 +325,7 @@ func (r *Report) checkFlags(c *Component, kcs map[int]*kubeletConfig) {
 			detail = "--anonymous-auth not set (default true)"
 		}
 		if !ok {
-			r.flagFinding(c, rules.SeverityMedium, "anonymous-auth", "1.2.1",
+			r.flagFinding(c, finding.SeverityMedium, "anonymous-auth", "1.2.1",
 				fmt.Sprintf("kube-apiserver accepts anonymous requests: %s; want --anonymous-auth=false (or RBAC that grants system:anonymous nothing)", detail))
 		}
 		r.check("1.2.1", "kube-apiserver --anonymous-auth is false", subject, ok, detail)
@@ -341,7 +342,7 @@ func (r *Report) checkFlags(c *Component, kcs map[int]*kubeletConfig) {
 		}, "authentication.anonymous.enabled", "true", "false"); ok {
 			pass := strings.EqualFold(s.value, "false")
 			if !pass {
-				r.flagFinding(c, rules.SeverityHigh, "anonymous-auth", "4.2.1",
+				r.flagFinding(c, finding.SeverityHigh, "anonymous-auth", "4.2.1",
 					fmt.Sprintf("kubelet accepts anonymous requests to its API: %s; want --anonymous-auth=false", s.source))
 			}
 			r.check("4.2.1", "kubelet anonymous authentication is disabled", subject, pass, s.source)
@@ -353,7 +354,7 @@ func (r *Report) checkFlags(c *Component, kcs map[int]*kubeletConfig) {
 		}, "authorization.mode", "AlwaysAllow", "Webhook"); ok {
 			pass := !strings.EqualFold(s.value, "AlwaysAllow")
 			if !pass {
-				r.flagFinding(c, rules.SeverityCritical, "authorization-mode", "4.2.2",
+				r.flagFinding(c, finding.SeverityCritical, "authorization-mode", "4.2.2",
 					fmt.Sprintf("kubelet authorizes every request to its API: %s; want Webhook", s.source))
 			}
 			r.check("4.2.2", "kubelet authorization mode is not AlwaysAllow", subject, pass, s.source)
@@ -368,7 +369,7 @@ func (r *Report) checkFlags(c *Component, kcs map[int]*kubeletConfig) {
 		}, "readOnlyPort", "10255", "0"); ok {
 			pass := strings.TrimSpace(s.value) == "0"
 			if !pass {
-				r.flagFinding(c, rules.SeverityMedium, "read-only-port", "4.2.4",
+				r.flagFinding(c, finding.SeverityMedium, "read-only-port", "4.2.4",
 					fmt.Sprintf("kubelet serves its unauthenticated read-only API: %s; want --read-only-port=0", s.source))
 			}
 			r.check("4.2.4", "kubelet read-only port is 0", subject, pass, s.source)
@@ -402,7 +403,7 @@ func (r *Report) manualChecks() {
 func (r *Report) Result() *scan.Result {
 	res := &scan.Result{Findings: r.Findings, Rules: Rules(), Objects: len(r.Files) + len(r.Components)}
 	if res.Findings == nil {
-		res.Findings = []rules.Finding{}
+		res.Findings = []finding.Finding{}
 	}
 	for _, e := range r.Errors {
 		res.NotEvaluated = append(res.NotEvaluated, scan.NotEvaluated{Subject: e.Path, Reason: e.Err.Error()})

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/node/nodetest"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/testutil/cluster"
 )
 
@@ -95,7 +95,7 @@ func expectedFindings() []string {
 	return want
 }
 
-func findingKeys(fs []rules.Finding) []string {
+func findingKeys(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		subject := f.Source.File

@@ -3,9 +3,8 @@ package rbac
 import (
 	"strings"
 
+	"github.com/kguard/kguard/internal/analysis"
 	rbacv1 "k8s.io/api/rbac/v1"
-
-	"github.com/kguard/kguard/internal/rules"
 )
 
 // DescribeRule renders a policy rule on one line, as in
@@ -35,4 +34,4 @@ func DescribeRule(r rbacv1.PolicyRule) string {
 
 // ModelAnalysis gives rules the RBAC model of the scanned inventory,
 // built once per scan.
-var ModelAnalysis = &rules.Analysis[*Model]{Name: "rbac.model", Build: Build}
+var ModelAnalysis = &analysis.Analysis[*Model]{Name: "rbac.model", Build: Build}

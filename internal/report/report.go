@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
@@ -68,7 +69,7 @@ func Rules(res *scan.Result, opts Options) []*rules.Rule {
 	if opts.Registry == nil {
 		return out
 	}
-	for _, list := range [][]rules.Finding{res.Findings, res.Suppressed} {
+	for _, list := range [][]finding.Finding{res.Findings, res.Suppressed} {
 		for _, f := range list {
 			if seen[f.Rule] {
 				continue
@@ -108,7 +109,7 @@ func InputErrorMessage(e *inventory.InputError) string {
 }
 
 // Suppression describes who silenced a finding and why, in words.
-func Suppression(s *rules.Suppression) string {
+func Suppression(s *finding.Suppression) string {
 	if s == nil {
 		return ""
 	}

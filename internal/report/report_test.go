@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/reporttest"
@@ -36,11 +37,11 @@ func TestRules(t *testing.T) {
 	ssh, _ := reg.Get("service-exposes-ssh")
 	res := &scan.Result{
 		Rules: []*rules.Rule{ssh, ssh}, // a duplicate must not appear twice
-		Findings: []rules.Finding{
+		Findings: []finding.Finding{
 			{Rule: "privileged-container"}, // ran but not listed: found in the registry
 			{Rule: "unknown-rule"},         // nowhere: left out
 		},
-		Suppressed: []rules.Finding{{Rule: "privileged-container"}},
+		Suppressed: []finding.Finding{{Rule: "privileged-container"}},
 	}
 	ids := func(rs []*rules.Rule) []string {
 		var out []string
@@ -62,9 +63,9 @@ func TestTexts(t *testing.T) {
 		{report.DescribeNotEvaluated(scan.NotEvaluated{Subject: "secrets", Namespace: "prod", Reason: "forbidden", Permission: "list secrets"}),
 			"secrets in namespace prod: forbidden (missing permission: list secrets)"},
 		{report.DescribeNotEvaluated(scan.NotEvaluated{Subject: "rule x"}), "rule x: no reason given"},
-		{report.Suppression(&rules.Suppression{By: "annotation", Reason: "ok"}), "suppressed by annotation kguard.io/ignore: ok"},
-		{report.Suppression(&rules.Suppression{By: "config", Expires: "2027-01-01"}), "suppressed by a config exception until 2027-01-01: no reason given"},
-		{report.Suppression(&rules.Suppression{By: "webhook", Reason: "r"}), "suppressed by webhook: r"},
+		{report.Suppression(&finding.Suppression{By: "annotation", Reason: "ok"}), "suppressed by annotation kguard.io/ignore: ok"},
+		{report.Suppression(&finding.Suppression{By: "config", Expires: "2027-01-01"}), "suppressed by a config exception until 2027-01-01: no reason given"},
+		{report.Suppression(&finding.Suppression{By: "webhook", Reason: "r"}), "suppressed by webhook: r"},
 		{report.Suppression(nil), ""},
 		{report.InputErrorMessage(&inventory.InputError{File: "a", Line: 3, Err: errors.New("boom")}), "boom"},
 		{report.InputErrorMessage(&inventory.InputError{File: "a"}), "unknown error"},
@@ -74,7 +75,7 @@ func TestTexts(t *testing.T) {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
-	refs := (rules.References{CIS: []string{"5.1.1"}, NSA: []string{"RBAC"}, MITRE: []string{"T1078"}, PSS: "restricted: Capabilities", URLs: []string{"https://example.com"}}).List()
+	refs := (finding.References{CIS: []string{"5.1.1"}, NSA: []string{"RBAC"}, MITRE: []string{"T1078"}, PSS: "restricted: Capabilities", URLs: []string{"https://example.com"}}).List()
 	want := []string{"CIS Kubernetes Benchmark 5.1.1", "NSA-CISA Kubernetes Hardening Guide: RBAC", "MITRE ATT&CK T1078", "Pod Security Standards, restricted: Capabilities", "https://example.com"}
 	if !slices.Equal(refs, want) {
 		t.Errorf("References = %q", refs)

@@ -3,6 +3,7 @@ package rules
 import (
 	"strings"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 )
 
@@ -15,7 +16,7 @@ const (
 )
 
 // ignoredByAnnotation reports whether obj's annotations silence ruleID.
-func ignoredByAnnotation(obj *inventory.Object, ruleID string) (*Suppression, bool) {
+func ignoredByAnnotation(obj *inventory.Object, ruleID string) (*finding.Suppression, bool) {
 	list := obj.Annotation(AnnotationIgnore)
 	if list == "" {
 		return nil, false
@@ -23,7 +24,7 @@ func ignoredByAnnotation(obj *inventory.Object, ruleID string) (*Suppression, bo
 	for _, id := range strings.Split(list, ",") {
 		id = strings.TrimSpace(id)
 		if id == ruleID || id == "*" {
-			return &Suppression{By: "annotation", Reason: obj.Annotation(AnnotationIgnoreReason)}, true
+			return &finding.Suppression{By: "annotation", Reason: obj.Annotation(AnnotationIgnoreReason)}, true
 		}
 	}
 	return nil, false

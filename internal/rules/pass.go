@@ -2,9 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 )
 
@@ -27,24 +28,52 @@ type Settings struct {
 // shared analyses and a place to report findings. A Pass is used by one
 // goroutine at a time.
 type Pass struct {
-	Inventory *inventory.Inventory
-	Settings  *Settings
-	Rule      *Rule
+	Settings *Settings
+	Rule     *Rule
 
-	analyses *Analyses
-	findings []Finding
+	memo     *analysis.Memo
+	findings []finding.Finding
 }
 
 // NewPass prepares a pass of rule over inv. Scan engines call it; rules and
 // tests of rules can too.
-func NewPass(rule *Rule, inv *inventory.Inventory, settings *Settings, analyses *Analyses) *Pass {
+// memo holds the analyses of the scanned inventory; nil builds a fresh one.
+func NewPass(rule *Rule, inv *inventory.Inventory, settings *Settings, memo *analysis.Memo) *Pass {
 	if settings == nil {
 		settings = &Settings{}
 	}
-	if analyses == nil {
-		analyses = NewAnalyses(inv)
+	if memo == nil {
+		memo = analysis.NewMemo(inv)
 	}
-	return &Pass{Inventory: inv, Settings: settings, Rule: rule, analyses: analyses}
+	return &Pass{Settings: settings, Rule: rule, memo: memo}
+}
+
+// Inventory returns every scanned object. Inventory-scoped rules may always
+// read it; an object or workload rule must declare analysis.Objects in
+// Requires, which keeps it out of admission (where there is one object).
+func (p *Pass) Inventory() *inventory.Inventory {
+	if p.Rule.Scope() != ScopeInventory && !p.Rule.requires(analysis.Objects) {
+		panic(undeclared{p.Rule.ID, analysis.Objects.Name})
+	}
+	return p.memo.Inventory()
+}
+
+// Use returns analysis a's result for the scanned inventory, building it
+// on first use. The rule must list a in Requires: an undeclared use panics,
+// which the scan reports as the rule not evaluated and the rule's fixture
+// tests fail on.
+func Use[T any](p *Pass, a *analysis.Analysis[T]) T {
+	if !p.Rule.requires(a) {
+		panic(undeclared{p.Rule.ID, a.Name})
+	}
+	return analysis.Get(p.memo, a)
+}
+
+// undeclared is the panic value of a use the rule did not declare.
+type undeclared struct{ rule, analysis string }
+
+func (u undeclared) String() string {
+	return fmt.Sprintf("rule %s uses %s without declaring it in Requires", u.rule, u.analysis)
 }
 
 // Report records a finding against obj at the rule's severity. field is the
@@ -60,9 +89,9 @@ func (p *Pass) Reportf(obj *inventory.Object, field, format string, args ...any)
 
 // ReportSeverity records a finding whose severity differs from the rule's
 // default, for rules whose risk depends on context.
-func (p *Pass) ReportSeverity(obj *inventory.Object, sev Severity, field, message string) {
+func (p *Pass) ReportSeverity(obj *inventory.Object, sev finding.Severity, field, message string) {
 	supp, _ := ignoredByAnnotation(obj, p.Rule.ID)
-	p.findings = append(p.findings, Finding{
+	p.findings = append(p.findings, finding.Finding{
 		Suppressed: supp,
 		Rule:       p.Rule.ID,
 		Category:   p.Rule.Category,
@@ -85,14 +114,14 @@ func (p *Pass) Now() time.Time {
 }
 
 // Findings returns what the pass reported so far.
-func (p *Pass) Findings() []Finding { return p.findings }
+func (p *Pass) Findings() []finding.Finding { return p.findings }
 
 // Len is how many findings the pass holds.
 func (p *Pass) Len() int { return len(p.findings) }
 
 // AppendFindings appends what the pass reported to dst and empties the
 // pass, keeping its buffer: the scan engine calls it after every object.
-func (p *Pass) AppendFindings(dst []Finding) []Finding {
+func (p *Pass) AppendFindings(dst []finding.Finding) []finding.Finding {
 	dst = append(dst, p.findings...)
 	clear(p.findings)
 	p.findings = p.findings[:0]
@@ -101,52 +130,8 @@ func (p *Pass) AppendFindings(dst []Finding) []Finding {
 
 // TakeFindings returns the findings and resets the pass, so that engines
 // can reuse one pass over many objects.
-func (p *Pass) TakeFindings() []Finding {
+func (p *Pass) TakeFindings() []finding.Finding {
 	f := p.findings
 	p.findings = nil
 	return f
-}
-
-// Analysis is a computation over the whole inventory that several rules
-// share, such as the RBAC graph or the reachability model. It is built at
-// most once per scan, and only when some enabled rule uses it.
-type Analysis[T any] struct {
-	Name  string
-	Build func(inv *inventory.Inventory) T
-}
-
-// Analyses memoizes analyses for one inventory. Safe for concurrent use.
-type Analyses struct {
-	inv   *inventory.Inventory
-	mu    sync.Mutex
-	cells map[any]*cell
-}
-
-type cell struct {
-	once sync.Once
-	val  any
-}
-
-// NewAnalyses returns an empty memo for inv.
-func NewAnalyses(inv *inventory.Inventory) *Analyses {
-	return &Analyses{inv: inv, cells: make(map[any]*cell)}
-}
-
-// Use returns the analysis' result for the pass's inventory, building it on
-// first use.
-func Use[T any](p *Pass, a *Analysis[T]) T {
-	return UseWith(p.analyses, a)
-}
-
-// UseWith is Use for callers outside a rule (CLI queries share the memo).
-func UseWith[T any](m *Analyses, a *Analysis[T]) T {
-	m.mu.Lock()
-	c, ok := m.cells[a]
-	if !ok {
-		c = &cell{}
-		m.cells[a] = c
-	}
-	m.mu.Unlock()
-	c.once.Do(func() { c.val = a.Build(m.inv) })
-	return c.val.(T)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+
+	"github.com/kguard/kguard/internal/finding"
 )
 
 // Registry is the validated set of rules one kguard build offers. It is an
@@ -36,8 +38,8 @@ func NewRegistry(lists ...[]*Rule) (*Registry, error) {
 			r.rules = append(r.rules, rule)
 		}
 	}
-	order := map[Category]int{}
-	for i, c := range AllCategories() {
+	order := map[finding.Category]int{}
+	for i, c := range finding.AllCategories() {
 		order[c] = i
 	}
 	slices.SortFunc(r.rules, func(a, b *Rule) int {
@@ -57,7 +59,7 @@ func Validate(r *Rule) error {
 	if !r.Category.Valid() {
 		bad("unknown category %q", r.Category)
 	}
-	if r.Severity < SeverityInfo || r.Severity > SeverityCritical {
+	if r.Severity < finding.SeverityInfo || r.Severity > finding.SeverityCritical {
 		bad("invalid severity %d", int(r.Severity))
 	}
 	if r.Title == "" {
@@ -69,7 +71,7 @@ func Validate(r *Rule) error {
 	if r.Remediation == "" {
 		bad("missing remediation")
 	}
-	if r.References.empty() {
+	if r.References.Empty() {
 		bad("no references")
 	}
 	checks := 0
@@ -83,6 +85,18 @@ func Validate(r *Rule) error {
 	}
 	if len(r.Kinds) > 0 && r.CheckObject == nil {
 		bad("Kinds only applies to CheckObject")
+	}
+	seen := map[string]bool{}
+	for _, k := range r.Requires {
+		switch {
+		case k == nil:
+			bad("nil requirement")
+		case seen[k.AnalysisName()]:
+			bad("requirement %s listed twice", k.AnalysisName())
+		}
+		if k != nil {
+			seen[k.AnalysisName()] = true
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("rule %q: %w", r.ID, err)

@@ -3,28 +3,11 @@ package rules
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 )
-
-// References ties a rule to the standards that motivate it.
-type References struct {
-	// CIS lists CIS Kubernetes Benchmark sections, such as "5.2.2".
-	CIS []string `json:"cis,omitempty"`
-	// NSA lists sections of the NSA-CISA Kubernetes Hardening Guide.
-	NSA []string `json:"nsa,omitempty"`
-	// MITRE lists MITRE ATT&CK technique IDs, such as "T1611".
-	MITRE []string `json:"mitre,omitempty"`
-	// PSS names the Pod Security Standards control, such as
-	// "baseline: Privileged Containers".
-	PSS string `json:"pss,omitempty"`
-	// URLs are further reading.
-	URLs []string `json:"urls,omitempty"`
-}
-
-func (r References) empty() bool {
-	return len(r.CIS) == 0 && len(r.NSA) == 0 && len(r.MITRE) == 0 && r.PSS == "" && len(r.URLs) == 0
-}
 
 // Rule is one check with the metadata that explains it. Exactly one of the
 // Check* functions is set.
@@ -32,12 +15,12 @@ type Rule struct {
 	// ID is stable and human readable ("image-latest-tag"): users put it in
 	// ignore annotations and config files, so it never changes.
 	ID          string
-	Category    Category
-	Severity    Severity
+	Category    finding.Category
+	Severity    finding.Severity
 	Title       string
 	Rationale   string
 	Remediation string
-	References  References
+	References  finding.References
 
 	// CheckWorkload is called once for every object that has a pod spec.
 	CheckWorkload func(p *Pass, w *extract.Workload)
@@ -48,6 +31,13 @@ type Rule struct {
 	// CheckInventory is called once per scan and may look at every object
 	// (cross-object rules: quotas per namespace, RBAC paths, reachability).
 	CheckInventory func(p *Pass)
+
+	// Requires lists every analysis the check uses (rules.Use), and
+	// analysis.Objects when an object or workload check looks up other
+	// objects. Pass hands out nothing else. A rule with an object or
+	// workload scope and no requirement decides from one object alone, so
+	// it runs at admission (AtAdmission).
+	Requires []analysis.Key
 
 	// DisabledByDefault rules run only when the config enables them.
 	DisabledByDefault bool
@@ -71,9 +61,51 @@ type CEL struct {
 	MessageExpression string
 }
 
-// SingleObject reports whether the rule decides from one object alone, so
-// that it can run at admission time on the object being admitted.
-func (r *Rule) SingleObject() bool { return r.CheckInventory == nil }
+// Scope is how much of the input a rule reads to decide.
+type Scope int
+
+// Scopes, from the narrowest.
+const (
+	// ScopeObject rules look at one object of their Kinds (CheckObject).
+	ScopeObject Scope = iota + 1
+	// ScopeWorkload rules look at one object's pod spec (CheckWorkload).
+	ScopeWorkload
+	// ScopeInventory rules look at everything scanned (CheckInventory).
+	ScopeInventory
+)
+
+var scopeNames = map[Scope]string{ScopeObject: "object", ScopeWorkload: "workload", ScopeInventory: "inventory"}
+
+func (s Scope) String() string { return scopeNames[s] }
+
+// Scope is the rule's scope, given by which check function it sets.
+func (r *Rule) Scope() Scope {
+	switch {
+	case r.CheckInventory != nil:
+		return ScopeInventory
+	case r.CheckWorkload != nil:
+		return ScopeWorkload
+	}
+	return ScopeObject
+}
+
+// AtAdmission reports whether the rule decides from one object alone (an
+// object or workload scope with no requirement), so that the admission
+// webhook and exported policies can judge the object being admitted and
+// give the scan's answer. It is derived from the declaration, never set.
+func (r *Rule) AtAdmission() bool {
+	return r.Scope() != ScopeInventory && len(r.Requires) == 0
+}
+
+// requires reports whether the rule declared k.
+func (r *Rule) requires(k analysis.Key) bool {
+	for _, d := range r.Requires {
+		if d == k {
+			return true
+		}
+	}
+	return false
+}
 
 // AppliesTo reports whether a CheckObject rule looks at objects of gk.
 func (r *Rule) AppliesTo(gk schema.GroupKind) bool {
@@ -89,23 +121,4 @@ func (r *Rule) AppliesTo(gk schema.GroupKind) bool {
 		}
 	}
 	return false
-}
-
-// List renders the references as human-readable strings, in a fixed order:
-// CIS, NSA-CISA, MITRE ATT&CK, Pod Security Standards, URLs.
-func (r References) List() []string {
-	var out []string
-	for _, s := range r.CIS {
-		out = append(out, "CIS Kubernetes Benchmark "+s)
-	}
-	for _, s := range r.NSA {
-		out = append(out, "NSA-CISA Kubernetes Hardening Guide: "+s)
-	}
-	for _, s := range r.MITRE {
-		out = append(out, "MITRE ATT&CK "+s)
-	}
-	if r.PSS != "" {
-		out = append(out, "Pod Security Standards, "+r.PSS)
-	}
-	return append(out, r.URLs...)
 }

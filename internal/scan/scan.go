@@ -7,8 +7,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -22,9 +24,9 @@ type Options struct {
 	Settings *rules.Settings
 	// Workers bounds parallelism (default GOMAXPROCS).
 	Workers int
-	// SingleObjectOnly runs only rules that decide from one object alone,
-	// as the admission webhook does.
-	SingleObjectOnly bool
+	// AtAdmissionOnly runs only the rules that decide from one object alone
+	// (rules.Rule.AtAdmission), as the admission webhook does.
+	AtAdmissionOnly bool
 }
 
 // NotEvaluated is something the scan could not check. It is never a pass:
@@ -43,10 +45,10 @@ type NotEvaluated struct {
 // Result is the outcome of a scan.
 type Result struct {
 	// Findings are the findings that count, in stable order.
-	Findings []rules.Finding `json:"findings"`
+	Findings []finding.Finding `json:"findings"`
 	// Suppressed are findings silenced by an annotation or an exception.
-	Suppressed   []rules.Finding `json:"suppressed,omitempty"`
-	NotEvaluated []NotEvaluated  `json:"notEvaluated,omitempty"`
+	Suppressed   []finding.Finding `json:"suppressed,omitempty"`
+	NotEvaluated []NotEvaluated    `json:"notEvaluated,omitempty"`
 	// Rules are the rules that ran, in registry order.
 	Rules []*rules.Rule `json:"-"`
 	// Objects is how many objects were scanned.
@@ -77,18 +79,18 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	var objectRules, inventoryRules []*rules.Rule
 	res := &Result{Objects: inv.Len()}
 	for _, r := range opts.Registry.Rules() {
-		if !cfg.Enabled(r) || (opts.SingleObjectOnly && !r.SingleObject()) {
+		if !cfg.Enabled(r) || (opts.AtAdmissionOnly && !r.AtAdmission()) {
 			continue
 		}
 		res.Rules = append(res.Rules, r)
-		if r.SingleObject() {
+		if r.Scope() != rules.ScopeInventory {
 			objectRules = append(objectRules, r)
 		} else {
 			inventoryRules = append(inventoryRules, r)
 		}
 	}
 
-	analyses := rules.NewAnalyses(inv)
+	analyses := analysis.NewMemo(inv)
 	// Each worker keeps its own findings; they are joined once at the end
 	// (appending tens of thousands of findings to one shared slice under
 	// a lock cost more than the rules themselves).
@@ -167,7 +169,7 @@ feed:
 	for _, fs := range perWorker {
 		total += fs.len()
 	}
-	findings := make([]rules.Finding, 0, total)
+	findings := make([]finding.Finding, 0, total)
 	var notEval []NotEvaluated
 	for w := range perWorker {
 		findings = perWorker[w].appendTo(findings)
@@ -181,7 +183,7 @@ feed:
 		f.Severity = cfg.Severity(f.Rule, f.Severity)
 		if f.Suppressed == nil {
 			if e, ok := cfg.Except(f.Rule, f.Resource, settings.Now); ok {
-				f.Suppressed = &rules.Suppression{By: "config", Reason: e.Reason, Expires: e.Expires}
+				f.Suppressed = &finding.Suppression{By: "config", Reason: e.Reason, Expires: e.Expires}
 			}
 		}
 		if f.Suppressed != nil {
@@ -190,8 +192,8 @@ feed:
 			res.Findings = append(res.Findings, *f)
 		}
 	}
-	rules.SortFindings(res.Findings)
-	rules.SortFindings(res.Suppressed)
+	finding.SortFindings(res.Findings)
+	finding.SortFindings(res.Suppressed)
 	sortNotEvaluated(notEval)
 	res.NotEvaluated = notEval
 	return res, nil
@@ -227,8 +229,8 @@ func guard(r *rules.Rule, o *inventory.Object, check func()) (ne []NotEvaluated)
 // tens of thousands of findings are copied once (into the result), not
 // again at every doubling of one growing slice.
 type findingBlocks struct {
-	full [][]rules.Finding
-	cur  []rules.Finding
+	full [][]finding.Finding
+	cur  []finding.Finding
 }
 
 const findingBlock = 1024
@@ -238,7 +240,7 @@ func (b *findingBlocks) add(p *rules.Pass) {
 		if len(b.cur) > 0 {
 			b.full = append(b.full, b.cur)
 		}
-		b.cur = make([]rules.Finding, 0, max(findingBlock, n))
+		b.cur = make([]finding.Finding, 0, max(findingBlock, n))
 	}
 	b.cur = p.AppendFindings(b.cur)
 }
@@ -251,7 +253,7 @@ func (b *findingBlocks) len() int {
 	return n
 }
 
-func (b *findingBlocks) appendTo(dst []rules.Finding) []rules.Finding {
+func (b *findingBlocks) appendTo(dst []finding.Finding) []finding.Finding {
 	for _, f := range b.full {
 		dst = append(dst, f...)
 	}

@@ -9,22 +9,23 @@ import (
 
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
 
-func testRule(id string, sev rules.Severity, mod func(*rules.Rule)) *rules.Rule {
+func testRule(id string, sev finding.Severity, mod func(*rules.Rule)) *rules.Rule {
 	r := &rules.Rule{
-		ID: id, Category: rules.CategoryImages, Severity: sev,
+		ID: id, Category: finding.CategoryImages, Severity: sev,
 		Title: id, Rationale: "r", Remediation: "f",
-		References: rules.References{URLs: []string{"https://example.com"}},
+		References: finding.References{URLs: []string{"https://example.com"}},
 	}
 	mod(r)
 	return r
 }
 
 // everyContainer reports each container of each workload.
-var everyContainer = testRule("every-container", rules.SeverityHigh, func(r *rules.Rule) {
+var everyContainer = testRule("every-container", finding.SeverityHigh, func(r *rules.Rule) {
 	r.CheckWorkload = func(p *rules.Pass, w *extract.Workload) {
 		for _, c := range w.Containers() {
 			p.Reportf(w.Object, c.Path, "container %q", c.Container.Name)
@@ -99,10 +100,10 @@ exceptions:
 	if len(res.Suppressed) != 3 {
 		t.Fatalf("got %d suppressed, want 3", len(res.Suppressed))
 	}
-	got := map[string]rules.Suppression{}
+	got := map[string]finding.Suppression{}
 	for _, f := range res.Suppressed {
 		got[f.Resource.Name+"/"+f.Message] = *f.Suppressed
-		if f.Severity != rules.SeverityLow {
+		if f.Severity != finding.SeverityLow {
 			t.Errorf("severity override not applied: %v", f.Severity)
 		}
 	}
@@ -127,7 +128,7 @@ exceptions:
 }
 
 func TestDisabledRulesDoNotRun(t *testing.T) {
-	off := testRule("off-by-default", rules.SeverityHigh, func(r *rules.Rule) {
+	off := testRule("off-by-default", finding.SeverityHigh, func(r *rules.Rule) {
 		r.DisabledByDefault = true
 		r.CheckWorkload = everyContainer.CheckWorkload
 	})
@@ -157,14 +158,14 @@ func TestDisabledRulesDoNotRun(t *testing.T) {
 }
 
 func TestPanickingRuleIsNotEvaluatedNotPassed(t *testing.T) {
-	boom := testRule("boom", rules.SeverityHigh, func(r *rules.Rule) {
+	boom := testRule("boom", finding.SeverityHigh, func(r *rules.Rule) {
 		r.CheckObject = func(p *rules.Pass, o *inventory.Object) {
 			if o.Name == "b" {
 				panic("nil map")
 			}
 		}
 	})
-	whole := testRule("whole", rules.SeverityHigh, func(r *rules.Rule) {
+	whole := testRule("whole", finding.SeverityHigh, func(r *rules.Rule) {
 		r.CheckInventory = func(p *rules.Pass) { panic("bad graph") }
 	})
 	res, err := Run(context.Background(), load(t, twoPods), Options{Registry: registry(t, boom, whole, everyContainer)})
@@ -186,10 +187,10 @@ func TestPanickingRuleIsNotEvaluatedNotPassed(t *testing.T) {
 }
 
 func TestSingleObjectOnlySkipsInventoryRules(t *testing.T) {
-	whole := testRule("whole", rules.SeverityHigh, func(r *rules.Rule) {
-		r.CheckInventory = func(p *rules.Pass) { p.Report(p.Inventory.Objects()[0], "", "x") }
+	whole := testRule("whole", finding.SeverityHigh, func(r *rules.Rule) {
+		r.CheckInventory = func(p *rules.Pass) { p.Report(p.Inventory().Objects()[0], "", "x") }
 	})
-	res, err := Run(context.Background(), load(t, twoPods), Options{Registry: registry(t, whole, everyContainer), SingleObjectOnly: true})
+	res, err := Run(context.Background(), load(t, twoPods), Options{Registry: registry(t, whole, everyContainer), AtAdmissionOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +212,7 @@ func TestOrderIndependentOfParallelism(t *testing.T) {
 		docs += fmt.Sprintf("---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: ns%d}\nspec:\n  containers: [{name: c, image: x}, {name: d, image: y}]\n", i, i%7)
 	}
 	inv := load(t, docs)
-	var first []rules.Finding
+	var first []finding.Finding
 	for _, workers := range []int{1, 2, 8} {
 		res, err := Run(context.Background(), inv, Options{Registry: registry(t, everyContainer), Workers: workers})
 		if err != nil {
@@ -229,7 +230,7 @@ func TestOrderIndependentOfParallelism(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(first); i++ {
-		if rules.CompareFindings(&first[i-1], &first[i]) > 0 {
+		if finding.CompareFindings(&first[i-1], &first[i]) > 0 {
 			t.Fatalf("findings not sorted at %d", i)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 )
 
 // Summary counts a result for reports and exit codes.
@@ -30,7 +30,7 @@ func (r *Result) Summarize() Summary {
 		NotEvaluated: len(r.NotEvaluated),
 		Partial:      len(r.NotEvaluated) > 0,
 	}
-	for _, sev := range rules.AllSeverities() {
+	for _, sev := range finding.AllSeverities() {
 		s.BySeverity[sev.String()] = 0
 	}
 	for _, f := range r.Findings {
@@ -41,11 +41,11 @@ func (r *Result) Summarize() Summary {
 
 // Worst returns the highest severity among the findings that count, and
 // false when there are none.
-func (r *Result) Worst() (rules.Severity, bool) {
+func (r *Result) Worst() (finding.Severity, bool) {
 	if len(r.Findings) == 0 {
 		return 0, false
 	}
-	worst := rules.SeverityInfo
+	worst := finding.SeverityInfo
 	for _, f := range r.Findings {
 		worst = max(worst, f.Severity)
 	}

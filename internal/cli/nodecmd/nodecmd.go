@@ -11,10 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/node"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/formats"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/version"
 )
 
@@ -84,9 +84,9 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
 
 // Run checks the node and writes the report.
 func Run(o *Options) error {
-	var failOn *rules.Severity
+	var failOn *finding.Severity
 	if !strings.EqualFold(o.FailOn, "none") {
-		sev, err := rules.ParseSeverity(o.FailOn)
+		sev, err := finding.ParseSeverity(o.FailOn)
 		if err != nil {
 			return cmdutil.UsageErrorf("--fail-on: %v", err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/detect"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/ruledoc"
 )
@@ -63,7 +64,7 @@ Rule IDs are stable. Use them in the kguard.io/ignore annotation, in
 
 func categoryNames() string {
 	var names []string
-	for _, c := range rules.AllCategories() {
+	for _, c := range finding.AllCategories() {
 		names = append(names, string(c))
 	}
 	return strings.Join(names, ", ")
@@ -71,15 +72,17 @@ func categoryNames() string {
 
 // ruleJSON is the JSON form of a rule in `kguard rules -o json`.
 type ruleJSON struct {
-	ID           string           `json:"id"`
-	Category     rules.Category   `json:"category"`
-	Severity     rules.Severity   `json:"severity"`
-	Title        string           `json:"title"`
-	Rationale    string           `json:"rationale"`
-	Remediation  string           `json:"remediation"`
-	References   rules.References `json:"references"`
-	SingleObject bool             `json:"singleObject"`
-	Enabled      bool             `json:"enabledByDefault"`
+	ID           string             `json:"id"`
+	Category     finding.Category   `json:"category"`
+	Severity     finding.Severity   `json:"severity"`
+	Title        string             `json:"title"`
+	Rationale    string             `json:"rationale"`
+	Remediation  string             `json:"remediation"`
+	References   finding.References `json:"references"`
+	Scope        string             `json:"scope"`
+	Requires     []string           `json:"requires,omitempty"`
+	AtAdmission  bool               `json:"atAdmission"`
+	Enabled      bool               `json:"enabledByDefault"`
 }
 
 // RunList prints the registry.
@@ -87,7 +90,7 @@ func RunList(o *Options) error {
 	if o.Runtime {
 		return runRuntime(o)
 	}
-	if o.Category != "" && !rules.Category(o.Category).Valid() {
+	if o.Category != "" && !finding.Category(o.Category).Valid() {
 		return cmdutil.UsageErrorf("unknown category %q (want one of %s)", o.Category, categoryNames())
 	}
 	list := slices.DeleteFunc(slices.Clone(o.Registry.Rules()), func(r *rules.Rule) bool {
@@ -109,7 +112,11 @@ func RunList(o *Options) error {
 	case "json":
 		out := make([]ruleJSON, 0, len(list))
 		for _, r := range list {
-			out = append(out, ruleJSON{r.ID, r.Category, r.Severity, r.Title, r.Rationale, r.Remediation, r.References, r.SingleObject(), !r.DisabledByDefault})
+			var requires []string
+			for _, k := range r.Requires {
+				requires = append(requires, k.AnalysisName())
+			}
+			out = append(out, ruleJSON{r.ID, r.Category, r.Severity, r.Title, r.Rationale, r.Remediation, r.References, r.Scope().String(), requires, r.AtAdmission(), !r.DisabledByDefault})
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/inventory/helm"
@@ -355,11 +356,11 @@ func (o *Options) loadConfig(reg *rules.Registry) (*config.Config, error) {
 }
 
 // parseFailOn returns nil for "none".
-func parseFailOn(s string) (*rules.Severity, error) {
+func parseFailOn(s string) (*finding.Severity, error) {
 	if strings.EqualFold(s, "none") {
 		return nil, nil
 	}
-	sev, err := rules.ParseSeverity(s)
+	sev, err := finding.ParseSeverity(s)
 	if err != nil {
 		return nil, errors.New(strings.Replace(err.Error(), "want one of", "want none or one of", 1))
 	}

@@ -18,8 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kguard/kguard/internal/cli/clitest"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/all"
 	"github.com/kguard/kguard/internal/scan"
 	"github.com/kguard/kguard/internal/testutil/cluster"
@@ -312,7 +312,7 @@ func TestManifestsOwnScan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(res.Findings, func(f rules.Finding) bool { return f.Rule == tc.rule }) {
+		if !slices.ContainsFunc(res.Findings, func(f finding.Finding) bool { return f.Rule == tc.rule }) {
 			t.Errorf("%s: no %s finding", tc.flag, tc.rule)
 		}
 	}

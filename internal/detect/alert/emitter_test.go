@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kguard/kguard/internal/detect"
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -36,12 +36,12 @@ func (c *collect) all() []Record {
 }
 
 func auditAlert(rule, user string, at time.Duration) detect.Alert {
-	return detect.Alert{Rule: rule, Severity: rules.SeverityHigh, Output: "o", Time: t0.Add(at), Source: detect.SourceK8sAudit,
+	return detect.Alert{Rule: rule, Severity: finding.SeverityHigh, Output: "o", Time: t0.Add(at), Source: detect.SourceK8sAudit,
 		Event: detect.Event{K8sAudit: &detect.AuditEvent{Verb: "create", User: detect.UserInfo{Username: user}}}}
 }
 
 func processAlert(rule string, p detect.Process, at time.Duration) detect.Alert {
-	return detect.Alert{Rule: rule, Severity: rules.SeverityCritical, Output: "o", Time: t0.Add(at), Source: detect.SourceProcess,
+	return detect.Alert{Rule: rule, Severity: finding.SeverityCritical, Output: "o", Time: t0.Add(at), Source: detect.SourceProcess,
 		Event: detect.Event{Source: detect.SourceProcess, Process: &p}}
 }
 

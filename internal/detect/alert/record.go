@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/kguard/kguard/internal/detect"
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 )
 
 // Datasets (event.dataset) by event family.
@@ -70,15 +70,15 @@ type Record struct {
 }
 
 // SeverityNumber maps a severity to event.severity.
-func SeverityNumber(s rules.Severity) int {
+func SeverityNumber(s finding.Severity) int {
 	switch s {
-	case rules.SeverityCritical:
+	case finding.SeverityCritical:
 		return 99
-	case rules.SeverityHigh:
+	case finding.SeverityHigh:
 		return 73
-	case rules.SeverityMedium:
+	case finding.SeverityMedium:
 		return 47
-	case rules.SeverityLow:
+	case finding.SeverityLow:
 		return 21
 	}
 	return 1

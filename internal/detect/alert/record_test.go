@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/kguard/kguard/internal/detect"
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 )
 
 // fields returns r as its JSON object.
@@ -55,7 +55,7 @@ func TestSensorRecords(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.ev.Source = c.source
-			a := detect.Alert{Rule: "r", Severity: rules.SeverityCritical, Output: "m", Time: t0, Source: c.source, Event: c.ev,
+			a := detect.Alert{Rule: "r", Severity: finding.SeverityCritical, Output: "m", Time: t0, Source: c.source, Event: c.ev,
 				Tags: []string{"container", "T1059.004"}}
 			got := fields(t, NewRecord(a, "d"))
 			for k, v := range common {
@@ -129,8 +129,8 @@ func TestIsTechnique(t *testing.T) {
 }
 
 func TestSeverityNumber(t *testing.T) {
-	for s, want := range map[rules.Severity]int{rules.SeverityCritical: 99, rules.SeverityHigh: 73,
-		rules.SeverityMedium: 47, rules.SeverityLow: 21, rules.SeverityInfo: 1} {
+	for s, want := range map[finding.Severity]int{finding.SeverityCritical: 99, finding.SeverityHigh: 73,
+		finding.SeverityMedium: 47, finding.SeverityLow: 21, finding.SeverityInfo: 1} {
 		if got := SeverityNumber(s); got != want {
 			t.Errorf("%s: %d, want %d", s, got, want)
 		}

@@ -45,7 +45,7 @@ import (
 
 	"github.com/kguard/kguard/internal/detect"
 	"github.com/kguard/kguard/internal/detect/alert"
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 )
 
 // Rule IDs the watcher treats specially.
@@ -338,7 +338,7 @@ func burstAlert(ev detect.Event, n int, win time.Duration) detect.Alert {
 		what += " " + a.RequestURI
 	}
 	return detect.Alert{
-		Rule: ForbiddenBurstRule, Severity: rules.SeverityMedium,
+		Rule: ForbiddenBurstRule, Severity: finding.SeverityMedium,
 		Output: fmt.Sprintf("%s received %d forbidden responses within %s (last: %s)", user, n, win, what),
 		Tags:   []string{"k8s", "mitre_discovery", "T1613"},
 		Time:   ev.Time, Source: detect.SourceK8sAudit, Event: ev,

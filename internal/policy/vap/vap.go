@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -167,7 +168,7 @@ func build(r *rules.Rule, opts Options) (Policy, error) {
 
 // actionFor softens Deny to Warn for low and info rules.
 func actionFor(r *rules.Rule, a admissionregistrationv1.ValidationAction) admissionregistrationv1.ValidationAction {
-	if a == admissionregistrationv1.Deny && r.Severity < rules.SeverityMedium {
+	if a == admissionregistrationv1.Deny && r.Severity < finding.SeverityMedium {
 		return admissionregistrationv1.Warn
 	}
 	return a

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/inventorytest"
 	"github.com/kguard/kguard/internal/rules"
@@ -142,7 +143,7 @@ func TestDenySoftensLowRules(t *testing.T) {
 	for _, p := range policies {
 		first := string(p.Binding.Spec.ValidationActions[0])
 		want := "Deny"
-		if p.Rule.Severity < rules.SeverityMedium {
+		if p.Rule.Severity < finding.SeverityMedium {
 			want = "Warn"
 			low++
 		} else {

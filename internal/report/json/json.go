@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
 
@@ -17,17 +17,17 @@ import (
 // whether it belongs in the contract.
 
 type document struct {
-	Findings []finding `json:"findings"`
+	Findings []jsonFinding `json:"findings"`
 	// Suppressed is a pointer so that "asked for, none" is [] and "not
 	// asked for" leaves the key out.
-	Suppressed   *[]finding     `json:"suppressed,omitempty"`
+	Suppressed   *[]jsonFinding `json:"suppressed,omitempty"`
 	NotEvaluated []notEvaluated `json:"notEvaluated"`
 	Errors       []inputError   `json:"errors"`
 	Summary      summary        `json:"summary"`
 	Tool         tool           `json:"tool"`
 }
 
-type finding struct {
+type jsonFinding struct {
 	Rule        string       `json:"rule"`
 	Category    string       `json:"category"`
 	Severity    string       `json:"severity"`
@@ -125,11 +125,11 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		Rules:    s.Rules,
 		Findings: s.Findings,
 		BySeverity: bySeverity{
-			Critical: s.BySeverity[rules.SeverityCritical.String()],
-			High:     s.BySeverity[rules.SeverityHigh.String()],
-			Medium:   s.BySeverity[rules.SeverityMedium.String()],
-			Low:      s.BySeverity[rules.SeverityLow.String()],
-			Info:     s.BySeverity[rules.SeverityInfo.String()],
+			Critical: s.BySeverity[finding.SeverityCritical.String()],
+			High:     s.BySeverity[finding.SeverityHigh.String()],
+			Medium:   s.BySeverity[finding.SeverityMedium.String()],
+			Low:      s.BySeverity[finding.SeverityLow.String()],
+			Info:     s.BySeverity[finding.SeverityInfo.String()],
 		},
 		Suppressed:   s.Suppressed,
 		NotEvaluated: s.NotEvaluated,
@@ -137,8 +137,8 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		Partial:      report.Partial(res, opts),
 	}
 
-	doc.Findings = []finding{} // streamed in by WriteJSONStreaming
-	err := report.WriteJSONStreaming(w, doc, "findings", len(res.Findings), func(i int) finding {
+	doc.Findings = []jsonFinding{} // streamed in by WriteJSONStreaming
+	err := report.WriteJSONStreaming(w, doc, "findings", len(res.Findings), func(i int) jsonFinding {
 		return convertFinding(&res.Findings[i])
 	})
 	if err != nil {
@@ -147,16 +147,16 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	return nil
 }
 
-func convertFindings(fs []rules.Finding) []finding {
-	out := make([]finding, 0, len(fs))
+func convertFindings(fs []finding.Finding) []jsonFinding {
+	out := make([]jsonFinding, 0, len(fs))
 	for i := range fs {
 		out = append(out, convertFinding(&fs[i]))
 	}
 	return out
 }
 
-func convertFinding(f *rules.Finding) finding {
-	c := finding{
+func convertFinding(f *finding.Finding) jsonFinding {
+	c := jsonFinding{
 		Rule:     f.Rule,
 		Category: string(f.Category),
 		Severity: f.Severity.String(),

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -80,7 +81,7 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	}
 	// A finding whose rule is nowhere to be found still gets a test case,
 	// under a stand-in rule built from the finding itself.
-	for _, list := range [][]rules.Finding{res.Findings, res.Suppressed} {
+	for _, list := range [][]finding.Finding{res.Findings, res.Suppressed} {
 		for _, f := range list {
 			if known[f.Rule] == nil {
 				r := &rules.Rule{ID: f.Rule, Category: f.Category, Severity: f.Severity, Title: f.Title}
@@ -92,8 +93,8 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	failing := groupByResource(res.Findings)
 	silenced := groupByResource(res.Suppressed)
 
-	catOrder := map[rules.Category]int{}
-	for i, c := range rules.AllCategories() {
+	catOrder := map[finding.Category]int{}
+	for i, c := range finding.AllCategories() {
 		catOrder[c] = i
 	}
 	// Stable by category; within a category the registry's order is kept.
@@ -188,7 +189,7 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 }
 
 // rank orders unknown categories after the known ones.
-func rank(order map[rules.Category]int, c rules.Category) int {
+func rank(order map[finding.Category]int, c finding.Category) int {
 	if i, ok := order[c]; ok {
 		return i
 	}
@@ -199,7 +200,7 @@ func rank(order map[rules.Category]int, c rules.Category) int {
 type group struct {
 	ref      inventory.Ref
 	src      inventory.Source
-	findings []*rules.Finding
+	findings []*finding.Finding
 }
 
 func (g *group) file() string {
@@ -211,7 +212,7 @@ func (g *group) file() string {
 
 // groupByResource groups findings by rule, then by object and source, in
 // the order they come (the scan's stable order).
-func groupByResource(fs []rules.Finding) map[string][]*group {
+func groupByResource(fs []finding.Finding) map[string][]*group {
 	type key struct {
 		rule string
 		ref  inventory.Ref
@@ -274,7 +275,7 @@ func failureCase(r *rules.Rule, class string, g *group) testCase {
 	}
 }
 
-func suppressionText(fs []*rules.Finding) string {
+func suppressionText(fs []*finding.Finding) string {
 	parts := make([]string, 0, len(fs))
 	for _, f := range fs {
 		s := report.Suppression(f.Suppressed)

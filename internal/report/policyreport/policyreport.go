@@ -16,8 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
 
@@ -41,7 +41,7 @@ const (
 func Build(res *scan.Result, now time.Time) []*unstructured.Unstructured {
 	byNS := map[string][]map[string]any{}
 	summary := map[string]map[string]int64{}
-	add := func(ns, result string, f *rules.Finding) {
+	add := func(ns, result string, f *finding.Finding) {
 		if summary[ns] == nil {
 			summary[ns] = map[string]int64{"pass": 0, "fail": 0, "warn": 0, "error": 0, "skip": 0}
 		}
@@ -57,7 +57,7 @@ func Build(res *scan.Result, now time.Time) []*unstructured.Unstructured {
 		add(namespaceOf(f), "skip", f)
 	}
 	for _, ne := range res.NotEvaluated {
-		f := &rules.Finding{Rule: "not-evaluated", Message: report.DescribeNotEvaluated(ne), Severity: rules.SeverityHigh}
+		f := &finding.Finding{Rule: "not-evaluated", Message: report.DescribeNotEvaluated(ne), Severity: finding.SeverityHigh}
 		add(ne.Namespace, "error", f)
 	}
 	var namespaces []string
@@ -122,14 +122,14 @@ var clusterScoped = map[string]bool{
 // namespaceOf is the report a finding belongs in. A namespaced object
 // written without a namespace (common in manifests) lands in "default" when
 // applied, so its results go there.
-func namespaceOf(f *rules.Finding) string {
+func namespaceOf(f *finding.Finding) string {
 	if f.Resource.Namespace == "" && f.Resource.Kind != "" && !clusterScoped[f.Resource.Kind] {
 		return "default"
 	}
 	return f.Resource.Namespace
 }
 
-func resultOf(f *rules.Finding, result string, now time.Time) map[string]any {
+func resultOf(f *finding.Finding, result string, now time.Time) map[string]any {
 	r := map[string]any{
 		"source":    "kguard",
 		"policy":    f.Rule,
@@ -172,7 +172,7 @@ func resultOf(f *rules.Finding, result string, now time.Time) map[string]any {
 
 func sevRank(v any) int {
 	s, _ := v.(string)
-	sev, err := rules.ParseSeverity(s)
+	sev, err := finding.ParseSeverity(s)
 	if err != nil {
 		return -1
 	}

@@ -7,33 +7,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report/reporttest"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
 
-func finding(rule, ns, name string, sev rules.Severity) rules.Finding {
-	return rules.Finding{Rule: rule, Category: rules.CategoryImages, Severity: sev, Message: "m " + name,
+func mkFinding(rule, ns, name string, sev finding.Severity) finding.Finding {
+	return finding.Finding{Rule: rule, Category: finding.CategoryImages, Severity: sev, Message: "m " + name,
 		Resource: inventory.Ref{APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: name}}
 }
 
 func TestBuild(t *testing.T) {
 	res := &scan.Result{
-		Findings: []rules.Finding{
-			finding("a", "shop", "web", rules.SeverityHigh),
-			finding("b", "shop", "api", rules.SeverityLow),
-			func() rules.Finding {
-				f := finding("c", "", "cr", rules.SeverityCritical)
+		Findings: []finding.Finding{
+			mkFinding("a", "shop", "web", finding.SeverityHigh),
+			mkFinding("b", "shop", "api", finding.SeverityLow),
+			func() finding.Finding {
+				f := mkFinding("c", "", "cr", finding.SeverityCritical)
 				f.Resource.Kind = "ClusterRole"
 				return f
 			}(),
 			// Namespaced but written without a namespace: lands in default.
-			finding("d", "", "loose", rules.SeverityLow),
+			mkFinding("d", "", "loose", finding.SeverityLow),
 		},
-		Suppressed: []rules.Finding{func() rules.Finding {
-			f := finding("a", "dev", "x", rules.SeverityHigh)
-			f.Suppressed = &rules.Suppression{By: "config", Reason: "ok"}
+		Suppressed: []finding.Finding{func() finding.Finding {
+			f := mkFinding("a", "dev", "x", finding.SeverityHigh)
+			f.Suppressed = &finding.Suppression{By: "config", Reason: "ok"}
 			return f
 		}()},
 		NotEvaluated: []scan.NotEvaluated{{Subject: "secrets", Reason: "forbidden", Permission: "list secrets cluster-wide"}},
@@ -85,9 +85,9 @@ func TestBuild(t *testing.T) {
 func TestBoundedSize(t *testing.T) {
 	res := &scan.Result{}
 	for i := 0; i < MaxResults+50; i++ {
-		res.Findings = append(res.Findings, finding("low", "big", fmt.Sprint(i), rules.SeverityLow))
+		res.Findings = append(res.Findings, mkFinding("low", "big", fmt.Sprint(i), finding.SeverityLow))
 	}
-	res.Findings = append(res.Findings, finding("crit", "big", "last", rules.SeverityCritical))
+	res.Findings = append(res.Findings, mkFinding("crit", "big", "last", finding.SeverityCritical))
 	reps := Build(res, time.Unix(0, 0))
 	results := reps[0].Object["results"].([]any)
 	if len(results) != MaxResults {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -26,62 +27,62 @@ func fixtureRules() []*rules.Rule {
 	obj := func(p *rules.Pass, o *inventory.Object) {}
 	return []*rules.Rule{
 		{
-			ID: "privileged-container", Category: rules.CategoryPodSecurity, Severity: rules.SeverityCritical,
+			ID: "privileged-container", Category: finding.CategoryPodSecurity, Severity: finding.SeverityCritical,
 			Title:       "Privileged container",
 			Rationale:   "A privileged container has every capability of the host's root user & can escape to the node.",
 			Remediation: "Remove securityContext.privileged or set it to false.",
-			References: rules.References{
+			References: finding.References{
 				CIS: []string{"5.2.2"}, NSA: []string{"Pod security: non-root containers"}, MITRE: []string{"T1611"},
 				PSS: "baseline: Privileged Containers", URLs: []string{"https://kubernetes.io/docs/concepts/security/pod-security-standards/"},
 			},
 			CheckObject: obj,
 		},
 		{
-			ID: "image-digest-missing", Category: rules.CategoryImages, Severity: rules.SeverityLow,
+			ID: "image-digest-missing", Category: finding.CategoryImages, Severity: finding.SeverityLow,
 			Title:       "Image not pinned by digest",
 			Rationale:   "A tag can be moved to different content; a digest cannot.",
 			Remediation: "Reference images as name@sha256:<digest>.",
-			References:  rules.References{URLs: []string{"https://kubernetes.io/docs/concepts/containers/images/"}},
+			References:  finding.References{URLs: []string{"https://kubernetes.io/docs/concepts/containers/images/"}},
 			CheckObject: obj,
 		},
 		{
-			ID: "image-latest-tag", Category: rules.CategoryImages, Severity: rules.SeverityMedium,
+			ID: "image-latest-tag", Category: finding.CategoryImages, Severity: finding.SeverityMedium,
 			Title:       "Image uses the latest tag or no tag",
 			Rationale:   "\"latest\" changes under you, so what runs is not what was reviewed.",
 			Remediation: "Pin a version tag, or better a digest.",
-			References:  rules.References{NSA: []string{"Container images"}},
+			References:  finding.References{NSA: []string{"Container images"}},
 			CheckObject: obj,
 		},
 		{
-			ID: "namespace-default", Category: rules.CategoryIsolation, Severity: rules.SeverityInfo,
+			ID: "namespace-default", Category: finding.CategoryIsolation, Severity: finding.SeverityInfo,
 			Title:       "Object in the default namespace",
 			Rationale:   "The default namespace mixes unrelated workloads.",
 			Remediation: "Give the object a dedicated namespace.",
-			References:  rules.References{CIS: []string{"5.7.4"}},
+			References:  finding.References{CIS: []string{"5.7.4"}},
 			CheckObject: obj,
 		},
 		{
-			ID: "quota-missing", Category: rules.CategoryIsolation, Severity: rules.SeverityMedium,
+			ID: "quota-missing", Category: finding.CategoryIsolation, Severity: finding.SeverityMedium,
 			Title:          "Namespace without ResourceQuota",
 			Rationale:      "Without a quota one workload can starve the others.",
 			Remediation:    "Add a ResourceQuota to every namespace that runs workloads.",
-			References:     rules.References{CIS: []string{"5.7.1"}},
+			References:     finding.References{CIS: []string{"5.7.1"}},
 			CheckInventory: func(p *rules.Pass) {},
 		},
 		{
-			ID: "rbac-wildcard-verbs", Category: rules.CategoryRBAC, Severity: rules.SeverityHigh,
+			ID: "rbac-wildcard-verbs", Category: finding.CategoryRBAC, Severity: finding.SeverityHigh,
 			Title:       "Role grants every verb",
 			Rationale:   "A wildcard verb grants today's and tomorrow's verbs, including escalate and impersonate.",
 			Remediation: "List the verbs the subject needs.",
-			References:  rules.References{CIS: []string{"5.1.3"}, MITRE: []string{"T1078"}},
+			References:  finding.References{CIS: []string{"5.1.3"}, MITRE: []string{"T1078"}},
 			CheckObject: obj,
 		},
 		{
-			ID: "service-exposes-ssh", Category: rules.CategoryExposure, Severity: rules.SeverityHigh,
+			ID: "service-exposes-ssh", Category: finding.CategoryExposure, Severity: finding.SeverityHigh,
 			Title:       "Service exposes SSH",
 			Rationale:   "An SSH port reachable from anywhere invites brute force.",
 			Remediation: "Remove the port or restrict loadBalancerSourceRanges.",
-			References:  rules.References{URLs: []string{"https://kubernetes.io/docs/concepts/services-networking/service/"}},
+			References:  finding.References{URLs: []string{"https://kubernetes.io/docs/concepts/services-networking/service/"}},
 			CheckObject: obj,
 		},
 	}
@@ -110,9 +111,9 @@ func Result(t testing.TB) *scan.Result {
 		}
 		return r
 	}
-	finding := func(id string, ref inventory.Ref, src inventory.Source, field, msg string) rules.Finding {
+	mk := func(id string, ref inventory.Ref, src inventory.Source, field, msg string) finding.Finding {
 		r := get(id)
-		return rules.Finding{
+		return finding.Finding{
 			Rule: r.ID, Category: r.Category, Severity: r.Severity, Title: r.Title,
 			Resource: ref, Message: msg, Field: field, Source: src,
 		}
@@ -129,34 +130,34 @@ func Result(t testing.TB) *scan.Result {
 	lbFile := inventory.Source{File: "manifests/shop.yaml", Line: 48}
 	devFile := inventory.Source{File: "manifests/dev.yaml", Line: 5}
 
-	findings := []rules.Finding{
-		finding("service-exposes-ssh", lb, lbFile, "spec.ports[1]",
+	findings := []finding.Finding{
+		mk("service-exposes-ssh", lb, lbFile, "spec.ports[1]",
 			`port 22 ("ssh") is open to 0.0.0.0/0 & every "LoadBalancer" <client>`),
-		finding("image-latest-tag", web, webFile, "spec.template.spec.containers[1].image",
+		mk("image-latest-tag", web, webFile, "spec.template.spec.containers[1].image",
 			`container "log-shipper" uses image "busybox" with no tag, which means "latest"`),
-		finding("privileged-container", web, webFile, "spec.template.spec.containers[0].securityContext.privileged",
+		mk("privileged-container", web, webFile, "spec.template.spec.containers[0].securityContext.privileged",
 			`container "app" runs privileged`),
-		finding("image-latest-tag", web, webFile, "spec.template.spec.containers[0].image",
+		mk("image-latest-tag", web, webFile, "spec.template.spec.containers[0].image",
 			`container "app" uses image "nginx:latest"`),
-		finding("image-digest-missing", web, webFile, "spec.template.spec.containers[0].image",
+		mk("image-digest-missing", web, webFile, "spec.template.spec.containers[0].image",
 			`container "app" image "nginx:latest" is not pinned by digest`),
-		finding("namespace-default", debugPod, podFile, "metadata.namespace",
+		mk("namespace-default", debugPod, podFile, "metadata.namespace",
 			`Pod "debug-shell" has no namespace and lands in "default"`),
-		finding("privileged-container", debugPod, podFile, "spec.containers[0].securityContext.privileged",
+		mk("privileged-container", debugPod, podFile, "spec.containers[0].securityContext.privileged",
 			`container "shell" runs privileged — naïve débogage 🐛`),
-		finding("rbac-wildcard-verbs", clusterRole, live, "rules[0].verbs",
+		mk("rbac-wildcard-verbs", clusterRole, live, "rules[0].verbs",
 			`ClusterRole grants verbs ["*"] on "secrets" → anyone bound to it can read every Secret`),
 	}
-	suppressed := []rules.Finding{
-		finding("privileged-container", toolbox, devFile, "spec.containers[0].securityContext.privileged",
+	suppressed := []finding.Finding{
+		mk("privileged-container", toolbox, devFile, "spec.containers[0].securityContext.privileged",
 			`container "strace" runs privileged`),
-		finding("image-latest-tag", toolbox, devFile, "spec.containers[0].image",
+		mk("image-latest-tag", toolbox, devFile, "spec.containers[0].image",
 			`container "strace" uses image "toolbox:latest"`),
 	}
-	suppressed[0].Suppressed = &rules.Suppression{By: "annotation", Reason: `needed for "strace" <ptrace> & perf — ticket SEC-42`}
-	suppressed[1].Suppressed = &rules.Suppression{By: "config", Reason: "dev images float by design", Expires: "2027-01-31"}
-	rules.SortFindings(findings)
-	rules.SortFindings(suppressed)
+	suppressed[0].Suppressed = &finding.Suppression{By: "annotation", Reason: `needed for "strace" <ptrace> & perf — ticket SEC-42`}
+	suppressed[1].Suppressed = &finding.Suppression{By: "config", Reason: "dev images float by design", Expires: "2027-01-31"}
+	finding.SortFindings(findings)
+	finding.SortFindings(suppressed)
 
 	return &scan.Result{
 		Findings:   findings,

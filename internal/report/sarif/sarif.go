@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -30,20 +31,20 @@ const (
 )
 
 // securitySeverity is what GitHub code scanning reads to rank alerts.
-var securitySeverity = map[rules.Severity]string{
-	rules.SeverityCritical: "9.5",
-	rules.SeverityHigh:     "8.0",
-	rules.SeverityMedium:   "5.5",
-	rules.SeverityLow:      "3.0",
-	rules.SeverityInfo:     "1.0",
+var securitySeverity = map[finding.Severity]string{
+	finding.SeverityCritical: "9.5",
+	finding.SeverityHigh:     "8.0",
+	finding.SeverityMedium:   "5.5",
+	finding.SeverityLow:      "3.0",
+	finding.SeverityInfo:     "1.0",
 }
 
 // Level maps a severity to a SARIF result level.
-func Level(s rules.Severity) string {
+func Level(s finding.Severity) string {
 	switch {
-	case s >= rules.SeverityHigh:
+	case s >= finding.SeverityHigh:
 		return "error"
-	case s == rules.SeverityMedium:
+	case s == finding.SeverityMedium:
 		return "warning"
 	}
 	return "note"
@@ -255,7 +256,7 @@ func describeRule(r *rules.Rule) ruleDesc {
 	}
 }
 
-func convert(f *rules.Finding, index map[string]int) result {
+func convert(f *finding.Finding, index map[string]int) result {
 	text := f.Resource.String() + ": " + f.Message
 	if f.Field != "" {
 		text += " (field: " + f.Field + ")"
@@ -303,7 +304,7 @@ func convert(f *rules.Finding, index map[string]int) result {
 // field of the same object in the same file. Line and message are left
 // out on purpose so that edits elsewhere in the file, or a reworded
 // message, keep the alert.
-func Fingerprint(f *rules.Finding) string {
+func Fingerprint(f *finding.Finding) string {
 	h := sha256.New()
 	for _, part := range []string{f.Rule, filepath.ToSlash(f.Source.File), f.Resource.Group(), f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Field} {
 		h.Write([]byte(part))

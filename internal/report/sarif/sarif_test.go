@@ -10,10 +10,10 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/reporttest"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
 
@@ -352,21 +352,21 @@ func TestCleanScanIsSuccessful(t *testing.T) {
 
 func TestLevelAndSecuritySeverity(t *testing.T) {
 	for _, tt := range []struct {
-		sev   rules.Severity
+		sev   finding.Severity
 		level string
 		band  [2]float64 // GitHub's band for the matching severity
 	}{
-		{rules.SeverityCritical, "error", [2]float64{9.0, 10.0}},
-		{rules.SeverityHigh, "error", [2]float64{7.0, 8.9}},
-		{rules.SeverityMedium, "warning", [2]float64{4.0, 6.9}},
-		{rules.SeverityLow, "note", [2]float64{0.1, 3.9}},
-		{rules.SeverityInfo, "note", [2]float64{0.1, 3.9}},
+		{finding.SeverityCritical, "error", [2]float64{9.0, 10.0}},
+		{finding.SeverityHigh, "error", [2]float64{7.0, 8.9}},
+		{finding.SeverityMedium, "warning", [2]float64{4.0, 6.9}},
+		{finding.SeverityLow, "note", [2]float64{0.1, 3.9}},
+		{finding.SeverityInfo, "note", [2]float64{0.1, 3.9}},
 	} {
 		if got := Level(tt.sev); got != tt.level {
 			t.Errorf("Level(%s) = %s, want %s", tt.sev, got, tt.level)
 		}
 		v, err := strconv.ParseFloat(securitySeverity[tt.sev], 64)
-		if err != nil || v < tt.band[0] || v > tt.band[1] || (tt.sev == rules.SeverityCritical && v == 9.0) {
+		if err != nil || v < tt.band[0] || v > tt.band[1] || (tt.sev == finding.SeverityCritical && v == 9.0) {
 			t.Errorf("security-severity(%s) = %q, outside GitHub's band %v", tt.sev, securitySeverity[tt.sev], tt.band)
 		}
 	}
@@ -399,11 +399,11 @@ func TestFileURI(t *testing.T) {
 func TestFingerprint(t *testing.T) {
 	base := reporttest.Result(t).Findings[6] // privileged-container on Deployment shop/web
 	fp := Fingerprint(&base)
-	same := []func(*rules.Finding){
-		func(f *rules.Finding) { f.Source.Line = 99 },
-		func(f *rules.Finding) { f.Message = "reworded" },
-		func(f *rules.Finding) { f.Severity = rules.SeverityLow },
-		func(f *rules.Finding) { f.Resource.APIVersion = "apps/v1beta2" },
+	same := []func(*finding.Finding){
+		func(f *finding.Finding) { f.Source.Line = 99 },
+		func(f *finding.Finding) { f.Message = "reworded" },
+		func(f *finding.Finding) { f.Severity = finding.SeverityLow },
+		func(f *finding.Finding) { f.Resource.APIVersion = "apps/v1beta2" },
 	}
 	for i, mod := range same {
 		f := base
@@ -412,16 +412,16 @@ func TestFingerprint(t *testing.T) {
 			t.Errorf("change %d altered the fingerprint", i)
 		}
 	}
-	differ := []func(*rules.Finding){
-		func(f *rules.Finding) { f.Rule = "image-latest-tag" },
-		func(f *rules.Finding) { f.Source.File = "overlays/prod/shop.yaml" },
-		func(f *rules.Finding) { f.Resource.Kind = "StatefulSet" },
-		func(f *rules.Finding) { f.Resource.Namespace = "shop2" },
-		func(f *rules.Finding) { f.Resource.Name = "web2" },
-		func(f *rules.Finding) { f.Field = "spec.template.spec.containers[1].securityContext.privileged" },
-		func(f *rules.Finding) { f.Resource.APIVersion = "example.com/v1" },
+	differ := []func(*finding.Finding){
+		func(f *finding.Finding) { f.Rule = "image-latest-tag" },
+		func(f *finding.Finding) { f.Source.File = "overlays/prod/shop.yaml" },
+		func(f *finding.Finding) { f.Resource.Kind = "StatefulSet" },
+		func(f *finding.Finding) { f.Resource.Namespace = "shop2" },
+		func(f *finding.Finding) { f.Resource.Name = "web2" },
+		func(f *finding.Finding) { f.Field = "spec.template.spec.containers[1].securityContext.privileged" },
+		func(f *finding.Finding) { f.Resource.APIVersion = "example.com/v1" },
 		// Separator check: moving a character between fields must matter.
-		func(f *rules.Finding) { f.Resource.Namespace, f.Resource.Name = "sho", "pweb" },
+		func(f *finding.Finding) { f.Resource.Namespace, f.Resource.Name = "sho", "pweb" },
 	}
 	for i, mod := range differ {
 		f := base

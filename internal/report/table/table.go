@@ -11,9 +11,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
-	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
 
@@ -25,12 +25,12 @@ const (
 	magenta = "\x1b[1;35m"
 )
 
-var severityColor = map[rules.Severity]string{
-	rules.SeverityCritical: "\x1b[1;31m",
-	rules.SeverityHigh:     "\x1b[31m",
-	rules.SeverityMedium:   "\x1b[33m",
-	rules.SeverityLow:      "\x1b[36m",
-	rules.SeverityInfo:     "\x1b[2m",
+var severityColor = map[finding.Severity]string{
+	finding.SeverityCritical: "\x1b[1;31m",
+	finding.SeverityHigh:     "\x1b[31m",
+	finding.SeverityMedium:   "\x1b[33m",
+	finding.SeverityLow:      "\x1b[36m",
+	finding.SeverityInfo:     "\x1b[2m",
 }
 
 // severityWidth fits the longest severity name, "CRITICAL".
@@ -94,7 +94,7 @@ func (p *printer) heading(code, s string) {
 // of their first finding, and the scan sorts findings by file, line and
 // resource, so a group is contiguous in practice; grouping by key keeps it
 // correct even if a caller hands over unsorted findings.
-func (p *printer) findings(fs []rules.Finding, suppressed bool) {
+func (p *printer) findings(fs []finding.Finding, suppressed bool) {
 	type key struct {
 		ref inventory.Ref
 		src inventory.Source
@@ -138,7 +138,7 @@ func (p *printer) findings(fs []rules.Finding, suppressed bool) {
 func (p *printer) summary(res *scan.Result, opts report.Options) {
 	s := res.Summarize()
 	var counts []string
-	for _, sev := range rules.AllSeverities() {
+	for _, sev := range finding.AllSeverities() {
 		n := strconv.Itoa(s.BySeverity[sev.String()])
 		if s.BySeverity[sev.String()] > 0 {
 			n = p.paint(severityColor[sev], n)

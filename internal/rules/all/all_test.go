@@ -2,13 +2,17 @@ package all
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules/ruledoc"
 	"github.com/kguard/kguard/internal/rules/rulestest"
+	"github.com/kguard/kguard/internal/scan"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/rules.md from the registry")
@@ -61,5 +65,48 @@ func TestDocsUpToDate(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("docs/rules.md is stale: run go test ./internal/rules/all -update")
+	}
+}
+
+// TestRequirementsDeclared runs every rule over one inventory holding every
+// rule's fixtures and the bundled examples, so each check meets many more
+// objects than its own fixtures. A rule that uses an analysis (or other
+// objects) it did not declare is refused by its Pass, and the scan reports
+// it as not evaluated.
+func TestRequirementsDeclared(t *testing.T) {
+	reg, err := Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "*", "testdata", "*", "*.yaml"))
+	examples, _ := filepath.Glob(filepath.Join("..", "..", "..", "examples", "*", "*.yaml"))
+	files = append(files, examples...)
+	var objs []*inventory.Object
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := inventory.DecodeFile(f, data)
+		objs = append(objs, got...)
+	}
+	if len(objs) < 500 {
+		t.Fatalf("only %d objects from %d files: fixtures not found", len(objs), len(files))
+	}
+	cfg := &config.Config{}
+	for _, r := range reg.Rules() {
+		if r.DisabledByDefault {
+			cfg.Rules.Enable = append(cfg.Rules.Enable, r.ID)
+		}
+	}
+	res, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rules) != reg.Len() {
+		t.Errorf("%d of %d rules ran", len(res.Rules), reg.Len())
+	}
+	for _, ne := range res.NotEvaluated {
+		t.Errorf("%s: %s", ne.Subject, ne.Reason)
 	}
 }

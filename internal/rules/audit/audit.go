@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/auditpolicy"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -27,7 +28,7 @@ var policyKinds = []schema.GroupKind{{Group: auditpolicy.Group, Kind: auditpolic
 
 const docsURL = "https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/"
 
-var refs = rules.References{
+var refs = finding.References{
 	CIS:   []string{"3.2.1", "3.2.2"},
 	NSA:   []string{"Audit logging and threat detection"},
 	MITRE: []string{"T1562.008"},
@@ -96,8 +97,8 @@ var allStages = []auditpolicy.Stage{auditpolicy.StageRequestReceived, auditpolic
 func blindSpot() *rules.Rule {
 	return &rules.Rule{
 		ID:       "audit-policy-blind-spot",
-		Category: rules.CategoryAudit,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryAudit,
+		Severity: finding.SeverityHigh,
 		Title:    "Audit policy does not record sensitive operations",
 		Rationale: "The audit log is how an intrusion is reconstructed: who read which Secret, who ran a command " +
 			"in a pod, who granted themselves cluster-admin or installed a webhook. An operation the policy records " +
@@ -146,8 +147,8 @@ func checkBlindSpot(p *rules.Pass, obj *inventory.Object) {
 func logsSecrets() *rules.Rule {
 	return &rules.Rule{
 		ID:       "audit-policy-logs-secrets",
-		Category: rules.CategoryAudit,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryAudit,
+		Severity: finding.SeverityHigh,
 		Title:    "Audit policy writes Secret values and tokens to the log",
 		Rationale: "At level RequestResponse the log holds response bodies: every Secret read (get, list, watch) " +
 			"and every service account token minted. At level Request it holds request bodies: Secret data on " +
@@ -185,8 +186,8 @@ func checkLogsSecrets(p *rules.Pass, obj *inventory.Object) {
 func noCatchAll() *rules.Rule {
 	return &rules.Rule{
 		ID:       "audit-policy-no-catch-all",
-		Category: rules.CategoryAudit,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryAudit,
+		Severity: finding.SeverityMedium,
 		Title:    "Audit policy has no final rule that records every other request",
 		Rationale: "A request that matches no rule is not logged. Policies list what their authors thought of; " +
 			"without a catch-all, requests on new API groups, custom resources and unusual URLs, the ones an " +
@@ -244,8 +245,8 @@ func checkNoCatchAll(p *rules.Pass, obj *inventory.Object) {
 func everythingRequestResponse() *rules.Rule {
 	return &rules.Rule{
 		ID:       "audit-policy-everything-request-response",
-		Category: rules.CategoryAudit,
-		Severity: rules.SeverityLow,
+		Category: finding.CategoryAudit,
+		Severity: finding.SeverityLow,
 		Title:    "Audit policy records every other request with full bodies",
 		Rationale: "A catch-all at RequestResponse writes the request and response body of every request no " +
 			"earlier rule handles, list responses included: the log grows by gigabytes a day on a busy cluster, " +

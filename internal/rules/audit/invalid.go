@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/kguard/kguard/internal/auditpolicy"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -9,8 +10,8 @@ import (
 func invalidPolicy() *rules.Rule {
 	return &rules.Rule{
 		ID:       "audit-policy-invalid",
-		Category: rules.CategoryAudit,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryAudit,
+		Severity: finding.SeverityHigh,
 		Title:    "Audit policy is invalid",
 		Rationale: "kube-apiserver refuses to start with an audit policy it cannot load: the control plane " +
 			"goes down on the next restart, or the policy is never rolled out and auditing stays as it was. " +

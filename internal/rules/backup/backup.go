@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/backup"
 	"github.com/kguard/kguard/internal/controlplane"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -40,8 +42,9 @@ const (
 func noSchedule() *rules.Rule {
 	return &rules.Rule{
 		ID:       "backup-no-schedule",
-		Category: rules.CategoryBackup,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{backup.Analysis},
+		Category: finding.CategoryBackup,
+		Severity: finding.SeverityHigh,
 		Title:    "Workloads are deployed but no backup schedule exists",
 		Rationale: "Without scheduled backups, deleted namespaces, corrupted volumes, a ransomware attack or a botched " +
 			"upgrade cannot be undone: manifests in Git do not hold the data in PersistentVolumes nor the objects " +
@@ -51,7 +54,7 @@ func noSchedule() *rules.Rule {
 			"Schedule covering every application namespace, for example `velero schedule create daily --schedule \"0 2 * * *\" --ttl 720h`. " +
 			"Scan the Velero objects together with the workloads (or the live cluster) so that kguard can see them. " +
 			"Plain application manifests without any Velero object are not judged.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{nsaBackup},
 			URLs: []string{veleroDocs},
 		},
@@ -66,7 +69,7 @@ func checkNoSchedule(p *rules.Pass) {
 	}
 	// Application manifests do not carry the cluster's backup setup:
 	// judge only a live cluster, or inputs that include Velero itself.
-	if !fromCluster(p.Inventory) && len(m.Backups) == 0 && len(m.Locations) == 0 {
+	if !fromCluster(p.Inventory()) && len(m.Backups) == 0 && len(m.Locations) == 0 {
 		return
 	}
 	target := m.First
@@ -100,15 +103,16 @@ func fromCluster(inv *inventory.Inventory) bool {
 func namespaceNotCovered() *rules.Rule {
 	return &rules.Rule{
 		ID:       "backup-namespace-not-covered",
-		Category: rules.CategoryBackup,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{backup.Analysis},
+		Category: finding.CategoryBackup,
+		Severity: finding.SeverityMedium,
 		Title:    "Namespace with workloads or volumes is covered by no backup schedule",
 		Rationale: "Backup schedules are often written for the namespaces that existed when they were set up; a namespace " +
 			"added later, excluded by a pattern, or whose objects the schedule's label selector does not match is silently " +
 			"left out, and is discovered only when a restore is needed.",
 		Remediation: "Add the namespace to a Schedule's spec.template.includedNamespaces (or use \"*\" and list exceptions in " +
 			"excludedNamespaces), remove it from excludedNamespaces, or label its objects to match the schedule's labelSelector.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{nsaBackup},
 			URLs: []string{veleroDocs + "main/resource-filtering/"},
 		},
@@ -132,8 +136,9 @@ func checkNamespaceNotCovered(p *rules.Pass) {
 func pvcWithoutVolumeBackup() *rules.Rule {
 	return &rules.Rule{
 		ID:       "backup-pvc-without-volume-backup",
-		Category: rules.CategoryBackup,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{backup.Analysis},
+		Category: finding.CategoryBackup,
+		Severity: finding.SeverityMedium,
 		Title:    "PersistentVolumeClaims are backed up without their data",
 		Rationale: "A Velero backup with snapshotVolumes: false and no file-system backup saves the PersistentVolumeClaim " +
 			"objects but not the data on the volumes: a restore recreates empty volumes. This is easy to miss because " +
@@ -141,7 +146,7 @@ func pvcWithoutVolumeBackup() *rules.Rule {
 		Remediation: "Let the schedule snapshot volumes (remove snapshotVolumes: false and configure a VolumeSnapshotLocation " +
 			"or CSI snapshots), or set spec.template.defaultVolumesToFsBackup: true, or annotate the pods with " +
 			"backup.velero.io/backup-volumes. Make sure persistentvolumeclaims are not left out by includedResources or excludedResources.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{nsaBackup},
 			URLs: []string{veleroDocs + "main/file-system-backup/", veleroDocs + "main/csi/"},
 		},
@@ -167,14 +172,15 @@ func checkPVCWithoutVolumeBackup(p *rules.Pass) {
 func retentionTooShort() *rules.Rule {
 	return &rules.Rule{
 		ID:       "backup-retention-too-short",
-		Category: rules.CategoryBackup,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{backup.Analysis},
+		Category: finding.CategoryBackup,
+		Severity: finding.SeverityLow,
 		Title:    "Backups expire before two later backups exist",
 		Rationale: "When a backup's ttl is shorter than twice the schedule's interval, at most one restore point exists at a " +
 			"time: if the newest backup is bad (taken after the corruption, or failed), there is nothing older to fall back to.",
 		Remediation: "Set spec.template.ttl to several schedule periods (Velero's default is 720h), for example seven daily " +
 			"backups or more.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{nsaBackup},
 			URLs: []string{veleroDocs + "main/how-velero-works/#set-a-backup-to-expire"},
 		},
@@ -200,8 +206,9 @@ func checkRetention(p *rules.Pass) {
 func latestFailedOrStale() *rules.Rule {
 	return &rules.Rule{
 		ID:       "backup-latest-failed-or-stale",
-		Category: rules.CategoryBackup,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{backup.Analysis},
+		Category: finding.CategoryBackup,
+		Severity: finding.SeverityHigh,
 		Title:    "The latest backup of a schedule failed or is overdue",
 		Rationale: "A schedule only protects the data when its backups succeed. A failed or partially failed latest backup, " +
 			"or no successful backup for more than two periods (a paused schedule, an unreachable storage location, " +
@@ -209,7 +216,7 @@ func latestFailedOrStale() *rules.Rule {
 		Remediation: "Inspect the backup with `velero backup describe NAME --details` and `velero backup logs NAME`, check the " +
 			"BackupStorageLocation is Available, fix the cause and run `velero backup create --from-schedule NAME`. " +
 			"Alert on Velero's backup failure metrics.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{nsaBackup},
 			URLs: []string{veleroDocs + "main/troubleshooting/"},
 		},
@@ -249,8 +256,9 @@ func checkLatest(p *rules.Pass) {
 func noEtcdSnapshot() *rules.Rule {
 	return &rules.Rule{
 		ID:       "backup-no-etcd-snapshot",
-		Category: rules.CategoryBackup,
-		Severity: rules.SeverityInfo,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryBackup,
+		Severity: finding.SeverityInfo,
 		Title:    "Self-managed control plane without a visible etcd snapshot job",
 		Rationale: "On a self-managed control plane etcd holds the whole cluster state; losing its members without a snapshot " +
 			"means rebuilding the cluster. Object-level backups (Velero) do not replace an etcd snapshot for disaster " +
@@ -258,7 +266,7 @@ func noEtcdSnapshot() *rules.Rule {
 			"hosts), which kguard cannot see: check it exists.",
 		Remediation: "Take regular `etcdctl snapshot save` snapshots (a CronJob on the control-plane nodes or a host cron job), " +
 			"copy them off the cluster, encrypt them (they contain every Secret) and rehearse `etcdutl snapshot restore`.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{nsaBackup},
 			URLs: []string{etcdDocs},
 		},
@@ -272,7 +280,7 @@ func checkEtcdSnapshot(p *rules.Pass) {
 		return
 	}
 	for _, kind := range []string{"CronJob", "Job"} {
-		for _, o := range p.Inventory.ByKind("batch", kind) {
+		for _, o := range p.Inventory().ByKind("batch", kind) {
 			w, ok := extract.PodSpec(o)
 			if !ok {
 				continue

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -19,8 +20,8 @@ var systemNamespaces = []string{"kube-system"}
 func admissionConfigPodSecurity() *rules.Rule {
 	return &rules.Rule{
 		ID:       "admission-config-pod-security-defaults",
-		Category: rules.CategoryPodSecurity,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryPodSecurity,
+		Severity: finding.SeverityMedium,
 		Title:    "API server's PodSecurity defaults enforce nothing or exempt too much",
 		Rationale: "The PodSecurity admission plugin's defaults apply to every namespace without its own " +
 			"pod-security.kubernetes.io labels: a default enforce level of privileged (the default when unset) " +
@@ -29,7 +30,7 @@ func admissionConfigPodSecurity() *rules.Rule {
 		Remediation: "In the AdmissionConfiguration given to kube-apiserver --admission-control-config-file, set the " +
 			"PodSecurity plugin's defaults.enforce to baseline (or restricted) with enforce-version latest, and " +
 			"keep exemptions to kube-system and the components that need them; label namespaces that need more.",
-		References: rules.References{
+		References: finding.References{
 			CIS:  []string{"5.2.1"},
 			PSS:  "Pod Security Admission: cluster-wide defaults",
 			URLs: []string{"https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-admission-controller/"},

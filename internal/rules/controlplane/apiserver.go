@@ -4,21 +4,25 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/controlplane"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
 func apiServerAnonymousAuth() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-anonymous-auth",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityMedium,
 		Title:    "API server accepts anonymous requests",
 		Rationale: "With anonymous authentication every unauthenticated request is served as system:anonymous. " +
 			"Any binding that grants that user or the system:unauthenticated group (by mistake, or by a chart) " +
 			"then opens the API to anyone who can reach it, and discovery endpoints leak cluster details.",
 		Remediation: "Start kube-apiserver with --anonymous-auth=false, or with structured authentication " +
 			"(--authentication-config) that allows anonymous access only to the health endpoints.",
-		References: rules.References{
+		References: finding.References{
 			CIS:  []string{"1.2.1"},
 			URLs: []string{"https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests"},
 		},
@@ -43,15 +47,16 @@ func apiServerAnonymousAuth() *rules.Rule {
 func apiServerAuthorizationMode() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-authorization-mode",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityCritical,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityCritical,
 		Title:    "API server authorization allows everything or lacks RBAC or Node",
 		Rationale: "AlwaysAllow lets every authenticated (and, with anonymous auth, unauthenticated) request do " +
 			"anything. Without RBAC, Roles and bindings are ignored; without the Node authorizer, kubelets are " +
 			"not limited to the objects of their own pods.",
 		Remediation: "Start kube-apiserver with --authorization-mode=Node,RBAC (never AlwaysAllow), or an " +
 			"equivalent --authorization-config.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/access-authn-authz/authorization/",
 				"https://kubernetes.io/docs/reference/access-authn-authz/node/",
@@ -87,15 +92,16 @@ func apiServerAuthorizationMode() *rules.Rule {
 func apiServerAdmissionPlugins() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-admission-plugins",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityHigh,
 		Title:    "API server admission plugins are unsafe",
 		Rationale: "AlwaysAdmit bypasses admission control. Without NodeRestriction a kubelet's credentials can " +
 			"modify any Node and the pods of other nodes, so one compromised node spreads. Disabling PodSecurity " +
 			"removes the built-in enforcement of the Pod Security Standards.",
 		Remediation: "Start kube-apiserver with --enable-admission-plugins including NodeRestriction and never " +
 			"AlwaysAdmit, and do not list PodSecurity in --disable-admission-plugins.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/",
 				"https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#noderestriction",
@@ -122,15 +128,16 @@ func apiServerAdmissionPlugins() *rules.Rule {
 func apiServerAuditLogMissing() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-audit-log-missing",
-		Category: rules.CategoryAudit,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryAudit,
+		Severity: finding.SeverityHigh,
 		Title:    "API server does not write an audit log",
 		Rationale: "Without an audit backend and policy there is no record of who read Secrets, created " +
 			"privileged pods or changed RBAC: incidents cannot be detected or investigated.",
 		Remediation: "Start kube-apiserver with --audit-policy-file (a policy that logs at least Metadata for " +
 			"all requests and RequestResponse for Secrets and RBAC changes) and --audit-log-path or " +
 			"--audit-webhook-config-file.",
-		References: rules.References{
+		References: finding.References{
 			CIS:  []string{"3.2.1"},
 			URLs: []string{"https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/"},
 		},
@@ -153,14 +160,15 @@ func apiServerAuditLogMissing() *rules.Rule {
 func apiServerAuditLogRotation() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-audit-log-rotation",
-		Category: rules.CategoryAudit,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryAudit,
+		Severity: finding.SeverityLow,
 		Title:    "API server audit log has no retention limits",
 		Rationale: "Without limits on age, number and size of the audit log files, the log either fills the " +
 			"control-plane disk (stopping the API server) or is rotated away before anyone looks at it.",
 		Remediation: "Set --audit-log-maxage (for example 30), --audit-log-maxbackup (10) and --audit-log-maxsize " +
 			"(100) to match your retention needs, and ship the log off the node.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{"https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/#log-backend"},
 		},
 		CheckInventory: func(p *rules.Pass) {
@@ -186,14 +194,15 @@ func apiServerAuditLogRotation() *rules.Rule {
 func apiServerEncryptionMissing() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-encryption-missing",
-		Category: rules.CategorySecrets,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityHigh,
 		Title:    "API server does not encrypt data at rest",
 		Rationale: "Without an encryption provider configuration, Secrets are stored in etcd in clear: anyone " +
 			"with an etcd backup, a disk snapshot or etcd client access reads every credential of the cluster.",
 		Remediation: "Write an EncryptionConfiguration that encrypts secrets with kms (v2) or secretbox, start " +
 			"kube-apiserver with --encryption-provider-config pointing at it, then rewrite all Secrets.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{"https://kubernetes.io/docs/tasks/administer-cluster/encrypt-data/"},
 		},
 		CheckInventory: func(p *rules.Pass) {
@@ -209,15 +218,16 @@ func apiServerEncryptionMissing() *rules.Rule {
 func apiServerServiceAccountFlags() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-service-account-flags",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityMedium,
 		Title:    "API server service account token settings are incomplete",
 		Rationale: "With --service-account-lookup=false, tokens of deleted service accounts stay valid until they " +
 			"expire. Without explicit signing and verification keys and an issuer, tokens cannot be rotated " +
 			"deliberately or validated by other parties, and bound tokens are not issued.",
 		Remediation: "Start kube-apiserver with --service-account-lookup=true (the default), " +
 			"--service-account-key-file, --service-account-signing-key-file and --service-account-issuer.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/",
 				apiServerFlagsURL,

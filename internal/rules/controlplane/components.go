@@ -1,7 +1,9 @@
 package controlplane
 
 import (
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/controlplane"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -9,14 +11,15 @@ import (
 func apiServerProfiling() *rules.Rule {
 	return &rules.Rule{
 		ID:       "apiserver-profiling",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{controlplane.FactsAnalysis, controlplane.ComponentsAnalysis},
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityLow,
 		Title:    "Control-plane component exposes profiling endpoints",
 		Rationale: "The /debug/pprof endpoints reveal program internals and let callers trigger expensive " +
 			"profiles; they are on by default in kube-apiserver, kube-controller-manager and kube-scheduler " +
 			"and are only needed while debugging.",
 		Remediation: "Start kube-apiserver, kube-controller-manager and kube-scheduler with --profiling=false.",
-		References: rules.References{
+		References: finding.References{
 			CIS:  []string{"1.3.2", "1.4.1"},
 			URLs: []string{apiServerFlagsURL, cmFlagsURL, schedulerFlagsURL},
 		},
@@ -46,14 +49,15 @@ func apiServerProfiling() *rules.Rule {
 func componentBindAllInterfaces() *rules.Rule {
 	return &rules.Rule{
 		ID:       "component-bind-all-interfaces",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{controlplane.ComponentsAnalysis},
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityMedium,
 		Title:    "Controller manager or scheduler listens on all interfaces",
 		Rationale: "kube-controller-manager and kube-scheduler serve health, metrics and (unless disabled) " +
 			"profiling endpoints. They only need to be reached from the node itself; listening on 0.0.0.0, the " +
 			"default, exposes them to the whole node network.",
 		Remediation: "Start kube-controller-manager and kube-scheduler with --bind-address=127.0.0.1 (as kubeadm does).",
-		References: rules.References{
+		References: finding.References{
 			CIS:  []string{"1.3.7", "1.4.2"},
 			URLs: []string{cmFlagsURL, schedulerFlagsURL},
 		},
@@ -76,15 +80,16 @@ func componentBindAllInterfaces() *rules.Rule {
 func etcdTLS() *rules.Rule {
 	return &rules.Rule{
 		ID:       "etcd-tls",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{controlplane.ComponentsAnalysis},
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityHigh,
 		Title:    "etcd does not require TLS with client certificates",
 		Rationale: "etcd holds every object of the cluster, Secrets included. Without TLS and client-certificate " +
 			"authentication, anyone who reaches its port reads or rewrites the cluster state; self-signed " +
 			"automatic certificates (auto-tls) encrypt but authenticate no one.",
 		Remediation: "Start etcd with --cert-file, --key-file and --client-cert-auth=true (and --trusted-ca-file), " +
 			"--peer-client-cert-auth=true with peer certificates, and without --auto-tls or --peer-auto-tls.",
-		References: rules.References{
+		References: finding.References{
 			CIS:  []string{"2.1", "2.2", "2.3", "2.5", "2.6"},
 			URLs: []string{"https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#securing-etcd-clusters"},
 		},

@@ -3,7 +3,9 @@ package controlplane
 import (
 	"sort"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/controlplane"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/rules"
@@ -12,15 +14,16 @@ import (
 func componentUnknownFlag() *rules.Rule {
 	return &rules.Rule{
 		ID:       "component-flag-unknown",
-		Category: rules.CategoryPatching,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{controlplane.FactsAnalysis, controlplane.ComponentsAnalysis},
+		Category: finding.CategoryPatching,
+		Severity: finding.SeverityMedium,
 		Title:    "Control-plane component is given a flag its current release does not know",
 		Rationale: "kube-apiserver and etcd refuse to start on an unknown flag. A misspelled flag means the " +
 			"setting never took effect (a security flag silently missing), and a flag removed in a later " +
 			"release (such as --insecure-port, gone since Kubernetes 1.24) breaks the next upgrade.",
 		Remediation: "Remove or correct the flag in the static pod manifest, using the component's reference " +
 			"for the target release; replace removed flags with their successors before upgrading.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/",
 				"https://etcd.io/docs/latest/op-guide/configuration/",

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/controlplane"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/tlsutil"
@@ -14,8 +15,8 @@ import (
 func kubeletConfigInsecure() *rules.Rule {
 	return &rules.Rule{
 		ID:       "kubelet-config-insecure",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityHigh,
 		Title:    "Kubelet configuration exposes the node",
 		Rationale: "The kubelet API runs commands in any pod of the node and reads their logs and secrets. " +
 			"Anonymous access or AlwaysAllow authorization hands that to anyone who reaches port 10250; the " +
@@ -25,7 +26,7 @@ func kubeletConfigInsecure() *rules.Rule {
 		Remediation: "In the KubeletConfiguration set authentication.anonymous.enabled: false, authorization.mode: " +
 			"Webhook, readOnlyPort: 0, protectKernelDefaults: true and rotateCertificates: true (and, if set, " +
 			"tlsMinVersion VersionTLS12 or later and only AEAD cipher suites), then restart the kubelet.",
-		References: rules.References{
+		References: finding.References{
 			CIS: []string{"4.2.1", "4.2.2", "4.2.4"},
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/config-api/kubelet-config.v1beta1/",

@@ -4,7 +4,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/controlplane"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -12,15 +14,16 @@ import (
 func controlPlaneReleaseUnsupported() *rules.Rule {
 	return &rules.Rule{
 		ID:       "control-plane-release-unsupported",
-		Category: rules.CategoryPatching,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryPatching,
+		Severity: finding.SeverityHigh,
 		Title:    "Control plane or kubelet runs a Kubernetes release past end of life",
 		Rationale: "Each Kubernetes minor release gets patches for about 14 months. After its end of life, " +
 			"security fixes (API server authorization bypasses, kubelet and container escapes) are no longer " +
 			"published for it.",
 		Remediation: "Upgrade the control plane, then the nodes, one minor release at a time to a supported " +
 			"release (see kubernetes.io/releases).",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{
 				"https://kubernetes.io/releases/",
 				"https://kubernetes.io/releases/patch-releases/",

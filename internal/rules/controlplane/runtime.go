@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/controlplane"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/rules"
@@ -16,15 +17,15 @@ import (
 func containerRuntimeUnsupported() *rules.Rule {
 	return &rules.Rule{
 		ID:       "node-container-runtime-unsupported",
-		Category: rules.CategoryPatching,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryPatching,
+		Severity: finding.SeverityHigh,
 		Title:    "Node runs a container runtime past end of life or mismatched with its kubelet",
 		Rationale: "The container runtime is what separates containers from the node: an unpatched runtime " +
 			"keeps container-escape bugs open. containerd releases have published end-of-life dates; CRI-O " +
 			"follows Kubernetes' minor releases and supports only the matching kubelet.",
 		Remediation: "Upgrade the node's container runtime (drain the node first): containerd to a supported " +
 			"minor release, CRI-O to the minor release of the node's kubelet.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{
 				"https://containerd.io/releases/",
 				"https://github.com/cri-o/cri-o#compatibility-matrix-cri-o--kubernetes",

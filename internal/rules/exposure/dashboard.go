@@ -7,7 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -57,8 +59,9 @@ func dashboardSelected(svc *corev1.Service) (why string, ok bool) {
 func dashboardExposed() *rules.Rule {
 	return &rules.Rule{
 		ID:       "dashboard-exposed",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{analysis.Objects},
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityHigh,
 		Title:    "Dashboard is published outside the cluster",
 		Rationale: "Dashboards such as the Kubernetes Dashboard, Argo CD, Grafana, Kibana and Prometheus show " +
 			"how the cluster is built, often hold credentials for it, and some deploy workloads with broad " +
@@ -69,7 +72,7 @@ func dashboardExposed() *rules.Rule {
 			"VPN. If one must be published, put single sign-on in front of it (the Ingress controller's auth " +
 			"annotations or an OAuth proxy) or restrict its sources (loadBalancerSourceRanges, an internal load " +
 			"balancer, an allowlist annotation), and turn off anonymous access in the dashboard itself.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1133", "T1190"},
 			URLs:  []string{"https://kubernetes.io/docs/tasks/access-application-cluster/web-ui-dashboard/"},
 		},
@@ -131,7 +134,7 @@ func checkDashboardIngress(p *rules.Pass, obj *inventory.Object) {
 		seen = append(seen, r.Service)
 		name := fmt.Sprintf("service %q", r.Service)
 		if !dashboardName(r.Service) {
-			o, ok := p.Inventory.Get("", "Service", obj.Namespace, r.Service)
+			o, ok := p.Inventory().Get("", "Service", obj.Namespace, r.Service)
 			if !ok {
 				continue
 			}

@@ -3,6 +3,7 @@ package exposure
 import (
 	"strings"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -10,8 +11,8 @@ import (
 func externalIPs() *rules.Rule {
 	return &rules.Rule{
 		ID:       "service-external-ips",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityHigh,
 		Title:    "Service claims external IP addresses",
 		Rationale: "kube-proxy on every node sends traffic addressed to a Service's externalIPs to the Service, " +
 			"and the API server does not check who owns those addresses. Anyone allowed to create or edit a " +
@@ -20,7 +21,7 @@ func externalIPs() *rules.Rule {
 		Remediation: "Remove spec.externalIPs and publish the service through a LoadBalancer Service, an Ingress " +
 			"or a Gateway. Enable the DenyServiceExternalIPs admission plugin on the API server (or reject the " +
 			"field with an admission policy, allowing only vetted addresses) so that no one can set it again.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Network separation and hardening"},
 			MITRE: []string{"T1557"},
 			URLs: []string{

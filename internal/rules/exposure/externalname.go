@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -70,8 +71,8 @@ func internalTarget(name string) (what string, internal bool) {
 func externalNameInternal() *rules.Rule {
 	return &rules.Rule{
 		ID:       "service-externalname-internal",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityMedium,
 		Title:    "ExternalName Service points at an internal address",
 		Rationale: "An ExternalName Service is a DNS alias that Ingress controllers, gateways and meshes follow " +
 			"as a backend. Aimed at another namespace's Service, a loopback or private address, or the cloud " +
@@ -81,7 +82,7 @@ func externalNameInternal() *rules.Rule {
 			"namespace, route to it directly under a NetworkPolicy that allows it; block 169.254.169.254 for " +
 			"pods with a NetworkPolicy or the cloud's metadata protections (IMDSv2 with a hop limit of 1, GKE " +
 			"Workload Identity). Consider disabling ExternalName backends in the Ingress controller.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1552.005"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/services-networking/service/#externalname"},
 		},

@@ -6,14 +6,15 @@ import (
 	"strings"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
 func hostNetworkPort() *rules.Rule {
 	return &rules.Rule{
 		ID:       "workload-host-network-port",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityMedium,
 		Title:    "Workload listens on the node's own addresses",
 		Rationale: "With hostNetwork every port the pod listens on is open on the node's addresses, and a " +
 			"hostPort forwards one node port to the container. Both make the workload reachable by anyone " +
@@ -23,7 +24,7 @@ func hostNetworkPort() *rules.Rule {
 			"behind an Ingress or Gateway, or a LoadBalancer with source ranges). Node agents that truly need " +
 			"the node's network belong in a dedicated namespace, with the node firewall closing their ports " +
 			"to the outside; a hostPort needed only on the node can bind hostIP 127.0.0.1.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Network separation and hardening", "Pod security: Pod Security Admission"},
 			MITRE: []string{"T1190"},
 			PSS:   "baseline: Host Namespaces, Host Ports",

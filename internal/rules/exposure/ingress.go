@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -65,8 +66,8 @@ func sensitivePath(path string) (string, bool) {
 func ingressSensitivePath() *rules.Rule {
 	return &rules.Rule{
 		ID:       "ingress-sensitive-path",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityHigh,
 		Title:    "Ingress publishes an admin or debug path without authentication",
 		Rationale: "Admin consoles, Spring Boot actuators, pprof and metrics endpoints are meant for operators: " +
 			"they leak configuration, secrets and memory contents, and some change the running application. " +
@@ -76,7 +77,7 @@ func ingressSensitivePath() *rules.Rule {
 			"annotations, an OAuth proxy) or restrict it to trusted networks " +
 			"(nginx.ingress.kubernetes.io/allowlist-source-range). Serve admin and debug endpoints on a port " +
 			"that no Service publishes.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1190"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/services-networking/ingress/"},
 		},

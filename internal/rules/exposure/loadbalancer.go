@@ -1,6 +1,7 @@
 package exposure
 
 import (
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -8,8 +9,8 @@ import (
 func loadBalancerOpen() *rules.Rule {
 	return &rules.Rule{
 		ID:       "service-loadbalancer-open",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityHigh,
 		Title:    "LoadBalancer Service accepts traffic from any address",
 		Rationale: "A LoadBalancer Service gets an address from the cloud provider that is, unless the Service " +
 			"asks for an internal one, on the internet. Without source ranges the provider's firewall lets every " +
@@ -20,7 +21,7 @@ func loadBalancerOpen() *rules.Rule {
 			"Internal, service.beta.kubernetes.io/aws-load-balancer-scheme: internal or " +
 			"service.beta.kubernetes.io/azure-load-balancer-internal: \"true\"). Public web traffic is better " +
 			"served through an Ingress or Gateway.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Network separation and hardening"},
 			MITRE: []string{"T1190"},
 			URLs: []string{

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -13,8 +14,8 @@ import (
 func nodePort() *rules.Rule {
 	return &rules.Rule{
 		ID:       "service-nodeport",
-		Category: rules.CategoryExposure,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryExposure,
+		Severity: finding.SeverityMedium,
 		Title:    "Service is exposed on a port of every node",
 		Rationale: "A NodePort Service opens its port on every node of the cluster, on all of the node's " +
 			"addresses. Whoever can reach any node (from the internet when nodes have public IPs, otherwise " +
@@ -24,7 +25,7 @@ func nodePort() *rules.Rule {
 			"LoadBalancer Service with loadBalancerSourceRanges. If a node port is really needed, restrict " +
 			"the node port range (30000-32767 by default) in the node firewall or security groups, and limit " +
 			"the addresses kube-proxy serves node ports on (--nodeport-addresses).",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Network separation and hardening"},
 			MITRE: []string{"T1190"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/services-networking/service/#type-nodeport"},

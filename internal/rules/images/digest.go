@@ -2,14 +2,15 @@ package images
 
 import (
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
 func notPinnedByDigest() *rules.Rule {
 	return &rules.Rule{
 		ID:       "image-not-pinned-by-digest",
-		Category: rules.CategoryImages,
-		Severity: rules.SeverityLow,
+		Category: finding.CategoryImages,
+		Severity: finding.SeverityLow,
 		Title:    "Image is not pinned by digest",
 		Rationale: "A tag, even a versioned one, is a movable pointer: whoever can push to the repository can make " +
 			"the same spec run different code, and what was scanned or signed need not be what runs. " +
@@ -17,7 +18,7 @@ func notPinnedByDigest() *rules.Rule {
 		Remediation: "Reference the image by digest, keeping the tag for readers: " +
 			"registry.example.com/app:1.4.2@sha256:<digest> (tools such as crane digest or skopeo inspect print it); " +
 			"let a bot such as Renovate update digests.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Pod security: use immutable container images"},
 			MITRE: []string{"T1525"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/containers/images/#image-names"},

@@ -2,19 +2,20 @@ package images
 
 import (
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
 func latestTag() *rules.Rule {
 	return &rules.Rule{
 		ID:       "image-latest-tag",
-		Category: rules.CategoryImages,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryImages,
+		Severity: finding.SeverityMedium,
 		Title:    "Image uses the latest tag or no tag",
 		Rationale: "A :latest (or missing) tag names whatever was pushed last: two nodes can run different code " +
 			"under one spec, a rollback does not roll back, and a compromised registry push reaches the cluster unreviewed.",
 		Remediation: "Pin the image to a versioned tag, and better to a digest (image@sha256:...).",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Pod security: use immutable container images"},
 			MITRE: []string{"T1525"},
 		},

@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -25,15 +26,15 @@ func EffectivePullPolicy(image string, set corev1.PullPolicy) corev1.PullPolicy 
 func pullPolicyNotAlways() *rules.Rule {
 	return &rules.Rule{
 		ID:       "image-pull-policy-not-always",
-		Category: rules.CategoryImages,
-		Severity: rules.SeverityLow,
+		Category: finding.CategoryImages,
+		Severity: finding.SeverityLow,
 		Title:    "Mutable image tag is not pulled with imagePullPolicy Always",
 		Rationale: "With IfNotPresent (the default for any tag other than :latest) or Never, a node runs whatever image " +
 			"it cached under the tag, so nodes drift apart when the tag moves. Worse, a pod on that node starts from " +
 			"the cached copy without the registry checking its pull credentials, so it can use a private image it was never allowed to pull.",
 		Remediation: "Pin the image by digest (then IfNotPresent is safe), or set imagePullPolicy: Always; " +
 			"cluster-wide, enable the AlwaysPullImages admission plugin.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"1.2.11 (AlwaysPullImages admission plugin; 1.2.12 in older benchmark versions)"},
 			NSA:   []string{"Pod security: use immutable container images"},
 			MITRE: []string{"T1525"},

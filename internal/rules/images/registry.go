@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -64,8 +65,8 @@ func entryMatches(entry, host string, ref Reference) bool {
 func registryNotAllowed() *rules.Rule {
 	return &rules.Rule{
 		ID:       "image-registry-not-allowed",
-		Category: rules.CategoryImages,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryImages,
+		Severity: finding.SeverityHigh,
 		Title:    "Image comes from a registry outside the allowlist",
 		Rationale: "Images from registries the organisation does not control or mirror skip its scanning, signing " +
 			"and retention, and a typo-squatted or hijacked public repository runs with the workload's privileges. " +
@@ -73,7 +74,7 @@ func registryNotAllowed() *rules.Rule {
 		Remediation: "Pull the image through an allowed registry (mirror or proxy it there), or add the registry " +
 			"to allowedRegistries in .kguard.yaml if it is trusted. Enforce the same list in the cluster with an " +
 			"admission policy.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Pod security: use trusted repositories and scan images"},
 			MITRE: []string{"T1525", "T1195.002"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/containers/images/#image-names"},

@@ -1,6 +1,8 @@
 package isolation
 
 import (
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -24,15 +26,16 @@ func generated(obj *inventory.Object) bool {
 func defaultNamespace() *rules.Rule {
 	return &rules.Rule{
 		ID:       "default-namespace",
-		Category: rules.CategoryIsolation,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{&crdScopes},
+		Category: finding.CategoryIsolation,
+		Severity: finding.SeverityMedium,
 		Title:    "Object is placed in the default namespace",
 		Rationale: "The default namespace is where everything without a home ends up: it is shared by every team and " +
 			"tool, usually has no Pod Security label, quota or network policy of its own, and RBAC granted there " +
 			"(often broadly, for convenience) reaches all of it. Namespaces are the unit of isolation; default is not one.",
 		Remediation: "Create a namespace per application or team with its own Pod Security labels, quotas, network " +
 			"policies and RBAC, and set metadata.namespace to it.",
-		References: rules.References{
+		References: finding.References{
 			CIS: []string{"5.7.4"},
 			NSA: []string{"Network separation and hardening: namespaces"},
 			URLs: []string{
@@ -54,8 +57,9 @@ func defaultNamespace() *rules.Rule {
 func namespaceNotSet() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-not-set",
-		Category: rules.CategoryIsolation,
-		Severity: rules.SeverityInfo,
+		Requires: []analysis.Key{&crdScopes},
+		Category: finding.CategoryIsolation,
+		Severity: finding.SeverityInfo,
 		Title:    "Namespaced object does not say which namespace it belongs in",
 		Rationale: "An object without metadata.namespace lands in whatever namespace the applying tool's context " +
 			"points at, which is the default namespace unless someone remembered -n. The same manifest can then " +
@@ -63,7 +67,7 @@ func namespaceNotSet() *rules.Rule {
 			"`kubectl apply -n` set the namespace at deploy time by design.",
 		Remediation: "Set metadata.namespace in the manifest, or make sure the deploy step always sets it " +
 			"(Kustomize `namespace:`, `helm install -n`, `kubectl apply -n`).",
-		References: rules.References{
+		References: finding.References{
 			CIS:  []string{"5.7.4"},
 			URLs: []string{"https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#setting-the-namespace-preference"},
 		},

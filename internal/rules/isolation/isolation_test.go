@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
 )
@@ -19,10 +20,10 @@ func TestResourceLimitsTargets(t *testing.T) {
 	res := rulestest.Scan(t, file, []*rules.Rule{missingResourceLimits()}, nil)
 	want := map[string]struct {
 		kind, name string
-		sev        rules.Severity
+		sev        finding.Severity
 	}{
-		"shop":  {"Namespace", "shop", rules.SeverityMedium},
-		"batch": {"Job", "once", rules.SeverityLow},
+		"shop":  {"Namespace", "shop", finding.SeverityMedium},
+		"batch": {"Job", "once", finding.SeverityLow},
 	}
 	if len(res.Findings) != len(want) {
 		t.Fatalf("%d findings, want %d", len(res.Findings), len(want))

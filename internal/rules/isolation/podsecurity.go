@@ -3,6 +3,7 @@ package isolation
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -14,8 +15,8 @@ const EnforceLabel = "pod-security.kubernetes.io/enforce"
 func podSecurityNotEnforced() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-pod-security-not-enforced",
-		Category: rules.CategoryIsolation,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryIsolation,
+		Severity: finding.SeverityMedium,
 		Title:    "Namespace does not enforce a Pod Security Standard",
 		Rationale: "Pod Security Admission only rejects pods that break a Pod Security Standard in namespaces " +
 			"labelled " + EnforceLabel + ". Without the label the cluster-wide default applies, which is " +
@@ -25,7 +26,7 @@ func podSecurityNotEnforced() *rules.Rule {
 		Remediation: "Label the namespace " + EnforceLabel + ": restricted (or baseline where workloads need it), " +
 			"after a trial with the audit and warn labels. A system namespace that must run privileged pods " +
 			"(kube-system, a CNI's namespace) should carry an exception with a reason in .kguard.yaml.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.2.1"},
 			NSA:   []string{"Pod security: Pod Security Admission"},
 			MITRE: []string{"T1610", "T1611"},

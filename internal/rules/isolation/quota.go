@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -20,8 +21,8 @@ type nsUsage struct {
 func missingResourceLimits() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-without-resource-limits",
-		Category: rules.CategoryIsolation,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryIsolation,
+		Severity: finding.SeverityMedium,
 		Title:    "Namespace runs workloads without a ResourceQuota or LimitRange",
 		Rationale: "Without a ResourceQuota a namespace can take the whole cluster's CPU, memory, pods or volumes, " +
 			"by accident or on purpose (a cryptominer, a fork bomb, a runaway job), starving every other tenant; " +
@@ -29,7 +30,7 @@ func missingResourceLimits() *rules.Rule {
 			"denial-of-service boundary between namespaces.",
 		Remediation: "Give every application namespace a ResourceQuota (requests.cpu, requests.memory, limits.*, pods, " +
 			"count/*) and a LimitRange with default requests and limits for containers.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Pod security: resource policies (LimitRange, ResourceQuota)"},
 			MITRE: []string{"T1496", "T1499"},
 			URLs: []string{
@@ -48,7 +49,7 @@ func missingResourceLimits() *rules.Rule {
 // that it always has a file and line. Workloads without a namespace are not
 // counted: where they land depends on the deploying context.
 func checkResourceLimits(p *rules.Pass) {
-	inv := p.Inventory
+	inv := p.Inventory()
 	usage := map[string]*nsUsage{}
 	get := func(ns string) *nsUsage {
 		u := usage[ns]
@@ -98,9 +99,9 @@ func checkResourceLimits(p *rules.Pass) {
 		case !u.quota && !u.limitRange:
 			p.Reportf(target, "", "namespace %q has %s but no ResourceQuota and no LimitRange among the scanned objects", ns, plural(u.workloads))
 		case !u.quota:
-			p.ReportSeverity(target, rules.SeverityLow, "", "namespace "+quote(ns)+" has "+plural(u.workloads)+" and a LimitRange but no ResourceQuota among the scanned objects")
+			p.ReportSeverity(target, finding.SeverityLow, "", "namespace "+quote(ns)+" has "+plural(u.workloads)+" and a LimitRange but no ResourceQuota among the scanned objects")
 		default:
-			p.ReportSeverity(target, rules.SeverityLow, "", "namespace "+quote(ns)+" has "+plural(u.workloads)+" and a ResourceQuota but no LimitRange among the scanned objects")
+			p.ReportSeverity(target, finding.SeverityLow, "", "namespace "+quote(ns)+" has "+plural(u.workloads)+" and a ResourceQuota but no LimitRange among the scanned objects")
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -43,7 +44,7 @@ var clusterScoped = func() map[schema.GroupKind]bool {
 // crdScopes maps the kinds that the scanned CustomResourceDefinitions
 // define to whether they are namespaced. Built once per scan, and only when
 // an object of a kind kguard does not know asks for its scope.
-var crdScopes = rules.Analysis[map[schema.GroupKind]bool]{
+var crdScopes = analysis.Analysis[map[schema.GroupKind]bool]{
 	Name: "crd-scopes",
 	Build: func(inv *inventory.Inventory) map[schema.GroupKind]bool {
 		m := map[schema.GroupKind]bool{}

@@ -4,6 +4,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -11,8 +12,8 @@ import (
 func policyAllowsAll() *rules.Rule {
 	return &rules.Rule{
 		ID:       "networkpolicy-allows-all",
-		Category: rules.CategoryNetwork,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryNetwork,
+		Severity: finding.SeverityMedium,
 		Title:    "NetworkPolicy has a rule that allows all traffic",
 		Rationale: "Policies add up: once any policy selecting a pod has a rule that admits every peer on every " +
 			"port, no other policy can narrow that direction again, so a default deny in the same namespace is " +
@@ -25,7 +26,7 @@ func policyAllowsAll() *rules.Rule {
 			"kubernetes.io/metadata.name) and pods (podSelector) that need access, CIDRs as narrow as the real " +
 			"destinations, and the ports actually served or called. If the workload must be open, say so with a " +
 			"dedicated, documented policy and an ignore annotation.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   nsa,
 			MITRE: []string{"T1046", "T1021"},
 			URLs:  []string{policyDocs + "#allow-all-ingress-traffic"},

@@ -7,6 +7,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/netpol"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -14,8 +16,9 @@ import (
 func policySelectsNothing() *rules.Rule {
 	return &rules.Rule{
 		ID:       "networkpolicy-selects-nothing",
-		Category: rules.CategoryNetwork,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{modelAnalysis},
+		Category: finding.CategoryNetwork,
+		Severity: finding.SeverityLow,
 		Title:    "NetworkPolicy selects none of its namespace's workloads",
 		Rationale: "A policy whose podSelector matches no pod does nothing, yet it reads as protection: reviewers " +
 			"see a policy for the app and assume the app is isolated. It usually means the workload's labels " +
@@ -24,7 +27,7 @@ func policySelectsNothing() *rules.Rule {
 			"cannot be seen.",
 		Remediation: "Fix the podSelector to match the labels of the workload's pod template, or delete the policy " +
 			"if the workload is gone.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  nsa,
 			URLs: []string{policyDocs + "#networkpolicy-resource"},
 		},
@@ -51,8 +54,9 @@ func checkSelectsNothing(p *rules.Pass) {
 func policyPortNotExposed() *rules.Rule {
 	return &rules.Rule{
 		ID:       "networkpolicy-port-not-exposed",
-		Category: rules.CategoryNetwork,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{modelAnalysis},
+		Category: finding.CategoryNetwork,
+		Severity: finding.SeverityLow,
 		Title:    "NetworkPolicy ingress port names a port that no selected workload declares",
 		Rationale: "A named port in an ingress rule is resolved against the container ports of the pods the policy " +
 			"selects. When none of them declares a port of that name and protocol, the entry matches nothing: " +
@@ -61,7 +65,7 @@ func policyPortNotExposed() *rules.Rule {
 			"checked, since a container may serve a port it does not declare.",
 		Remediation: "Use the name (and protocol) the workload's containers declare under ports, or add the named " +
 			"containerPort to the pod template.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  nsa,
 			URLs: []string{policyDocs},
 		},

@@ -3,6 +3,8 @@ package network
 import (
 	"fmt"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/netpol"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -10,8 +12,9 @@ import (
 func noDefaultDenyIngress() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-no-default-deny-ingress",
-		Category: rules.CategoryNetwork,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{modelAnalysis},
+		Category: finding.CategoryNetwork,
+		Severity: finding.SeverityMedium,
 		Title:    "Namespace runs workloads that no NetworkPolicy isolates for ingress",
 		Rationale: "Kubernetes networking is flat: until a NetworkPolicy selects a pod for Ingress, every pod of " +
 			"every namespace (and anything routed into the cluster) can open connections to it. One compromised " +
@@ -23,7 +26,7 @@ func noDefaultDenyIngress() *rules.Rule {
 		Remediation: "Add a default-deny policy to the namespace (podSelector: {}, policyTypes: [Ingress], no ingress " +
 			"rules), then one policy per workload that allows ingress from the pods, namespaces and ports it " +
 			"serves. Check that the cluster's network plugin enforces NetworkPolicies.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   nsa,
 			MITRE: []string{"T1046", "T1021"},
 			URLs:  []string{policyDocs + "#default-deny-all-ingress-traffic"},
@@ -35,8 +38,9 @@ func noDefaultDenyIngress() *rules.Rule {
 func noDefaultDenyEgress() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-no-default-deny-egress",
-		Category: rules.CategoryNetwork,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{modelAnalysis},
+		Category: finding.CategoryNetwork,
+		Severity: finding.SeverityLow,
 		Title:    "Namespace runs workloads that no NetworkPolicy isolates for egress",
 		Rationale: "A pod that no NetworkPolicy selects for Egress may connect anywhere: to every other pod, to the " +
 			"Kubernetes API, to the cloud provider's instance metadata service (which hands out node credentials " +
@@ -47,7 +51,7 @@ func noDefaultDenyEgress() *rules.Rule {
 		Remediation: "Add a default-deny egress policy to the namespace (podSelector: {}, policyTypes: [Egress], no " +
 			"egress rules) plus a rule allowing DNS to the cluster's resolver, then allow each workload the " +
 			"destinations and ports it actually calls.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   nsa,
 			MITRE: []string{"T1046", "T1552.005"},
 			URLs:  []string{policyDocs + "#default-deny-all-egress-traffic"},
@@ -96,7 +100,7 @@ func checkDefaultDeny(p *rules.Pass, d direction) {
 		for i, pod := range st.open {
 			names[i] = describe(pod.Object)
 		}
-		target := namespaceTarget(p.Inventory, ns, st.open[0].Object)
+		target := namespaceTarget(p.Inventory(), ns, st.open[0].Object)
 		var open string
 		switch {
 		case st.total == 1:

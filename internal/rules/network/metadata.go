@@ -5,7 +5,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/netpol"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -23,8 +25,9 @@ var (
 func egressToMetadataOrAPIServer() *rules.Rule {
 	return &rules.Rule{
 		ID:       "egress-to-metadata-or-apiserver",
-		Category: rules.CategoryNetwork,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{modelAnalysis},
+		Category: finding.CategoryNetwork,
+		Severity: finding.SeverityMedium,
 		Title:    "Egress-restricted workload may still reach the cloud metadata service or the Kubernetes API",
 		Rationale: "The instance metadata service at 169.254.169.254 answers any process on the node's network, " +
 			"pods included, and on many clouds it hands out the node's credentials; reaching it from a " +
@@ -41,7 +44,7 @@ func egressToMetadataOrAPIServer() *rules.Rule {
 			"to the except list of broad ipBlock rules, or replace them with the narrow CIDRs and ports the " +
 			"workload needs. On clouds that support it, also require session tokens for the metadata service " +
 			"(IMDSv2 with a hop limit of 1) or block it at the node.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   nsa,
 			MITRE: []string{"T1552.005", "T1613"},
 			URLs: []string{

@@ -10,6 +10,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/netpol"
@@ -31,7 +32,7 @@ func Rules() []*rules.Rule {
 
 // modelAnalysis is the NetworkPolicy model of the scanned inventory, built
 // once per scan for every rule of the family.
-var modelAnalysis = &rules.Analysis[*netpol.Model]{
+var modelAnalysis = &analysis.Analysis[*netpol.Model]{
 	Name: "network.model",
 	Build: func(inv *inventory.Inventory) *netpol.Model {
 		return netpol.Build(inv, netpol.Options{})

@@ -3,7 +3,9 @@ package network
 import (
 	"strings"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/netpol"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -11,8 +13,9 @@ import (
 func workloadNotSelected() *rules.Rule {
 	return &rules.Rule{
 		ID:       "workload-not-selected-by-policy",
-		Category: rules.CategoryNetwork,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{modelAnalysis},
+		Category: finding.CategoryNetwork,
+		Severity: finding.SeverityLow,
 		Title:    "Workload is selected by no NetworkPolicy in a namespace that has policies",
 		Rationale: "NetworkPolicies only act on the pods their podSelector picks. When a namespace has policies but " +
 			"one workload's labels match none of them, that workload keeps the cluster's default: any pod may " +
@@ -21,7 +24,7 @@ func workloadNotSelected() *rules.Rule {
 			"looks protected. Host-network pods are left out, since policies do not govern them.",
 		Remediation: "Add a default-deny policy with an empty podSelector to the namespace so that nothing is left " +
 			"out, or write a policy for this workload's labels that allows only the traffic it needs.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   nsa,
 			MITRE: []string{"T1046", "T1021"},
 			URLs:  []string{policyDocs},

@@ -1,6 +1,7 @@
 package patching
 
 import (
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/rules"
@@ -21,15 +22,15 @@ func target(p *rules.Pass) k8sversions.Release {
 func apiRemoved() *rules.Rule {
 	return &rules.Rule{
 		ID:       "api-removed",
-		Category: rules.CategoryPatching,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryPatching,
+		Severity: finding.SeverityHigh,
 		Title:    "API version is no longer served by the target Kubernetes release",
 		Rationale: "The API server of the target release does not serve this group/version: applying the " +
 			"manifest fails, and an upgrade that still relies on it breaks deployments. Staying on an old " +
 			"release to keep such manifests working means missing security patches.",
 		Remediation: "Move the manifest to the replacement API version (kubectl convert or a hand edit; check " +
 			"the fields the migration guide lists as changed), then upgrade.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{"Upgrading and application security practices"},
 			URLs: []string{migrationGuide},
 		},
@@ -51,13 +52,13 @@ func apiRemoved() *rules.Rule {
 func apiDeprecated() *rules.Rule {
 	return &rules.Rule{
 		ID:       "api-deprecated",
-		Category: rules.CategoryPatching,
-		Severity: rules.SeverityLow,
+		Category: finding.CategoryPatching,
+		Severity: finding.SeverityLow,
 		Title:    "API version is deprecated in the target Kubernetes release",
 		Rationale: "The API server still serves this version but warns on every request, and a later release " +
 			"removes it: manifests that keep it block the next upgrade.",
 		Remediation: "Move to the replacement before the release that removes the version.",
-		References: rules.References{
+		References: finding.References{
 			URLs: []string{migrationGuide},
 		},
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {

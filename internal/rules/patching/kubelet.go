@@ -4,6 +4,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/rules"
@@ -16,15 +17,15 @@ const maxKubeletSkew = 3
 func kubeletVersionSkew() *rules.Rule {
 	return &rules.Rule{
 		ID:       "node-kubelet-version-skew",
-		Category: rules.CategoryPatching,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryPatching,
+		Severity: finding.SeverityHigh,
 		Title:    "Node's kubelet is outside the supported version skew",
 		Rationale: "The kubelet may be at most three minor releases older than the API server, and never newer. " +
 			"Outside that window the combination is untested, and a kubelet that old no longer receives " +
 			"security fixes: nodes are where container escapes land.",
 		Remediation: "Upgrade (or, if newer, roll back) the node's kubelet: drain the node, upgrade kubelet and the " +
 			"container runtime, uncordon. Upgrade the control plane first, then nodes, one minor release at a time.",
-		References: rules.References{
+		References: finding.References{
 			NSA:  []string{"Upgrading and application security practices"},
 			URLs: []string{"https://kubernetes.io/releases/version-skew-policy/#kubelet"},
 		},

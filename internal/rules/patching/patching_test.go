@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
 )
@@ -51,7 +52,7 @@ func TestTargetVersion(t *testing.T) {
 // from 1.25 it protects nothing (high).
 func TestPSPSeverity(t *testing.T) {
 	file := filepath.Join("testdata", "pod-security-policy", "fire-three-levels.yaml")
-	for target, want := range map[string]rules.Severity{"1.24": rules.SeverityMedium, "1.25": rules.SeverityHigh} {
+	for target, want := range map[string]finding.Severity{"1.24": finding.SeverityMedium, "1.25": finding.SeverityHigh} {
 		res := rulestest.Scan(t, file, []*rules.Rule{podSecurityPolicy()}, &rules.Settings{TargetVersion: target})
 		if len(res.Findings) != 3 {
 			t.Fatalf("target %s: %d findings, want 3", target, len(res.Findings))

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/rules"
@@ -18,8 +19,8 @@ var pspRemoved = k8sversions.Release{Major: 1, Minor: 25}
 func podSecurityPolicy() *rules.Rule {
 	return &rules.Rule{
 		ID:       "pod-security-policy",
-		Category: rules.CategoryPatching,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryPatching,
+		Severity: finding.SeverityMedium,
 		Title:    "PodSecurityPolicy must move to Pod Security Admission",
 		Rationale: "PodSecurityPolicy was deprecated in Kubernetes 1.21 and removed in 1.25. From 1.25 on a " +
 			"PodSecurityPolicy object is not even accepted, and clusters that relied on it admit every pod " +
@@ -29,7 +30,7 @@ func podSecurityPolicy() *rules.Rule {
 			"label --dry-run=server, to see which pods would be rejected), then delete the policy and its " +
 			"RBAC. Pods that need more than baseline belong in a namespace labelled privileged, isolated from " +
 			"the rest.",
-		References: rules.References{
+		References: finding.References{
 			CIS: []string{"5.2.1"},
 			NSA: []string{"Pod security: Pod Security Admission"},
 			URLs: []string{
@@ -55,7 +56,7 @@ func podSecurityPolicy() *rules.Rule {
 			}
 			sev := p.Rule.Severity
 			if target(p).AtLeast(pspRemoved) {
-				sev = rules.SeverityHigh // the policy protects nothing any more
+				sev = finding.SeverityHigh // the policy protects nothing any more
 			}
 			p.ReportSeverity(obj, sev, "", msg)
 		},

@@ -5,8 +5,8 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
 )
 
 // grants is who the scanned RoleBindings and ClusterRoleBindings name as
@@ -24,7 +24,7 @@ func (g grants) granted(ns, name string) bool {
 		g.groups["system:serviceaccounts:"+ns]
 }
 
-var boundAccounts = &rules.Analysis[grants]{
+var boundAccounts = &analysis.Analysis[grants]{
 	Name: "podsecurity.boundAccounts",
 	Build: func(inv *inventory.Inventory) grants {
 		g := grants{accounts: map[string]bool{}, groups: map[string]bool{}}

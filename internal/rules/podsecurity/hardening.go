@@ -5,7 +5,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -13,14 +15,14 @@ import (
 func readOnlyRootFS() *rules.Rule {
 	return &rules.Rule{
 		ID:       "container-readonly-rootfs-missing",
-		Category: rules.CategoryPodSecurity,
-		Severity: rules.SeverityLow,
+		Category: finding.CategoryPodSecurity,
+		Severity: finding.SeverityLow,
 		Title:    "Container root filesystem is writable",
 		Rationale: "A writable root filesystem lets an intruder drop tools, change binaries and persist inside " +
 			"the container; most services write only to a few known paths.",
 		Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the program " +
 			"must write (for example /tmp or a cache directory).",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Pod security: immutable container file systems"},
 			MITRE: []string{"T1525", "T1036"},
 			URLs:  []string{"https://kubernetes.io/docs/tasks/configure-pod-container/security-context/"},
@@ -46,14 +48,15 @@ func readOnlyRootFS() *rules.Rule {
 func resourceLimitsMissing() *rules.Rule {
 	return &rules.Rule{
 		ID:       "container-resource-limits-missing",
-		Category: rules.CategoryPodSecurity,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{limitDefaults},
+		Category: finding.CategoryPodSecurity,
+		Severity: finding.SeverityMedium,
 		Title:    "Container has no CPU or memory limit",
 		Rationale: "A container without limits can take the node's memory or CPU: one leak or one abusive " +
 			"request (or a cryptominer) degrades every pod on the node, and the kubelet evicts others first.",
 		Remediation: "Set resources.limits.memory (and usually resources.limits.cpu) on every container, or give " +
 			"the namespace a LimitRange with default limits.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Pod security: resource policies"},
 			MITRE: []string{"T1496", "T1499"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/"},
@@ -82,7 +85,7 @@ func resourceLimitsMissing() *rules.Rule {
 // limitDefaults records, per namespace, which resources a scanned LimitRange
 // gives a default container limit for: containers there get the default
 // at admission, so a missing limit is not a finding.
-var limitDefaults = &rules.Analysis[map[string]map[corev1.ResourceName]bool]{
+var limitDefaults = &analysis.Analysis[map[string]map[corev1.ResourceName]bool]{
 	Name: "podsecurity.limitDefaults",
 	Build: func(inv *inventory.Inventory) map[string]map[corev1.ResourceName]bool {
 		out := map[string]map[corev1.ResourceName]bool{}
@@ -110,8 +113,9 @@ var limitDefaults = &rules.Analysis[map[string]map[corev1.ResourceName]bool]{
 func tokenAutomount() *rules.Rule {
 	return &rules.Rule{
 		ID:       "service-account-token-automount",
-		Category: rules.CategoryPodSecurity,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{analysis.Objects, boundAccounts},
+		Category: finding.CategoryPodSecurity,
+		Severity: finding.SeverityLow,
 		Title:    "Service account token is mounted where it is not needed",
 		Rationale: "Every pod gets an API token unless automounting is turned off. When the pod's service " +
 			"account has no RoleBinding or ClusterRoleBinding the pod does not talk to the API server, and the " +
@@ -119,7 +123,7 @@ func tokenAutomount() *rules.Rule {
 			"account, or to all service accounts, becomes theirs.",
 		Remediation: "Set automountServiceAccountToken: false on the pod spec (or on the ServiceAccount). Pods " +
 			"that call the API should use their own service account with a RoleBinding to a minimal Role.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.6"},
 			NSA:   []string{"Authentication and authorization: service account tokens"},
 			MITRE: []string{"T1528"},
@@ -135,7 +139,7 @@ func tokenAutomount() *rules.Rule {
 			}
 			ns := w.Object.Namespace
 			if w.Spec.AutomountServiceAccountToken == nil {
-				if o, ok := p.Inventory.Get("", "ServiceAccount", ns, sa); ok {
+				if o, ok := p.Inventory().Get("", "ServiceAccount", ns, sa); ok {
 					if acct, ok := o.Typed.(*corev1.ServiceAccount); ok &&
 						acct.AutomountServiceAccountToken != nil && !*acct.AutomountServiceAccountToken {
 						return
@@ -147,7 +151,7 @@ func tokenAutomount() *rules.Rule {
 				// the API, except "default": no pod asks for it, so its
 				// grants reach every pod that names no account.
 				if sa == "default" {
-					p.ReportSeverity(w.Object, rules.SeverityMedium, w.SpecPath+".automountServiceAccountToken",
+					p.ReportSeverity(w.Object, finding.SeverityMedium, w.SpecPath+".automountServiceAccountToken",
 						`service account "default" is granted permissions by a binding and its token is mounted in every pod that names no account`)
 				}
 				return

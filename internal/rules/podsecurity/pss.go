@@ -9,13 +9,14 @@ import (
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
 // pssMeta is what kguard adds to one upstream check: the words a user
 // reads. The check itself stays upstream's.
 type pssMeta struct {
-	severity    rules.Severity
+	severity    finding.Severity
 	title       string
 	control     string // the control's name in the PSS document
 	rationale   string
@@ -30,7 +31,7 @@ const pssURL = "https://kubernetes.io/docs/concepts/security/pod-security-standa
 // when upstream adds a check this table does not describe.
 var pssChecks = map[policy.CheckID]pssMeta{
 	"privileged": {
-		severity: rules.SeverityCritical, title: "Privileged container", control: "Privileged Containers",
+		severity: finding.SeverityCritical, title: "Privileged container", control: "Privileged Containers",
 		rationale: "A privileged container has every capability and all host devices; it is root on the node " +
 			"in all but name, and escaping to the host is trivial.",
 		remediation: "Remove securityContext.privileged (or set it to false); grant the one capability the " +
@@ -38,7 +39,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		cis: []string{"5.2.2"}, mitre: []string{"T1611"},
 	},
 	"hostNamespaces": {
-		severity: rules.SeverityHigh, title: "Pod shares the host's network, PID or IPC namespace", control: "Host Namespaces",
+		severity: finding.SeverityHigh, title: "Pod shares the host's network, PID or IPC namespace", control: "Host Namespaces",
 		rationale: "hostNetwork lets the pod listen on and sniff the node's interfaces and reach node-local " +
 			"services; hostPID lets it see and signal every process on the node; hostIPC exposes the node's " +
 			"shared memory.",
@@ -47,7 +48,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		cis: []string{"5.2.3", "5.2.4", "5.2.5"}, mitre: []string{"T1611"},
 	},
 	"capabilities_baseline": {
-		severity: rules.SeverityHigh, title: "Container adds a capability beyond the default set", control: "Capabilities",
+		severity: finding.SeverityHigh, title: "Container adds a capability beyond the default set", control: "Capabilities",
 		rationale: "Capabilities such as SYS_ADMIN, NET_ADMIN or SYS_PTRACE give a container powers that lead " +
 			"to the host; baseline allows only the runtime's default set to be added.",
 		remediation: "Remove the capability from securityContext.capabilities.add; if the workload truly needs " +
@@ -55,14 +56,14 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		cis: []string{"5.2.9"}, mitre: []string{"T1611"},
 	},
 	"hostPathVolumes": {
-		severity: rules.SeverityHigh, title: "Pod mounts a hostPath volume", control: "HostPath Volumes",
+		severity: finding.SeverityHigh, title: "Pod mounts a hostPath volume", control: "HostPath Volumes",
 		rationale: "A hostPath volume exposes the node's filesystem: the container runtime socket, kubelet " +
 			"credentials and other pods' data are one path away.",
 		remediation: "Use a persistent volume, an emptyDir, a ConfigMap or a CSI driver instead of hostPath.",
 		cis:         []string{"5.2.12"}, mitre: []string{"T1611"},
 	},
 	"hostPorts": {
-		severity: rules.SeverityMedium, title: "Container binds a host port", control: "Host Ports",
+		severity: finding.SeverityMedium, title: "Container binds a host port", control: "Host Ports",
 		rationale: "A hostPort bypasses Services and NetworkPolicy on the node's interfaces and limits " +
 			"scheduling to one such pod per node.",
 		remediation: "Remove hostPort; expose the port through a Service (NodePort or LoadBalancer if it must " +
@@ -70,14 +71,14 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		cis: []string{"5.2.13"}, mitre: []string{"T1133"},
 	},
 	"appArmorProfile": {
-		severity: rules.SeverityMedium, title: "AppArmor profile is disabled or custom", control: "AppArmor",
+		severity: finding.SeverityMedium, title: "AppArmor profile is disabled or custom", control: "AppArmor",
 		rationale: "Setting the AppArmor profile to unconfined removes a mandatory access control layer that " +
 			"blocks many container escapes.",
 		remediation: "Leave appArmorProfile unset or use RuntimeDefault or Localhost.",
 		mitre:       []string{"T1611"},
 	},
 	"seLinuxOptions": {
-		severity: rules.SeverityMedium, title: "SELinux options are overridden", control: "SELinux",
+		severity: finding.SeverityMedium, title: "SELinux options are overridden", control: "SELinux",
 		rationale: "Custom SELinux user or role values, or a type other than the container types, can take " +
 			"the container out of the confinement SELinux gives it.",
 		remediation: "Remove seLinuxOptions.user and role; use only container_t, container_init_t, " +
@@ -85,20 +86,20 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		mitre: []string{"T1611"},
 	},
 	"procMount": {
-		severity: rules.SeverityMedium, title: "Container unmasks /proc", control: "/proc Mount Type",
+		severity: finding.SeverityMedium, title: "Container unmasks /proc", control: "/proc Mount Type",
 		rationale:   "procMount: Unmasked exposes kernel interfaces under /proc that the runtime normally hides.",
 		remediation: "Remove securityContext.procMount or set it to Default.",
 		mitre:       []string{"T1611"},
 	},
 	"seccompProfile_baseline": {
-		severity: rules.SeverityMedium, title: "Seccomp is explicitly disabled", control: "Seccomp",
+		severity: finding.SeverityMedium, title: "Seccomp is explicitly disabled", control: "Seccomp",
 		rationale: "An Unconfined seccomp profile lets the container make every system call, including the " +
 			"rarely used ones most kernel exploits go through.",
 		remediation: "Set seccompProfile.type to RuntimeDefault (or Localhost with a reviewed profile).",
 		cis:         []string{"5.7.2"}, mitre: []string{"T1611"},
 	},
 	"sysctls": {
-		severity: rules.SeverityMedium, title: "Pod sets an unsafe sysctl", control: "Sysctls",
+		severity: finding.SeverityMedium, title: "Pod sets an unsafe sysctl", control: "Sysctls",
 		rationale: "Sysctls outside the namespaced safe set change kernel settings for the whole node, or for " +
 			"every pod on it.",
 		remediation: "Remove the sysctl, or use only the safe set (kernel.shm_rmid_forced, " +
@@ -106,14 +107,14 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		mitre: []string{"T1611"},
 	},
 	"windowsHostProcess": {
-		severity: rules.SeverityCritical, title: "Windows HostProcess container", control: "HostProcess",
+		severity: finding.SeverityCritical, title: "Windows HostProcess container", control: "HostProcess",
 		rationale: "A Windows HostProcess container runs directly on the host with the host's privileges.",
 		remediation: "Remove windowsOptions.hostProcess; run node-level Windows tooling from a dedicated, " +
 			"privileged namespace.",
 		cis: []string{"5.2.11"}, mitre: []string{"T1611"},
 	},
 	"hostProbesAndHostLifecycle": {
-		severity: rules.SeverityMedium, title: "Probe or lifecycle hook targets another host", control: "Host Probes / Lifecycle Hooks",
+		severity: finding.SeverityMedium, title: "Probe or lifecycle hook targets another host", control: "Host Probes / Lifecycle Hooks",
 		rationale: "A probe or lifecycle handler with a host field makes the kubelet send requests to an " +
 			"arbitrary address: a server-side request forgery from the node.",
 		remediation: "Remove the host field from httpGet and tcpSocket probes and lifecycle handlers; they then " +
@@ -121,7 +122,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		mitre: []string{"T1090"},
 	},
 	"restrictedVolumes": {
-		severity: rules.SeverityMedium, title: "Pod uses a volume type outside the restricted set", control: "Volume Types",
+		severity: finding.SeverityMedium, title: "Pod uses a volume type outside the restricted set", control: "Volume Types",
 		rationale: "Restricted allows only volume types that cannot reach node resources (configMap, csi, " +
 			"downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret, image); others such as " +
 			"nfs, iscsi or hostPath bypass storage policy.",
@@ -129,14 +130,14 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		mitre:       []string{"T1611"},
 	},
 	"allowPrivilegeEscalation": {
-		severity: rules.SeverityMedium, title: "Container allows privilege escalation", control: "Privilege Escalation",
+		severity: finding.SeverityMedium, title: "Container allows privilege escalation", control: "Privilege Escalation",
 		rationale: "Unless allowPrivilegeEscalation is false, setuid binaries and file capabilities in the " +
 			"image can gain privileges the container was not given.",
 		remediation: "Set securityContext.allowPrivilegeEscalation: false on every container.",
 		cis:         []string{"5.2.6"}, mitre: []string{"T1548"},
 	},
 	"runAsNonRoot": {
-		severity: rules.SeverityMedium, title: "Container may run as root", control: "Running as Non-root",
+		severity: finding.SeverityMedium, title: "Container may run as root", control: "Running as Non-root",
 		rationale: "Root in a container is root on the node's kernel: every kernel or runtime bug becomes an " +
 			"escape, and files on mounted volumes are writable.",
 		remediation: "Set securityContext.runAsNonRoot: true on the pod (containers inherit it) and build the " +
@@ -144,20 +145,20 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		cis: []string{"5.2.7"}, mitre: []string{"T1611"},
 	},
 	"runAsUser": {
-		severity: rules.SeverityMedium, title: "Container runs as UID 0", control: "Running as Non-root user",
+		severity: finding.SeverityMedium, title: "Container runs as UID 0", control: "Running as Non-root user",
 		rationale:   "runAsUser: 0 forces root whatever the image says.",
 		remediation: "Set runAsUser to a non-zero UID, or remove it and set runAsNonRoot: true.",
 		cis:         []string{"5.2.7"}, mitre: []string{"T1611"},
 	},
 	"seccompProfile_restricted": {
-		severity: rules.SeverityLow, title: "Seccomp profile is not set", control: "Seccomp",
+		severity: finding.SeverityLow, title: "Seccomp profile is not set", control: "Seccomp",
 		rationale: "Without a seccomp profile the container may make any system call; RuntimeDefault blocks " +
 			"the dangerous ones at almost no cost.",
 		remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (containers inherit it).",
 		cis:         []string{"5.7.2"}, mitre: []string{"T1611"},
 	},
 	"capabilities_restricted": {
-		severity: rules.SeverityMedium, title: "Container does not drop all capabilities", control: "Capabilities",
+		severity: finding.SeverityMedium, title: "Container does not drop all capabilities", control: "Capabilities",
 		rationale: "Restricted requires drop: [ALL], adding back at most NET_BIND_SERVICE: default " +
 			"capabilities such as NET_RAW and CHOWN are rarely needed and widen the attack surface.",
 		remediation: "Set securityContext.capabilities.drop: [ALL]; add NET_BIND_SERVICE only to bind ports " +
@@ -165,7 +166,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		cis: []string{"5.2.8", "5.2.10"}, mitre: []string{"T1611"},
 	},
 	"procMount_restricted": {
-		severity: rules.SeverityLow, title: "Container unmasks /proc in a user namespace", control: "/proc Mount Type",
+		severity: finding.SeverityLow, title: "Container unmasks /proc in a user namespace", control: "/proc Mount Type",
 		rationale:   "Restricted allows no /proc mount type but Default, even for pods in a user namespace.",
 		remediation: "Remove securityContext.procMount or set it to Default.",
 		mitre:       []string{"T1611"},
@@ -192,13 +193,13 @@ func pssRule(c policy.Check, meta pssMeta) *rules.Rule {
 	check := c.Versions[len(c.Versions)-1].CheckPod
 	return &rules.Rule{
 		ID:        PSSRuleID(c),
-		Category:  rules.CategoryPodSecurity,
+		Category:  finding.CategoryPodSecurity,
 		Severity:  meta.severity,
 		Title:     meta.title,
 		Rationale: meta.rationale + " The Pod Security Standards " + level + " level forbids it.",
 		Remediation: meta.remediation + " Namespaces labelled pod-security.kubernetes.io/enforce: " + level +
 			" (or stricter) reject such pods.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   meta.cis,
 			NSA:   []string{"Pod security: non-root containers, privileges and the Pod Security Standards"},
 			MITRE: meta.mitre,

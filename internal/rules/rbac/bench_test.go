@@ -3,6 +3,7 @@ package rbac
 import (
 	"testing"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/rbac/rbactest"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -15,7 +16,7 @@ func BenchmarkRules(b *testing.B) {
 	list := Rules()
 	var n int
 	for b.Loop() {
-		analyses := rules.NewAnalyses(inv)
+		analyses := analysis.NewMemo(inv)
 		n = 0
 		for _, r := range list {
 			p := rules.NewPass(r, inv, nil, analyses)

@@ -7,6 +7,7 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rbac"
 	"github.com/kguard/kguard/internal/rules"
@@ -135,7 +136,7 @@ type grantMatch func(b *rbac.Binding, r *rbacv1.PolicyRule) (what string, ok boo
 // checkGrants reports every reviewed binding one of whose rules match
 // accepts, once per binding and naming the first such rule. severity, when
 // set, gives the finding's severity from the binding.
-func checkGrants(match grantMatch, severity func(b *rbac.Binding) rules.Severity) func(p *rules.Pass) {
+func checkGrants(match grantMatch, severity func(b *rbac.Binding) finding.Severity) func(p *rules.Pass) {
 	return func(p *rules.Pass) {
 		m := rules.Use(p, rbac.ModelAnalysis)
 		for _, b := range m.Bindings {

@@ -7,6 +7,8 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rbac"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -16,15 +18,16 @@ import (
 func wildcardGrant() *rules.Rule {
 	return &rules.Rule{
 		ID:       "rbac-wildcard",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Role grants a wildcard verb or resource",
 		Rationale: "A \"*\" verb or resource grants everything the API offers, including secrets, escalate, " +
 			"impersonate and whatever resources and verbs later releases or CRDs add, so nobody reviewing the " +
 			"role can tell what it really allows.",
 		Remediation: "List the verbs and resources the subject needs instead of \"*\"; the API server's audit log " +
 			"shows which requests it actually makes.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.3"},
 			MITRE: []string{"T1098", "T1552.007"},
 			URLs:  []string{grantGoodPractices},
@@ -55,8 +58,9 @@ func secretsRead() *rules.Rule {
 	}
 	return &rules.Rule{
 		ID:       "rbac-secrets-read",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Role can read all Secrets",
 		Rationale: "Secrets hold service account tokens, registry and database credentials and TLS keys; " +
 			"get, list or watch on every Secret of a namespace (list and watch return their contents too) is " +
@@ -64,7 +68,7 @@ func secretsRead() *rules.Rule {
 			"included (high); through a RoleBinding one namespace (medium).",
 		Remediation: "Grant get on the few Secrets needed, by resourceNames, or mount them into the pod instead " +
 			"of reading them through the API; bind with a RoleBinding rather than a ClusterRoleBinding.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.2"},
 			MITRE: []string{"T1552.007"},
 			URLs:  []string{grantGoodPractices},
@@ -84,11 +88,11 @@ func secretsRead() *rules.Rule {
 				where = "in namespace " + b.Namespace
 			}
 			return fmt.Sprintf("read every Secret %s (%s)", where, strings.Join(verbs, ", ")), true
-		}, func(b *rbac.Binding) rules.Severity {
+		}, func(b *rbac.Binding) finding.Severity {
 			if b.Namespace == "" {
-				return rules.SeverityHigh
+				return finding.SeverityHigh
 			}
-			return rules.SeverityMedium
+			return finding.SeverityMedium
 		}),
 	}
 }
@@ -118,15 +122,16 @@ func workloadCreate() *rules.Rule {
 	}
 	return &rules.Rule{
 		ID:       "rbac-workload-create",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityMedium,
 		Title:    "Role can create or change workloads",
 		Rationale: "Whoever can create pods, or the controllers' objects that make them, can run a pod as any " +
 			"service account of the namespace and read its token, mount any Secret and ConfigMap there, and, " +
 			"unless Pod Security Admission stops it, start privileged pods that take over the node.",
 		Remediation: "Leave workload changes to the deployment pipeline's own service account; give people and " +
 			"other service accounts view access, and keep the namespace at the restricted Pod Security level.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.4"},
 			MITRE: []string{"T1610", "T1611", "T1552.007"},
 			URLs:  []string{grantGoodPractices},
@@ -165,8 +170,9 @@ func podExec() *rules.Rule {
 	}
 	return &rules.Rule{
 		ID:       "rbac-pod-exec",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Role can exec into, attach to or port-forward to pods",
 		Rationale: "A shell in a running pod gives its service account token, its mounted Secrets and its " +
 			"network position; port-forwarding reaches ports that network policies and Services keep private. " +
@@ -174,7 +180,7 @@ func podExec() *rules.Rule {
 		Remediation: "Keep exec, attach, port-forward and ephemeral containers for break-glass access: grant " +
 			"pods/exec, pods/attach, pods/portforward and pods/ephemeralcontainers through a separate, " +
 			"time-limited binding, and limit them by resourceNames where possible.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1609", "T1552.007"},
 			URLs:  []string{grantGoodPractices},
 		},
@@ -210,15 +216,16 @@ func escalateBindImpersonate() *rules.Rule {
 	}
 	return &rules.Rule{
 		ID:       "rbac-escalate-bind-impersonate",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityCritical,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityCritical,
 		Title:    "Role can escalate, bind or impersonate",
 		Rationale: "RBAC stops users from granting permissions they do not hold, except to those allowed to " +
 			"escalate or bind roles; impersonating a user, group or service account acts with its permissions. " +
 			"Each leads in one request to whatever the target role or identity holds, up to cluster-admin.",
 		Remediation: "Remove escalate, bind and impersonate (and the \"*\" verbs that include them); where a " +
 			"controller must create bindings, limit bind by resourceNames to the roles it hands out.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.8"},
 			MITRE: []string{"T1098", "T1078"},
 			URLs:  []string{grantGoodPractices},
@@ -248,14 +255,15 @@ func nodesProxy() *rules.Rule {
 	}
 	return &rules.Rule{
 		ID:       "rbac-nodes-proxy",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Role can reach the kubelet API through nodes/proxy",
 		Rationale: "nodes/proxy passes requests to the kubelet's API, which can run commands in any pod on the " +
 			"node; those requests bypass admission control and the API server's audit of pod exec.",
 		Remediation: "Remove nodes/proxy; monitoring agents should read metrics from /metrics endpoints or " +
 			"nodes/metrics and nodes/stats instead.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.10"},
 			MITRE: []string{"T1609", "T1611"},
 			URLs:  []string{grantGoodPractices},
@@ -274,14 +282,15 @@ func tokenCreate() *rules.Rule {
 	accesses := []grantAccess{{verb: "create", resource: "serviceaccounts", sub: "token", named: true}}
 	return &rules.Rule{
 		ID:       "rbac-token-create",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Role can create service account tokens",
 		Rationale: "Create on serviceaccounts/token mints API tokens, possibly long-lived, for the service " +
 			"accounts it covers, so the subject holds their permissions without running a pod.",
 		Remediation: "Remove create on serviceaccounts/token, or limit it by resourceNames to the service " +
 			"accounts the subject must act as.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.13"},
 			MITRE: []string{"T1528", "T1098"},
 			URLs:  []string{grantGoodPractices},
@@ -308,15 +317,16 @@ func csrApprove() *rules.Rule {
 	signers := []grantAccess{{verb: "approve", group: certs, resource: "signers", named: true, cluster: true}}
 	return &rules.Rule{
 		ID:       "rbac-csr-approve",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Role can approve certificate signing requests",
 		Rationale: "Approving a CertificateSigningRequest for the kube-apiserver-client signer issues a client " +
 			"certificate for any user or group the request names, system:masters included; a certificate cannot " +
 			"be revoked before it expires.",
 		Remediation: "Leave CSR approval to the controller manager; where a controller must approve, limit " +
 			"approve on signers by resourceNames to its own signer.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.11"},
 			MITRE: []string{"T1098"},
 			URLs:  []string{grantGoodPractices},
@@ -359,14 +369,15 @@ func webhookConfigWrite() *rules.Rule {
 	}
 	return &rules.Rule{
 		ID:       "rbac-webhook-config-write",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Role can change admission webhook configurations",
 		Rationale: "A mutating webhook sees and can rewrite every object it matches, Secrets and pod specs " +
 			"included; deleting or changing a validating webhook turns off the policies it enforces.",
 		Remediation: "Limit write access to webhook configurations to the controllers that own them, by " +
 			"resourceNames to their own configurations.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.12"},
 			MITRE: []string{"T1562", "T1552.007"},
 			URLs:  []string{grantGoodPractices},

@@ -6,6 +6,8 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rbac"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -16,15 +18,16 @@ import (
 func clusterAdminBinding() *rules.Rule {
 	return &rules.Rule{
 		ID:       "rbac-cluster-admin-binding",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityHigh,
 		Title:    "Binding grants cluster-admin",
 		Rationale: "cluster-admin allows every verb on every resource: a ClusterRoleBinding makes its subjects " +
 			"superusers, a RoleBinding gives them full control of the namespace, Secrets and RBAC included. A " +
 			"leaked credential of any of them is the whole cluster (or namespace).",
 		Remediation: "Bind a role with the permissions the subject needs (admin or edit in a namespace, or a " +
 			"custom Role); keep cluster-admin for break-glass accounts, outside day-to-day use.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.1"},
 			MITRE: []string{"T1078", "T1098"},
 			URLs:  []string{grantGoodPractices},
@@ -59,19 +62,20 @@ func clusterAdminBinding() *rules.Rule {
 // unauthenticated request), with what they mean and how bad a grant is.
 var publicGroups = []struct {
 	kind, name, who string
-	severity        rules.Severity
+	severity        finding.Severity
 }{
-	{rbacv1.UserKind, "system:anonymous", "every unauthenticated request", rules.SeverityCritical},
-	{rbacv1.GroupKind, "system:unauthenticated", "every unauthenticated request", rules.SeverityCritical},
-	{rbacv1.GroupKind, "system:authenticated", "every authenticated user and service account", rules.SeverityHigh},
-	{rbacv1.GroupKind, "system:serviceaccounts", "every service account of every namespace", rules.SeverityHigh},
+	{rbacv1.UserKind, "system:anonymous", "every unauthenticated request", finding.SeverityCritical},
+	{rbacv1.GroupKind, "system:unauthenticated", "every unauthenticated request", finding.SeverityCritical},
+	{rbacv1.GroupKind, "system:authenticated", "every authenticated user and service account", finding.SeverityHigh},
+	{rbacv1.GroupKind, "system:serviceaccounts", "every service account of every namespace", finding.SeverityHigh},
 }
 
 func anonymousOrAuthenticatedGrant() *rules.Rule {
 	return &rules.Rule{
 		ID:       "rbac-anonymous-or-authenticated-grant",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityCritical,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityCritical,
 		Title:    "Binding grants to anonymous users or to everyone authenticated",
 		Rationale: "system:anonymous and system:unauthenticated are whoever reaches the API server without " +
 			"credentials (critical); system:authenticated and system:serviceaccounts include every user and " +
@@ -79,7 +83,7 @@ func anonymousOrAuthenticatedGrant() *rules.Rule {
 			"foothold.",
 		Remediation: "Bind the role to the users, groups or service accounts that need it, never to these " +
 			"groups; leave the built-in system: bindings (discovery, basic-user, public-info-viewer) as they are.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1078.001"},
 			URLs:  []string{grantGoodPractices},
 		},
@@ -90,7 +94,7 @@ func anonymousOrAuthenticatedGrant() *rules.Rule {
 					continue
 				}
 				var who []string
-				sev, field := rules.SeverityInfo, ""
+				sev, field := finding.SeverityInfo, ""
 				for i, s := range b.Subjects {
 					for _, g := range publicGroups {
 						if s.Kind != g.kind || s.Name != g.name {
@@ -115,8 +119,9 @@ func anonymousOrAuthenticatedGrant() *rules.Rule {
 func defaultServiceAccountPermissions() *rules.Rule {
 	return &rules.Rule{
 		ID:       "rbac-default-serviceaccount-permissions",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityMedium,
 		Title:    "Binding grants permissions to a default service account",
 		Rationale: "Every pod that names no service account runs as its namespace's default one and, unless " +
 			"automounting is off, carries its token: a permission granted to it is granted to all of those pods " +
@@ -124,7 +129,7 @@ func defaultServiceAccountPermissions() *rules.Rule {
 		Remediation: "Create a service account for the workload that needs the permissions, bind the role to it " +
 			"and set serviceAccountName; leave default without bindings and with " +
 			"automountServiceAccountToken: false.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.1.5", "5.1.6"},
 			MITRE: []string{"T1078.001", "T1528"},
 			URLs: []string{grantGoodPractices,
@@ -160,8 +165,9 @@ func defaultServiceAccountPermissions() *rules.Rule {
 func danglingBinding() *rules.Rule {
 	return &rules.Rule{
 		ID:       "rbac-dangling-binding",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityLow,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityLow,
 		Title:    "Binding refers to a role or service account that does not exist",
 		Rationale: "A binding to a missing role or service account grants nothing today, but whoever later " +
 			"creates one of that name inherits the grant, or decides what it grants. A missing role is only " +
@@ -169,15 +175,15 @@ func danglingBinding() *rules.Rule {
 			"service accounts were, and bindings to built-in ClusterRoles only when the built-in ones were.",
 		Remediation: "Delete the binding if its role or subject is gone for good; otherwise create what it " +
 			"refers to, or fix the name.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1098"},
 			URLs: []string{grantGoodPractices,
 				"https://kubernetes.io/docs/reference/access-authn-authz/rbac/"},
 		},
 		CheckInventory: func(p *rules.Pass) {
 			m := rules.Use(p, rbac.ModelAnalysis)
-			clusterRoles := p.Inventory.ByKind(rbacv1.GroupName, "ClusterRole")
-			rolesScanned := len(clusterRoles)+len(p.Inventory.ByKind(rbacv1.GroupName, "Role")) > 0
+			clusterRoles := p.Inventory().ByKind(rbacv1.GroupName, "ClusterRole")
+			rolesScanned := len(clusterRoles)+len(p.Inventory().ByKind(rbacv1.GroupName, "Role")) > 0
 			// Manifests bind cluster-admin, edit or system:* ClusterRoles
 			// without defining them; only a cluster dump has those.
 			defaultsScanned := false

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
 )
@@ -14,17 +15,17 @@ func TestRules(t *testing.T) {
 
 // grantSeverities scans one fixture with one grant rule and returns the
 // severity of the finding on each binding, by binding name.
-func grantSeverities(t *testing.T, rule *rules.Rule, file string) map[string]rules.Severity {
+func grantSeverities(t *testing.T, rule *rules.Rule, file string) map[string]finding.Severity {
 	t.Helper()
 	res := rulestest.Scan(t, filepath.Join("testdata", rule.ID, file), []*rules.Rule{rule}, nil)
-	got := map[string]rules.Severity{}
+	got := map[string]finding.Severity{}
 	for _, f := range res.Findings {
 		got[f.Resource.Name] = f.Severity
 	}
 	return got
 }
 
-func checkSeverities(t *testing.T, got, want map[string]rules.Severity) {
+func checkSeverities(t *testing.T, got, want map[string]finding.Severity) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("findings on %v, want %v", got, want)
@@ -39,21 +40,21 @@ func checkSeverities(t *testing.T, got, want map[string]rules.Severity) {
 // TestSecretsReadSeverity: reading every Secret through a ClusterRoleBinding
 // is high, through a RoleBinding (even to a ClusterRole) medium.
 func TestSecretsReadSeverity(t *testing.T) {
-	checkSeverities(t, grantSeverities(t, secretsRead(), "fire-cluster-and-namespace.yaml"), map[string]rules.Severity{
-		"ci-secrets":    rules.SeverityHigh,
-		"secret-reader": rules.SeverityMedium,
-		"watch-all":     rules.SeverityMedium,
+	checkSeverities(t, grantSeverities(t, secretsRead(), "fire-cluster-and-namespace.yaml"), map[string]finding.Severity{
+		"ci-secrets":    finding.SeverityHigh,
+		"secret-reader": finding.SeverityMedium,
+		"watch-all":     finding.SeverityMedium,
 	})
 }
 
 // TestPublicGroupSeverity: grants to unauthenticated requests are
 // critical, to every authenticated user or service account high.
 func TestPublicGroupSeverity(t *testing.T) {
-	checkSeverities(t, grantSeverities(t, anonymousOrAuthenticatedGrant(), "fire-public-groups.yaml"), map[string]rules.Severity{
-		"public-status":        rules.SeverityCritical,
-		"all-service-accounts": rules.SeverityHigh,
-		"everyone-views":       rules.SeverityHigh,
-		"extra-public-info":    rules.SeverityCritical,
+	checkSeverities(t, grantSeverities(t, anonymousOrAuthenticatedGrant(), "fire-public-groups.yaml"), map[string]finding.Severity{
+		"public-status":        finding.SeverityCritical,
+		"all-service-accounts": finding.SeverityHigh,
+		"everyone-views":       finding.SeverityHigh,
+		"extra-public-info":    finding.SeverityCritical,
 	})
 }
 

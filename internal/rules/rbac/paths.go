@@ -5,7 +5,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rbac"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -18,8 +20,9 @@ func pathRules() []*rules.Rule {
 func escalationPath() *rules.Rule {
 	return &rules.Rule{
 		ID:       "rbac-escalation-path",
-		Category: rules.CategoryRBAC,
-		Severity: rules.SeverityCritical,
+		Requires: []analysis.Key{rbac.ModelAnalysis},
+		Category: finding.CategoryRBAC,
+		Severity: finding.SeverityCritical,
 		Title:    "Workload's service account can escalate to cluster-admin",
 		Rationale: "The workload runs with a service account token that, step by step, reaches cluster-admin power: " +
 			"it may run pods as (or mint tokens for, read the token secrets of, impersonate) other service accounts " +
@@ -31,7 +34,7 @@ func escalationPath() *rules.Rule {
 			"service accounts), move powerful service accounts to namespaces of their own, or set " +
 			"automountServiceAccountToken: false when the workload does not call the API. `kguard rbac paths " +
 			"serviceaccount:NAMESPACE:NAME` shows the path with its bindings.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1078.004", "T1098"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/security/rbac-good-practices/#privilege-escalation-risks"},
 		},
@@ -52,7 +55,7 @@ func checkEscalationPaths(p *rules.Pass) {
 		ok   bool
 	}
 	seen := map[string]answer{}
-	for _, obj := range p.Inventory.Objects() {
+	for _, obj := range p.Inventory().Objects() {
 		if obj.Namespace == "" || obj.Namespace == "kube-system" {
 			continue
 		}
@@ -110,7 +113,7 @@ func pathMountsToken(p *rules.Pass, w *extract.Workload, account string) bool {
 	if a := w.Spec.AutomountServiceAccountToken; a != nil {
 		return *a
 	}
-	if o, ok := p.Inventory.Get("", "ServiceAccount", w.Object.Namespace, account); ok {
+	if o, ok := p.Inventory().Get("", "ServiceAccount", w.Object.Namespace, account); ok {
 		if sa, ok := o.Typed.(*corev1.ServiceAccount); ok && sa.AutomountServiceAccountToken != nil {
 			return *sa.AutomountServiceAccountToken
 		}

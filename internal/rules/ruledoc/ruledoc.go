@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -19,7 +20,7 @@ func Markdown(reg *rules.Registry) []byte {
 	b.WriteString("<!-- Generated from the rule registry by `go test ./internal/rules/all -update`. Do not edit. -->\n\n")
 	fmt.Fprintf(&b, "%d rules. Silence one for an object with the annotation `%s: \"rule-id\"` (and `%s`), or project-wide in `.kguard.yaml`.\n\n",
 		reg.Len(), rules.AnnotationIgnore, rules.AnnotationIgnoreReason)
-	byCat := map[rules.Category][]*rules.Rule{}
+	byCat := map[finding.Category][]*rules.Rule{}
 	for _, r := range reg.Rules() {
 		byCat[r.Category] = append(byCat[r.Category], r)
 	}
@@ -27,7 +28,7 @@ func Markdown(reg *rules.Registry) []byte {
 	for _, r := range reg.Rules() {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", r.ID, r.ID, r.Category, r.Severity, scope(r), cell(r.Title))
 	}
-	for _, c := range rules.AllCategories() {
+	for _, c := range finding.AllCategories() {
 		list := byCat[c]
 		if len(list) == 0 {
 			continue
@@ -64,11 +65,28 @@ func Explain(w io.Writer, r *rules.Rule) error {
 	return err
 }
 
+// scope describes what the rule reads and whether it runs at admission.
 func scope(r *rules.Rule) string {
-	if r.SingleObject() {
-		return "per object (also enforced at admission)"
+	var b strings.Builder
+	switch r.Scope() {
+	case rules.ScopeObject:
+		b.WriteString("one object")
+	case rules.ScopeWorkload:
+		b.WriteString("one workload")
+	default:
+		b.WriteString("the whole inventory")
 	}
-	return "across objects"
+	if len(r.Requires) > 0 {
+		names := make([]string, len(r.Requires))
+		for i, k := range r.Requires {
+			names[i] = k.AnalysisName()
+		}
+		fmt.Fprintf(&b, ", requires %s", strings.Join(names, ", "))
+	}
+	if r.AtAdmission() {
+		b.WriteString(" (also enforced at admission)")
+	}
+	return b.String()
 }
 
 func defaultNote(r *rules.Rule) string {

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
@@ -82,7 +83,7 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 
 func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings) {
 	res := Scan(t, file, []*rules.Rule{r}, settings)
-	var got []rules.Finding
+	var got []finding.Finding
 	for _, f := range res.Findings {
 		if f.Rule == r.ID {
 			got = append(got, f)

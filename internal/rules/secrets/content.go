@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -21,15 +22,15 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 func credentialPattern() *rules.Rule {
 	return &rules.Rule{
 		ID:       "secret-in-plain-config",
-		Category: rules.CategorySecrets,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityHigh,
 		Title:    "Credential found in plain configuration",
 		Rationale: "A private key, a cloud access key, an API token, a password in a URL or a random-looking " +
 			"value under a credential-like key sits in an env value, a ConfigMap or an annotation: all readable " +
 			"by far more people and tools than a Secret, and copied into Git, backups and logs.",
 		Remediation: "Move the credential into a Secret and reference it; rotate it, since it must be assumed " +
 			"leaked. If it is a test value, replace it with an obvious placeholder.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.4.1"},
 			NSA:   []string{"Pod security: protecting secrets"},
 			MITRE: []string{"T1552.001", "T1552.007"},
@@ -89,15 +90,15 @@ func reportMatches(p *rules.Pass, obj *inventory.Object, field, where, key, valu
 func wrongType() *rules.Rule {
 	return &rules.Rule{
 		ID:       "secret-wrong-type",
-		Category: rules.CategorySecrets,
-		Severity: rules.SeverityLow,
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityLow,
 		Title:    "Opaque Secret holds TLS material or registry credentials",
 		Rationale: "The kubernetes.io/tls and kubernetes.io/dockerconfigjson types let the API server validate the " +
 			"content and let tools (and kguard's certificate rules) recognise it; an Opaque Secret hides " +
 			"what it holds from both.",
 		Remediation: "Recreate the Secret with type kubernetes.io/tls (keys tls.crt and tls.key) or " +
 			"kubernetes.io/dockerconfigjson (key .dockerconfigjson): kubectl create secret tls / docker-registry.",
-		References: rules.References{URLs: []string{"https://kubernetes.io/docs/concepts/configuration/secret/#secret-types"}},
+		References: finding.References{URLs: []string{"https://kubernetes.io/docs/concepts/configuration/secret/#secret-types"}},
 		Kinds:      secretKind,
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
 			s, ok := obj.Typed.(*corev1.Secret)
@@ -131,14 +132,14 @@ func wrongType() *rules.Rule {
 func inManifest() *rules.Rule {
 	return &rules.Rule{
 		ID:       "secret-in-manifest",
-		Category: rules.CategorySecrets,
-		Severity: rules.SeverityInfo,
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityInfo,
 		Title:    "Secret with its values committed in a manifest",
 		Rationale: "Secret data is only base64-encoded: a Secret in a manifest file is a credential in clear in " +
 			"Git, in every clone, fork and CI log, for good.",
 		Remediation: "Keep Secrets out of Git: commit a SealedSecret, an ExternalSecret (External Secrets " +
 			"Operator) or a SOPS-encrypted file instead, and rotate what was committed.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1552.001"},
 			URLs:  append([]string{"https://kubernetes.io/docs/concepts/configuration/secret/#information-security-for-secrets"}, secretURLs...),
 		},

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -15,8 +16,8 @@ import (
 func encryptionAtRest() *rules.Rule {
 	return &rules.Rule{
 		ID:       "encryption-at-rest-weak",
-		Category: rules.CategorySecrets,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityHigh,
 		Title:    "Secrets are not (well) encrypted at rest",
 		Rationale: "Without encryption at rest every Secret is stored in etcd in clear: anyone with an etcd " +
 			"backup or disk snapshot has them all. aescbc is vulnerable to padding-oracle attacks and keeps its " +
@@ -25,7 +26,7 @@ func encryptionAtRest() *rules.Rule {
 			"provider is kms (apiVersion v2, keys in an external KMS) or secretbox with a 32-byte key; keep " +
 			"identity only last, for reading old data, then rewrite all Secrets " +
 			"(kubectl get secrets -A -o json | kubectl replace -f -).",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"1.2.27", "1.2.28"},
 			NSA:   []string{"Encrypt secrets at rest"},
 			MITRE: []string{"T1552"},
@@ -45,7 +46,7 @@ func encryptionAtRest() *rules.Rule {
 }
 
 type problem struct {
-	sev        rules.Severity
+	sev        finding.Severity
 	field, msg string
 }
 
@@ -69,19 +70,19 @@ func encryptionProblems(cfg map[string]any) []problem {
 		field := fmt.Sprintf("resources[%d].providers", i)
 		providers, _, _ := unstructured.NestedSlice(entry, "providers")
 		if len(providers) == 0 {
-			return []problem{{rules.SeverityHigh, field, "the entry for secrets has no providers"}}
+			return []problem{{finding.SeverityHigh, field, "the entry for secrets has no providers"}}
 		}
 		var out []problem
 		first, _ := providers[0].(map[string]any)
 		for name := range first {
 			switch name {
 			case "identity":
-				out = append(out, problem{rules.SeverityHigh, field + "[0]", "the first provider for secrets is identity: new Secrets are written to etcd unencrypted"})
+				out = append(out, problem{finding.SeverityHigh, field + "[0]", "the first provider for secrets is identity: new Secrets are written to etcd unencrypted"})
 			case "aescbc":
-				out = append(out, problem{rules.SeverityMedium, field + "[0]", "the first provider for secrets is aescbc, open to padding-oracle attacks with its key on the control-plane disk: prefer kms v2 or secretbox"})
+				out = append(out, problem{finding.SeverityMedium, field + "[0]", "the first provider for secrets is aescbc, open to padding-oracle attacks with its key on the control-plane disk: prefer kms v2 or secretbox"})
 			case "kms":
 				if v, _, _ := unstructured.NestedString(first, "kms", "apiVersion"); v != "v2" {
-					out = append(out, problem{rules.SeverityMedium, field + "[0].kms.apiVersion", "the first provider for secrets is KMS v1, deprecated since Kubernetes 1.28: use apiVersion v2"})
+					out = append(out, problem{finding.SeverityMedium, field + "[0].kms.apiVersion", "the first provider for secrets is KMS v1, deprecated since Kubernetes 1.28: use apiVersion v2"})
 				}
 			}
 		}
@@ -97,14 +98,14 @@ func encryptionProblems(cfg map[string]any) []problem {
 					kfield := fmt.Sprintf("%s[%d].%s.keys[%d]", field, j, name, k)
 					switch {
 					case err != nil:
-						out = append(out, problem{rules.SeverityHigh, kfield, fmt.Sprintf("%s key %q is not valid base64", name, kname)})
+						out = append(out, problem{finding.SeverityHigh, kfield, fmt.Sprintf("%s key %q is not valid base64", name, kname)})
 					case len(raw) < want:
-						out = append(out, problem{rules.SeverityHigh, kfield, fmt.Sprintf("%s key %q is %d bytes; use %d random bytes", name, kname, len(raw), want)})
+						out = append(out, problem{finding.SeverityHigh, kfield, fmt.Sprintf("%s key %q is %d bytes; use %d random bytes", name, kname, len(raw), want)})
 					}
 				}
 			}
 		}
 		return out
 	}
-	return []problem{{rules.SeverityHigh, "resources", "no entry covers secrets: Secrets are stored in etcd unencrypted"}}
+	return []problem{{finding.SeverityHigh, "resources", "no entry covers secrets: Secrets are stored in etcd unencrypted"}}
 }

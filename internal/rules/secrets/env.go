@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"github.com/kguard/kguard/internal/extract"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -10,8 +11,8 @@ var secretURLs = []string{"https://kubernetes.io/docs/concepts/security/secrets-
 func envLiteral() *rules.Rule {
 	return &rules.Rule{
 		ID:       "secret-env-literal",
-		Category: rules.CategorySecrets,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityHigh,
 		Title:    "Credential written as a literal environment variable",
 		Rationale: "A password or token in a container's env is stored in plain text in the manifest, in Git, in " +
 			"the API server (readable by anyone who may get the workload) and in every kubectl describe. " +
@@ -19,7 +20,7 @@ func envLiteral() *rules.Rule {
 		Remediation: "Move the value into a Secret (created outside Git, or with Sealed Secrets, External Secrets " +
 			"or SOPS) and mount it as a file, or reference it with valueFrom.secretKeyRef; then rotate the " +
 			"exposed credential.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.4.1"},
 			NSA:   []string{"Pod security: protecting secrets"},
 			MITRE: []string{"T1552.001", "T1552.007"},
@@ -42,15 +43,15 @@ func envLiteral() *rules.Rule {
 func envFromSecret() *rules.Rule {
 	return &rules.Rule{
 		ID:       "secret-as-env-var",
-		Category: rules.CategorySecrets,
-		Severity: rules.SeverityLow,
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityLow,
 		Title:    "Secret exposed as environment variables",
 		Rationale: "Environment variables leak: into crash reports, debug endpoints, child processes and logs " +
 			"of programs that print their environment, and they never change while the container runs. A " +
 			"mounted Secret volume is a file readable only inside the container and is updated on rotation.",
 		Remediation: "Mount the Secret as a volume (readOnly, defaultMode 0400) and read the credential from the " +
 			"file; keep secretKeyRef only for programs that cannot read files.",
-		References: rules.References{
+		References: finding.References{
 			CIS:   []string{"5.4.1"},
 			MITRE: []string{"T1552.007"},
 			URLs:  secretURLs,

@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/tlsutil"
@@ -57,7 +59,7 @@ func parseSecret(obj *inventory.Object) (*certInfo, bool) {
 
 // certsBySecret indexes the parsed TLS Secrets by "namespace/name", for
 // the Ingress rules.
-var certsBySecret = &rules.Analysis[map[string]*certInfo]{
+var certsBySecret = &analysis.Analysis[map[string]*certInfo]{
 	Name: "tls.certsBySecret",
 	Build: func(inv *inventory.Inventory) map[string]*certInfo {
 		out := map[string]*certInfo{}
@@ -94,7 +96,7 @@ func certificateNotAfter(obj *inventory.Object) (time.Time, bool) {
 
 const dateLayout = "2006-01-02"
 
-var certRefs = rules.References{
+var certRefs = finding.References{
 	NSA:   []string{"Network separation and hardening: encrypt traffic"},
 	MITRE: []string{"T1557"},
 	URLs:  []string{tlsDocs, "https://cert-manager.io/docs/usage/certificate/"},
@@ -103,8 +105,8 @@ var certRefs = rules.References{
 func certExpired() *rules.Rule {
 	return &rules.Rule{
 		ID:       "tls-certificate-expired",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityHigh,
 		Title:    "TLS certificate is expired or not yet valid",
 		Rationale: "Clients reject an expired or not-yet-valid certificate, or users learn to click through the " +
 			"warning, which is worse: either way the service is down or open to interception.",
@@ -143,8 +145,8 @@ func certExpired() *rules.Rule {
 func certExpiring() *rules.Rule {
 	return &rules.Rule{
 		ID:       "tls-certificate-expiring",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityMedium,
 		Title:    "TLS certificate expires soon",
 		Rationale: "A certificate that expires within the warning window (30 days unless tls.expiryWarningDays " +
 			"says otherwise) takes its service down on that day unless someone renews it first.",
@@ -181,8 +183,8 @@ var weakSignatures = map[x509.SignatureAlgorithm]bool{
 func certWeak() *rules.Rule {
 	return &rules.Rule{
 		ID:       "tls-certificate-weak",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityMedium,
 		Title:    "TLS certificate uses a weak key or signature",
 		Rationale: "RSA keys under 2048 bits can be factored by a determined attacker, and SHA-1 or MD5 " +
 			"signatures can be forged with chosen-prefix collisions; modern clients reject both.",
@@ -224,8 +226,8 @@ func certWeak() *rules.Rule {
 func keyMismatch() *rules.Rule {
 	return &rules.Rule{
 		ID:       "tls-key-mismatch",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityHigh,
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityHigh,
 		Title:    "TLS Secret's private key does not match its certificate",
 		Rationale: "A server given a key that is not the certificate's cannot complete a TLS handshake: the " +
 			"Ingress falls back to a default certificate or the service fails.",

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -15,14 +16,14 @@ import (
 func ingressWithoutTLS() *rules.Rule {
 	return &rules.Rule{
 		ID:       "ingress-without-tls",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityMedium,
 		Title:    "Ingress serves hosts without TLS",
 		Rationale: "Without TLS, credentials, session cookies and data cross the network in clear and can be " +
 			"read or changed by anyone on the path.",
 		Remediation: "Add a spec.tls entry listing every host of the Ingress with a certificate Secret (cert-manager " +
 			"can issue and renew it), and redirect HTTP to HTTPS.",
-		References: rules.References{
+		References: finding.References{
 			NSA:   []string{"Network separation and hardening: encrypt traffic"},
 			MITRE: []string{"T1557", "T1040"},
 			URLs:  []string{tlsDocs},
@@ -78,14 +79,14 @@ func hostMatches(pattern, host string) bool {
 func gatewayHTTPOnly() *rules.Rule {
 	return &rules.Rule{
 		ID:       "gateway-listener-http-only",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityMedium,
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityMedium,
 		Title:    "Gateway accepts plain HTTP only",
 		Rationale: "A Gateway API Gateway whose listeners are all HTTP serves every route in clear: there is no " +
 			"HTTPS listener to redirect to.",
 		Remediation: "Add an HTTPS listener (protocol HTTPS, tls.certificateRefs to a kubernetes.io/tls Secret) and " +
 			"attach an HTTPRoute on the HTTP listener that redirects to HTTPS.",
-		References: rules.References{
+		References: finding.References{
 			MITRE: []string{"T1557", "T1040"},
 			URLs:  []string{"https://gateway-api.sigs.k8s.io/guides/tls/"},
 		},

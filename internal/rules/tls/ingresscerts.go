@@ -5,6 +5,8 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -27,8 +29,9 @@ func eachIngressCert(p *rules.Pass, obj *inventory.Object, fn func(i int, entry 
 func ingressSelfSigned() *rules.Rule {
 	return &rules.Rule{
 		ID:       "ingress-tls-self-signed",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityMedium,
+		Requires: []analysis.Key{certsBySecret},
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityMedium,
 		Title:    "Ingress serves a self-signed certificate",
 		Rationale: "Clients cannot tell a self-signed certificate from an attacker's: users are trained to accept " +
 			"warnings and automated clients are configured to skip verification, which removes TLS's protection.",
@@ -49,8 +52,9 @@ func ingressSelfSigned() *rules.Rule {
 func ingressHostMismatch() *rules.Rule {
 	return &rules.Rule{
 		ID:       "ingress-tls-host-mismatch",
-		Category: rules.CategoryTLS,
-		Severity: rules.SeverityHigh,
+		Requires: []analysis.Key{certsBySecret},
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityHigh,
 		Title:    "Ingress TLS host is not covered by its certificate",
 		Rationale: "For a host missing from the certificate's subject alternative names every client reports a " +
 			"name mismatch: the site is broken, or clients are set to ignore the error.",

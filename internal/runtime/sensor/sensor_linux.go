@@ -23,7 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kguard/kguard/internal/detect"
-	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/runtime/enrich"
 )
 
@@ -402,7 +402,7 @@ func (s *Sensor) handle(raw *rawEvent) {
 	}
 	if raw.Type == typeConnectDenied {
 		s.opts.OnAlert(detect.Alert{
-			Rule: ConnectDeniedRule, Severity: rules.SeverityMedium, Action: "deny",
+			Rule: ConnectDeniedRule, Severity: finding.SeverityMedium, Action: "deny",
 			Output: fmt.Sprintf("%s connect to %s:%d denied by the deny list", ev.Process.Comm, ev.Network.DAddr, ev.Network.DPort),
 			Tags:   []string{"network", "enforcement"}, Time: ev.Time, Source: ev.Source, Event: ev,
 		}, "denied")
