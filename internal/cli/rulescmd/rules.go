@@ -72,17 +72,17 @@ func categoryNames() string {
 
 // ruleJSON is the JSON form of a rule in `kguard rules -o json`.
 type ruleJSON struct {
-	ID           string             `json:"id"`
-	Category     finding.Category   `json:"category"`
-	Severity     finding.Severity   `json:"severity"`
-	Title        string             `json:"title"`
-	Rationale    string             `json:"rationale"`
-	Remediation  string             `json:"remediation"`
-	References   finding.References `json:"references"`
-	Scope        string             `json:"scope"`
-	Requires     []string           `json:"requires,omitempty"`
-	AtAdmission  bool               `json:"atAdmission"`
-	Enabled      bool               `json:"enabledByDefault"`
+	ID          string             `json:"id"`
+	Category    finding.Category   `json:"category"`
+	Severity    finding.Severity   `json:"severity"`
+	Title       string             `json:"title"`
+	Rationale   string             `json:"rationale"`
+	Remediation string             `json:"remediation"`
+	References  finding.References `json:"references"`
+	Scope       string             `json:"scope"`
+	Requires    []string           `json:"requires,omitempty"`
+	AtAdmission bool               `json:"atAdmission"`
+	Enabled     bool               `json:"enabledByDefault"`
 }
 
 // RunList prints the registry.
