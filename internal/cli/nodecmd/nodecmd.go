@@ -11,11 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
-	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/node"
 	"github.com/kguard/kguard/internal/report"
-	"github.com/kguard/kguard/internal/report/formats"
-	"github.com/kguard/kguard/internal/version"
 )
 
 // Options are the flags of `kguard node`.
@@ -23,8 +20,7 @@ type Options struct {
 	Streams      *cmdutil.Streams
 	Root         string
 	Proc         string
-	Output       string
-	FailOn       string
+	Report       cmdutil.Report
 	Benchmark    string
 	AllowPartial bool
 }
@@ -74,8 +70,7 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Root, "root", "/", "directory where the node's filesystem is mounted")
 	f.StringVar(&o.Proc, "proc", "", "proc filesystem to find the running components in (default ROOT/proc)")
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(formats.Names(), ", "))
-	f.StringVar(&o.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none")
+	o.Report.AddFlags(cmd)
 	f.StringVar(&o.Benchmark, "benchmark", "", "print a benchmark summary instead of findings: cis")
 	f.BoolVar(&o.AllowPartial, "allow-partial", false, "do not exit 2 when some paths could not be checked")
 	cmd.AddCommand(newManifestsCmd(s))
@@ -84,20 +79,12 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
 
 // Run checks the node and writes the report.
 func Run(o *Options) error {
-	var failOn *finding.Severity
-	if !strings.EqualFold(o.FailOn, "none") {
-		sev, err := finding.ParseSeverity(o.FailOn)
-		if err != nil {
-			return cmdutil.UsageErrorf("--fail-on: %v", err)
-		}
-		failOn = &sev
+	failOn, err := o.Report.Validate()
+	if err != nil {
+		return err
 	}
 	if o.Benchmark != "" && !strings.EqualFold(o.Benchmark, "cis") {
 		return cmdutil.UsageErrorf("--benchmark: unknown benchmark %q (want cis)", o.Benchmark)
-	}
-	writer, ok := formats.Lookup(o.Output)
-	if !ok {
-		return cmdutil.UsageErrorf("unknown output format %q (want one of %s)", o.Output, strings.Join(formats.Names(), ", "))
 	}
 	if fi, err := os.Stat(o.Root); err != nil || !fi.IsDir() {
 		return cmdutil.UsageErrorf("--root %s: not a directory", o.Root)
@@ -109,12 +96,8 @@ func Run(o *Options) error {
 			return fmt.Errorf("write report: %w", err)
 		}
 	} else {
-		ropts := report.Options{
-			Color:       o.Streams.OutIsTerminal && os.Getenv("NO_COLOR") == "",
-			ToolVersion: version.String(),
-		}
-		if err := writer(o.Streams.Out, rep.Result(), ropts); err != nil {
-			return fmt.Errorf("write report: %w", err)
+		if err := o.Report.Write(o.Streams, rep.Result(), nil, report.Options{}); err != nil {
+			return err
 		}
 	}
 	if len(rep.Errors) > 0 && !o.AllowPartial {

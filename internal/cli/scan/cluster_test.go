@@ -41,7 +41,7 @@ func runScan(t *testing.T, o *Options) (jsonReport, string, int) {
 	var out, errOut bytes.Buffer
 	o.Streams = &cmdutil.Streams{Out: &out, ErrOut: &errOut}
 	o.Registry = all.Registry
-	o.Output, o.FailOn = "json", "none"
+	o.Report.Output, o.Report.FailOn = "json", "none"
 	err := Run(context.Background(), o)
 	var rep jsonReport
 	if out.Len() > 0 {

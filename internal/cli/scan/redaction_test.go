@@ -38,7 +38,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	for _, format := range formats.Names() {
 		var out, errOut bytes.Buffer
 		o := &Options{
-			Paths: inputs, Output: format, FailOn: "none", ShowSuppressed: true, Registry: all.Registry,
+			Paths: inputs, Report: cmdutil.Report{Output: format, FailOn: "none", ShowSuppressed: true}, Registry: all.Registry,
 			Streams: &cmdutil.Streams{Out: &out, ErrOut: &errOut},
 		}
 		_ = Run(t.Context(), o) // exit 2: the broken file

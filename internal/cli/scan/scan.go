@@ -4,11 +4,7 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,18 +13,15 @@ import (
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
-	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/inventory/helm"
 	"github.com/kguard/kguard/internal/inventory/kustomize"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/report"
-	"github.com/kguard/kguard/internal/report/formats"
 	"github.com/kguard/kguard/internal/report/policyreport"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
-	"github.com/kguard/kguard/internal/version"
 )
 
 // Options are the flags and arguments of `kguard scan`.
@@ -36,17 +29,15 @@ type Options struct {
 	Streams  *cmdutil.Streams
 	Registry func() (*rules.Registry, error)
 
-	Paths          []string
-	Output         string
-	OutputFile     string
-	FailOn         string
-	ConfigFile     string
-	ShowSuppressed bool
-	TargetVersion  string
-	MaxFileSize    int64
-	AllowPartial   bool
-	Enable         []string
-	Disable        []string
+	Paths  []string
+	Report cmdutil.Report
+
+	ConfigFile    string
+	TargetVersion string
+	MaxFileSize   int64
+	AllowPartial  bool
+	Enable        []string
+	Disable       []string
 
 	// Live cluster.
 	Cluster          bool
@@ -143,11 +134,8 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", "table", "output format: "+strings.Join(formats.Names(), ", "))
-	f.StringVar(&o.OutputFile, "output-file", "", "write the report to this file instead of standard output")
-	f.StringVar(&o.FailOn, "fail-on", "", "exit 1 when a finding is at or above this severity: critical, high, medium, low, info or none (default high, or failOn in the config)")
+	o.Report.AddFlags(cmd)
 	f.StringVar(&o.ConfigFile, "config", "", "config file (default ./"+config.FileName+" when present)")
-	f.BoolVar(&o.ShowSuppressed, "show-suppressed", false, "also list findings silenced by annotations or config exceptions")
 	f.StringVar(&o.TargetVersion, "target-version", "", "Kubernetes release to check API versions against, e.g. 1.29 (default: the newest kguard knows)")
 	f.Int64Var(&o.MaxFileSize, "max-file-size", inventory.DefaultMaxFileSize, "largest input file accepted, in bytes")
 	f.BoolVar(&o.AllowPartial, "allow-partial", false, "do not exit 2 when some objects or rules could not be evaluated")
@@ -183,13 +171,10 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
-	failOn, err := parseFailOn(firstNonEmpty(o.FailOn, cfg.FailOn, "high"))
+	o.Report.DefaultFailOn = cfg.FailOn
+	failOn, err := o.Report.Validate()
 	if err != nil {
-		return cmdutil.UsageErrorf("--fail-on: %v", err)
-	}
-	writer, ok := formats.Lookup(o.Output)
-	if !ok {
-		return cmdutil.UsageErrorf("unknown output format %q (want one of %s)", o.Output, strings.Join(formats.Names(), ", "))
+		return err
 	}
 
 	phases := newTimings()
@@ -256,47 +241,15 @@ func Run(ctx context.Context, o *Options) error {
 		phases.mark("policy reports")
 	}
 
-	out := o.Streams.Out
-	color := o.Streams.OutIsTerminal && os.Getenv("NO_COLOR") == ""
-	if o.OutputFile != "" {
-		f, err := os.Create(o.OutputFile)
-		if err != nil {
-			return cmdutil.UsageErrorf("output file: %v", err)
-		}
-		defer f.Close()
-		out, color = f, false
-	}
-	ropts := report.Options{
-		ShowSuppressed: o.ShowSuppressed,
-		Color:          color,
-		ToolVersion:    version.String(),
-		InputErrors:    loaded.Errors,
-		Registry:       reg,
-	}
-	if err := writer(out, res, ropts); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if f, ok := out.(io.Closer); ok && o.OutputFile != "" {
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
+	if err := o.Report.Write(o.Streams, res, reg, report.Options{InputErrors: loaded.Errors}); err != nil {
+		return err
 	}
 	phases.mark("report")
 	if o.Timings {
 		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
-	switch {
-	case len(loaded.Errors) > 0:
-		return cmdutil.Exit(cmdutil.ExitUsage)
-	case len(res.NotEvaluated) > 0 && !o.AllowPartial:
-		fmt.Fprintf(o.Streams.ErrOut, "error: the scan was partial: %d item(s) could not be evaluated (use --allow-partial to accept)\n", len(res.NotEvaluated))
-		return cmdutil.Exit(cmdutil.ExitUsage)
-	}
-	if worst, any := res.Worst(); any && failOn != nil && worst >= *failOn {
-		return cmdutil.Exit(cmdutil.ExitFindings)
-	}
-	return nil
+	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors), failOn, o.AllowPartial)
 }
 
 // restConfig builds the client configuration from the kubeconfig (or the
@@ -353,18 +306,6 @@ func (o *Options) loadConfig(reg *rules.Registry) (*config.Config, error) {
 		return nil, err
 	}
 	return cfg, nil
-}
-
-// parseFailOn returns nil for "none".
-func parseFailOn(s string) (*finding.Severity, error) {
-	if strings.EqualFold(s, "none") {
-		return nil, nil
-	}
-	sev, err := finding.ParseSeverity(s)
-	if err != nil {
-		return nil, errors.New(strings.Replace(err.Error(), "want one of", "want none or one of", 1))
-	}
-	return &sev, nil
 }
 
 func firstNonEmpty(ss ...string) string {
