@@ -16,7 +16,7 @@ import (
 
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/finding"
-	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
@@ -135,20 +135,10 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		h.Metrics.observeDecision("allowed")
 		return resp
 	}
-	objs, err := inventory.DecodeJSON(req.Object.Raw, inventory.Source{Cluster: "admission"})
-	if err == nil && len(objs) != 1 {
-		err = fmt.Errorf("expected one object, got %d", len(objs))
-	}
+	inv, err := input.Admitted(req.Object.Raw, req.Namespace, req.Name)
 	var res *scan.Result
 	if err == nil {
-		obj := objs[0]
-		if obj.Namespace == "" && req.Namespace != "" {
-			obj.Namespace, obj.Meta.Namespace = req.Namespace, req.Namespace
-		}
-		if obj.Name == "" {
-			obj.Name = req.Name
-		}
-		res, err = scan.Run(ctx, inventory.New(objs), scan.Options{
+		res, err = scan.Run(ctx, inv, scan.Options{
 			Registry: h.Registry, Config: h.Config, Settings: h.Settings, AtAdmissionOnly: true, Workers: 1,
 		})
 	}

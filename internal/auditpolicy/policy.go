@@ -12,9 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+	kjson "sigs.k8s.io/json"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Level is how much of a request the audit log records.
@@ -129,9 +132,11 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Parse reads a policy from YAML or JSON. Unknown fields are errors.
-// Errors are *Error values with the line of the problem, or of the rule it
-// is in. All validation problems are returned, joined.
+// Parse reads a policy file, YAML or JSON, decoded as the API server
+// decodes its --audit-policy-file (YAML 1.1 through sigs.k8s.io/yaml, the
+// same reading every kguard input gets). Unknown and duplicate fields are
+// errors. Errors are *Error values with the line of the problem, or of the
+// rule it is in. All validation problems are returned, joined.
 func Parse(data []byte) (*Policy, error) {
 	var node yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -145,17 +150,83 @@ func Parse(data []byte) (*Policy, error) {
 	if err := dec.Decode(&more); err == nil && len(more.Content) > 0 {
 		return nil, &Error{Line: more.Line, Msg: "more than one YAML document: an audit policy file holds one Policy"}
 	}
-	p := &Policy{}
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(p); err != nil {
-		return nil, yamlError(err)
+	js, err := sigsyaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, lineError(err.Error())
 	}
-	ruleLines(&node, p)
+	return decode(js, linesOf(&node))
+}
+
+// Decode reads a policy from an object the input pipeline decoded (an
+// unstructured object's content), strictly. doc, when not nil, is the YAML
+// document it came from: it gives errors and rules their lines.
+func Decode(obj map[string]any, doc []byte) (*Policy, error) {
+	js, err := json.Marshal(obj)
+	if err != nil {
+		return nil, &Error{Msg: err.Error()}
+	}
+	var lines map[string]int
+	if doc != nil {
+		var node yaml.Node
+		if yaml.Unmarshal(doc, &node) == nil {
+			lines = linesOf(&node)
+		}
+	}
+	return decode(js, lines)
+}
+
+// decode is the strict decoding and validation of a policy's JSON; lines
+// map field paths ("rules[1].level") to lines.
+func decode(js []byte, lines map[string]int) (*Policy, error) {
+	p := &Policy{}
+	strictErrs, err := kjson.UnmarshalStrict(js, p, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
+	if err != nil {
+		return nil, &Error{Msg: strings.TrimPrefix(err.Error(), "json: ")}
+	}
+	if len(strictErrs) > 0 {
+		var errs []error
+		for _, e := range strictErrs {
+			msg := e.Error()
+			field := ""
+			if _, rest, ok := strings.Cut(msg, " field "); ok {
+				field = strings.Trim(rest, `"`)
+				msg = strings.Replace(msg, rest, strconv.Quote(lastField(field)), 1)
+			}
+			errs = append(errs, &Error{Line: lineOf(lines, field), Msg: msg})
+		}
+		return nil, errors.Join(errs...)
+	}
+	for i := range p.Rules {
+		p.Rules[i].Line = lines[fmt.Sprintf("rules[%d]", i)]
+	}
 	if errs := p.Validate(); len(errs) > 0 {
 		return p, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// lastField is the last name of a field path: "verb" of "rules[1].verb".
+func lastField(path string) string {
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+// lineOf is the line of the field path, or of the nearest enclosing field
+// that has one.
+func lineOf(lines map[string]int, field string) int {
+	for field != "" {
+		if n, ok := lines[field]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return 0
 }
 
 // yamlError turns a YAML error into an *Error, moving its line to Line.
@@ -174,51 +245,61 @@ func yamlError(err error) error {
 // lineError parses "yaml: line N: msg" or "line N: msg".
 func lineError(s string) *Error {
 	s = strings.TrimPrefix(s, "yaml: ")
+	s = strings.TrimPrefix(s, "error converting YAML to JSON: yaml: ")
 	var n int
 	if _, err := fmt.Sscanf(s, "line %d:", &n); err == nil {
 		if _, rest, ok := strings.Cut(s, ": "); ok {
-			var field, typ string
-			if _, err := fmt.Sscanf(rest, "field %s not found in type %s", &field, &typ); err == nil {
-				rest = fmt.Sprintf("unknown field %q", field)
-			}
 			return &Error{Line: n, Msg: rest}
 		}
 	}
 	return &Error{Msg: s}
 }
 
-// ruleLines records each rule's line from the parsed node tree.
-func ruleLines(doc *yaml.Node, p *Policy) {
-	root := doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
-	}
-	if root.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value != "rules" || root.Content[i+1].Kind != yaml.SequenceNode {
-			continue
-		}
-		for j, item := range root.Content[i+1].Content {
-			if j < len(p.Rules) {
-				p.Rules[j].Line = item.Line
+// linesOf maps every field path of a YAML document to its line: the line
+// of the key for mapping fields, of the item for sequence items.
+func linesOf(doc *yaml.Node) map[string]int {
+	lines := map[string]int{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				lines[p] = n.Content[i].Line
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				lines[p] = c.Line
+				walk(c, p)
 			}
 		}
 	}
+	walk(doc, "")
+	return lines
 }
 
-// FromMap reads a policy from a decoded object (an unstructured object's
-// content). Unknown fields are errors; the policy is not validated.
+// FromMap reads a policy from a decoded object without lines; the policy
+// is not validated beyond strict decoding.
 func FromMap(obj map[string]any) (*Policy, error) {
-	data, err := json.Marshal(obj)
+	js, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	p := &Policy{}
-	if err := dec.Decode(p); err != nil {
+	strictErrs, err := kjson.UnmarshalStrict(js, p, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
+	if err == nil && len(strictErrs) > 0 {
+		err = errors.Join(strictErrs...)
+	}
+	if err != nil {
 		return nil, &Error{Msg: err.Error()}
 	}
 	return p, nil

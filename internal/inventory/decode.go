@@ -21,13 +21,30 @@ type typeMeta struct {
 	Kind       string `json:"kind"`
 }
 
+// Scheme holds the kinds kguard decodes into typed structs: exactly the
+// built-in API of k8s.io/api. It is kguard's own, not client-go's global
+// scheme, which other libraries (Helm registers the CRD types in it) change
+// at init: what is typed must not depend on which packages are linked.
+var Scheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := scheme.AddToScheme(s); err != nil {
+		panic(fmt.Sprintf("build the decoding scheme: %v", err))
+	}
+	return s
+}()
+
+// ErrNotObject marks a document that is not a Kubernetes object at all (no
+// apiVersion or kind, or not a mapping): a Helm values file, a CI workflow,
+// kguard's own config. Loaders skip files made only of such documents.
+var ErrNotObject = errors.New("not a Kubernetes object")
+
 // DecodeJSON decodes one JSON document into objects: one object, or the
 // items of a List. Errors name what is wrong but not where; callers add the
 // file and line.
 func DecodeJSON(data []byte, src Source) ([]*Object, error) {
 	var tm typeMeta
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, &tm); err != nil {
-		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrNotObject, err)
 	}
 	return decodeKnown(data, tm, src)
 }
@@ -42,7 +59,10 @@ func decodeKnown(data []byte, tm typeMeta, src Source) ([]*Object, error) {
 		if tm.Kind == "" {
 			missing = append(missing, "kind")
 		}
-		return nil, fmt.Errorf("document has no %s: not a Kubernetes object", strings.Join(missing, " or "))
+		if len(missing) == 2 {
+			return nil, fmt.Errorf("document has no apiVersion or kind: %w", ErrNotObject)
+		}
+		return nil, fmt.Errorf("document has no %s: not a Kubernetes object", missing[0])
 	}
 	gv, err := schema.ParseGroupVersion(tm.APIVersion)
 	if err != nil {
@@ -88,7 +108,7 @@ func decodeList(data []byte, src Source) ([]*Object, error) {
 }
 
 func decodeTyped(data []byte, gvk schema.GroupVersionKind) (runtime.Object, error) {
-	obj, err := scheme.Scheme.New(gvk)
+	obj, err := Scheme.New(gvk)
 	if err != nil {
 		// Not a kind kguard knows (a CRD, or a removed API version):
 		// keep it as unstructured content.

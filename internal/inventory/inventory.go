@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"sort"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,6 +18,9 @@ type Inventory struct {
 	// namespaces are all namespace names seen, from Namespace objects or
 	// from the namespace of namespaced objects.
 	namespaces map[string]bool
+
+	crdOnce sync.Once
+	crds    map[schema.GroupKind]bool
 }
 
 type key struct {

@@ -32,6 +32,9 @@ type LoadOptions struct {
 	// charts, Kustomize overlays). A directory one of them detects is
 	// rendered instead of walked, wherever it appears in the tree.
 	Renderers []Renderer
+	// Ignore, when set, leaves out paths met while walking a directory
+	// (--exclude, .kguardignore). Paths named explicitly are always read.
+	Ignore func(path string, isDir bool) bool
 }
 
 // Result is what Load produced: the objects, plus every input problem met
@@ -41,6 +44,14 @@ type Result struct {
 	Errors    []*InputError
 	// Files is how many files were read.
 	Files int
+	// Skipped are files met while walking a directory that hold no
+	// Kubernetes object (Helm values, CI workflows, kguard's own config),
+	// in path order. They are not errors: real repositories hold such
+	// files. A file named explicitly is always an error instead.
+	Skipped []string
+	// Included are directories not rendered on their own because another
+	// input includes them (Kustomize bases of a scanned overlay).
+	Included []string
 }
 
 // Load reads manifests from paths: files, directories (recursively, files
@@ -54,7 +65,7 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	files, inputErrs := expand(paths, opts.Renderers)
+	files, included, inputErrs := expand(paths, opts.Renderers, opts.Ignore)
 	type out struct {
 		objs []*Object
 		errs []*InputError
@@ -98,22 +109,42 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 		n += len(r.objs)
 	}
 	objs := make([]*Object, 0, n)
-	for _, r := range results {
+	var skipped []string
+	for i, r := range results {
+		if len(r.objs) == 0 && !files[i].explicit && files[i].renderer == nil && onlyNotObjects(r.errs) {
+			skipped = append(skipped, files[i].path)
+			continue
+		}
 		objs = append(objs, r.objs...)
 		inputErrs = append(inputErrs, r.errs...)
 	}
-	return &Result{Inventory: New(objs), Errors: inputErrs, Files: len(files)}, nil
+	return &Result{Inventory: New(objs), Errors: inputErrs, Files: len(files), Skipped: skipped, Included: included}, nil
+}
+
+// onlyNotObjects reports whether every error (possibly none) says a
+// document is not a Kubernetes object.
+func onlyNotObjects(errs []*InputError) bool {
+	for _, e := range errs {
+		if !errors.Is(e.Err, ErrNotObject) {
+			return false
+		}
+	}
+	return true
 }
 
 // unit is one thing to load: a file, or a directory a renderer builds.
 type unit struct {
 	path     string
 	renderer Renderer
+	// explicit units were named by the user, not met in a walk: a file
+	// named on purpose that holds no object is an error, not skipped.
+	explicit bool
 }
 
 // expand turns the user's paths into a sorted list of units. Paths that do
-// not exist become input errors.
-func expand(paths []string, renderers []Renderer) ([]unit, []*InputError) {
+// not exist become input errors. Directories that another unit includes
+// are dropped and returned as included.
+func expand(paths []string, renderers []Renderer, ignore func(string, bool) bool) ([]unit, []string, []*InputError) {
 	var units []unit
 	var errs []*InputError
 	seen := map[string]bool{}
@@ -133,7 +164,7 @@ func expand(paths []string, renderers []Renderer) ([]unit, []*InputError) {
 	}
 	for _, p := range paths {
 		if p == "-" {
-			add(unit{path: p})
+			add(unit{path: p, explicit: true})
 			continue
 		}
 		info, err := os.Stat(p)
@@ -142,13 +173,19 @@ func expand(paths []string, renderers []Renderer) ([]unit, []*InputError) {
 			continue
 		}
 		if !info.IsDir() {
-			add(unit{path: p})
+			add(unit{path: p, explicit: true})
 			continue
 		}
 		var found []unit
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				errs = append(errs, &InputError{File: path, Err: cleanPathError(err)})
+				return nil
+			}
+			if path != p && ignore != nil && ignore(path, d.IsDir()) {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
 				return nil
 			}
 			if d.IsDir() {
@@ -174,7 +211,33 @@ func expand(paths []string, renderers []Renderer) ([]unit, []*InputError) {
 			add(u)
 		}
 	}
-	return units, errs
+	units, included := dropIncluded(units)
+	return units, included, errs
+}
+
+// dropIncluded removes the directories that other units include.
+func dropIncluded(units []unit) ([]unit, []string) {
+	inc := map[string]bool{}
+	for _, u := range units {
+		if i, ok := u.renderer.(Includer); ok {
+			for _, d := range i.Includes(u.path) {
+				inc[filepath.Clean(d)] = true
+			}
+		}
+	}
+	if len(inc) == 0 {
+		return units, nil
+	}
+	var included []string
+	kept := units[:0]
+	for _, u := range units {
+		if u.renderer != nil && inc[filepath.Clean(u.path)] {
+			included = append(included, u.path)
+			continue
+		}
+		kept = append(kept, u)
+	}
+	return kept, included
 }
 
 func isManifestName(name string) bool {

@@ -67,6 +67,10 @@ type Object struct {
 	// Meta points into Typed's metadata; never nil.
 	Meta   *metav1.ObjectMeta
 	Source Source
+	// NamespaceDefaulted is set when the manifest named no namespace and
+	// the loader put the object where kubectl or Helm would create it (the
+	// -n namespace, or "default"); see DefaultNamespaces.
+	NamespaceDefaulted bool
 }
 
 // GroupKind returns the object's API group and kind.

@@ -19,6 +19,14 @@ type Renderer interface {
 	Render(ctx context.Context, dir string) ([]*Object, []*InputError)
 }
 
+// Includer is a Renderer whose directories build on other directories (a
+// Kustomize overlay on its bases). When a walk finds both, the included
+// directory is not rendered on its own: its objects are already in the
+// including one, and scanning them twice would count every finding twice.
+type Includer interface {
+	Includes(dir string) []string
+}
+
 // hasFile reports whether dir directly contains one of names.
 func hasFile(dir string, names ...string) bool {
 	for _, n := range names {

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 )
@@ -237,4 +238,12 @@ func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Ne
 		r.peers = append(r.peers, c)
 	}
 	return r
+}
+
+// ModelAnalysis is the model of an inventory as every consumer builds it:
+// the network rules of the scan and `kguard netpol` use the same one, so
+// they give the same answer.
+var ModelAnalysis = &analysis.Analysis[*Model]{
+	Name:  "network.model",
+	Build: func(inv *inventory.Inventory) *Model { return Build(inv, Options{}) },
 }

@@ -406,7 +406,7 @@ func (r *Report) Result() *scan.Result {
 		res.Findings = []finding.Finding{}
 	}
 	for _, e := range r.Errors {
-		res.NotEvaluated = append(res.NotEvaluated, scan.NotEvaluated{Subject: e.Path, Reason: e.Err.Error()})
+		res.NotEvaluated = append(res.NotEvaluated, finding.NotEvaluated{Subject: e.Path, Reason: e.Err.Error()})
 	}
 	return res
 }

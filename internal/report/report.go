@@ -85,7 +85,7 @@ func Rules(res *scan.Result, opts Options) []*rules.Rule {
 
 // DescribeNotEvaluated renders a not-evaluated entry as one sentence:
 // subject, scope, reason and the missing permission when known.
-func DescribeNotEvaluated(ne scan.NotEvaluated) string {
+func DescribeNotEvaluated(ne finding.NotEvaluated) string {
 	var b strings.Builder
 	b.WriteString(ne.Subject)
 	if ne.Namespace != "" {

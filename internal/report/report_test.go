@@ -23,7 +23,7 @@ func TestPartial(t *testing.T) {
 	}{
 		{"clean", &scan.Result{}, report.Options{}, false},
 		{"findings only", &scan.Result{Findings: reporttest.Result(t).Findings}, report.Options{}, false},
-		{"not evaluated", &scan.Result{NotEvaluated: []scan.NotEvaluated{{Subject: "x", Reason: "y"}}}, report.Options{}, true},
+		{"not evaluated", &scan.Result{NotEvaluated: []finding.NotEvaluated{{Subject: "x", Reason: "y"}}}, report.Options{}, true},
 		{"input error", &scan.Result{}, report.Options{InputErrors: inputErr}, true},
 	} {
 		if got := report.Partial(tt.res, tt.opts); got != tt.want {
@@ -60,9 +60,9 @@ func TestRules(t *testing.T) {
 
 func TestTexts(t *testing.T) {
 	for _, tt := range []struct{ got, want string }{
-		{report.DescribeNotEvaluated(scan.NotEvaluated{Subject: "secrets", Namespace: "prod", Reason: "forbidden", Permission: "list secrets"}),
+		{report.DescribeNotEvaluated(finding.NotEvaluated{Subject: "secrets", Namespace: "prod", Reason: "forbidden", Permission: "list secrets"}),
 			"secrets in namespace prod: forbidden (missing permission: list secrets)"},
-		{report.DescribeNotEvaluated(scan.NotEvaluated{Subject: "rule x"}), "rule x: no reason given"},
+		{report.DescribeNotEvaluated(finding.NotEvaluated{Subject: "rule x"}), "rule x: no reason given"},
 		{report.Suppression(&finding.Suppression{By: "annotation", Reason: "ok"}), "suppressed by annotation kguard.io/ignore: ok"},
 		{report.Suppression(&finding.Suppression{By: "config", Expires: "2027-01-01"}), "suppressed by a config exception until 2027-01-01: no reason given"},
 		{report.Suppression(&finding.Suppression{By: "webhook", Reason: "r"}), "suppressed by webhook: r"},

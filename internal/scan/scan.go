@@ -29,26 +29,13 @@ type Options struct {
 	AtAdmissionOnly bool
 }
 
-// NotEvaluated is something the scan could not check. It is never a pass:
-// every report shows it and the summary marks the scan partial.
-type NotEvaluated struct {
-	// Subject is what was not evaluated: a resource type ("secrets"), an
-	// object, or a rule.
-	Subject string `json:"subject"`
-	// Namespace is set when only one namespace was affected.
-	Namespace string `json:"namespace,omitempty"`
-	Reason    string `json:"reason"`
-	// Permission names the missing RBAC permission, when that is the cause.
-	Permission string `json:"permission,omitempty"`
-}
-
 // Result is the outcome of a scan.
 type Result struct {
 	// Findings are the findings that count, in stable order.
 	Findings []finding.Finding `json:"findings"`
 	// Suppressed are findings silenced by an annotation or an exception.
-	Suppressed   []finding.Finding `json:"suppressed,omitempty"`
-	NotEvaluated []NotEvaluated    `json:"notEvaluated,omitempty"`
+	Suppressed   []finding.Finding      `json:"suppressed,omitempty"`
+	NotEvaluated []finding.NotEvaluated `json:"notEvaluated,omitempty"`
 	// Rules are the rules that ran, in registry order.
 	Rules []*rules.Rule `json:"-"`
 	// Objects is how many objects were scanned.
@@ -95,7 +82,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	// (appending tens of thousands of findings to one shared slice under
 	// a lock cost more than the rules themselves).
 	perWorker := make([]findingBlocks, workers)
-	notEvalPer := make([][]NotEvaluated, workers)
+	notEvalPer := make([][]finding.NotEvaluated, workers)
 
 	// Work items: chunks of objects for per-object rules, and one item per
 	// inventory rule. Both run on the same bounded pool.
@@ -112,7 +99,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 		go func() {
 			defer wg.Done()
 			var fs findingBlocks
-			var ne []NotEvaluated
+			var ne []finding.NotEvaluated
 			defer func() { perWorker[w], notEvalPer[w] = fs, ne }()
 			passes := make([]*rules.Pass, len(objectRules))
 			for i, r := range objectRules {
@@ -170,7 +157,7 @@ feed:
 		total += fs.len()
 	}
 	findings := make([]finding.Finding, 0, total)
-	var notEval []NotEvaluated
+	var notEval []finding.NotEvaluated
 	for w := range perWorker {
 		findings = perWorker[w].appendTo(findings)
 		notEval = append(notEval, notEvalPer[w]...)
@@ -201,7 +188,7 @@ feed:
 
 // AddNotEvaluated records things checked nowhere (resources that could not
 // be read, say), keeping the stable order.
-func (r *Result) AddNotEvaluated(ne ...NotEvaluated) {
+func (r *Result) AddNotEvaluated(ne ...finding.NotEvaluated) {
 	if len(ne) == 0 {
 		return
 	}
@@ -211,14 +198,14 @@ func (r *Result) AddNotEvaluated(ne ...NotEvaluated) {
 
 // guard runs a rule's check and turns a panic into a NotEvaluated entry: a
 // bug in one rule must neither crash the scan nor pass silently.
-func guard(r *rules.Rule, o *inventory.Object, check func()) (ne []NotEvaluated) {
+func guard(r *rules.Rule, o *inventory.Object, check func()) (ne []finding.NotEvaluated) {
 	defer func() {
 		if v := recover(); v != nil {
 			subject := "rule " + r.ID
 			if o != nil {
 				subject += " on " + o.Ref.String()
 			}
-			ne = []NotEvaluated{{Subject: subject, Reason: fmt.Sprintf("internal error: %v", v)}}
+			ne = []finding.NotEvaluated{{Subject: subject, Reason: fmt.Sprintf("internal error: %v", v)}}
 		}
 	}()
 	check()

@@ -52,8 +52,8 @@ func (r *Result) Worst() (finding.Severity, bool) {
 	return worst, true
 }
 
-func sortNotEvaluated(ne []NotEvaluated) {
-	slices.SortFunc(ne, func(a, b NotEvaluated) int {
+func sortNotEvaluated(ne []finding.NotEvaluated) {
+	slices.SortFunc(ne, func(a, b finding.NotEvaluated) int {
 		return cmp.Or(cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Reason, b.Reason))
 	})
 }

@@ -5,11 +5,14 @@
 package auditcmd
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -41,8 +44,14 @@ prints what runs that backend in a cluster.`,
 	return cmd
 }
 
+// ExplainOptions are the arguments and flags of `kguard audit explain`.
+type ExplainOptions struct {
+	cmdutil.Input
+	Output string
+}
+
 func newExplainCmd(s *cmdutil.Streams) *cobra.Command {
-	var output string
+	o := &ExplainOptions{Input: cmdutil.Input{Streams: s}}
 	cmd := &cobra.Command{
 		Use:   "explain POLICY_FILE",
 		Short: "Show the level at which each sensitive operation is recorded, and by which rule",
@@ -56,44 +65,86 @@ and line) and the stages omitted. A request matching no rule is not logged
 The operations are made by an ordinary user in namespace default. Rules
 with users or userGroups are matched against the authenticated user: for
 impersonated requests that is the impersonating user. Use - to read the
-policy from standard input.`,
+policy from standard input. The inputs are read like every kguard input
+(a directory, or a chart or overlay that renders one Policy, works too);
+they must hold exactly one audit.k8s.io Policy.`,
 		Example: `  kguard audit explain /etc/kubernetes/audit-policy.yaml
   kguard audit explain audit-policy.yaml -o json`,
-		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return cmdutil.UsageErrorf("unknown output format %q: want table or json", output)
-			}
-			file := args[0]
-			pol, err := load(s, file)
-			if err != nil {
-				return err
-			}
-			return writeExplain(s.Out, output, file, explain(pol))
+			o.Args = args
+			return RunExplain(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	o.AddFlags(cmd, cmdutil.InputFlags{What: "the audit policy"})
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
 
-// load reads and parses the policy, printing every problem as FILE:LINE:
-// MESSAGE.
-func load(s *cmdutil.Streams, file string) (*auditpolicy.Policy, error) {
-	var data []byte
-	var err error
-	if file == "-" {
-		data, err = io.ReadAll(s.In)
-		file = "<stdin>"
-	} else {
-		data, err = os.ReadFile(file)
+// RunExplain predicts where each operation lands under the policy.
+func RunExplain(ctx context.Context, o *ExplainOptions) error {
+	if o.Output != "table" && o.Output != "json" {
+		return cmdutil.UsageErrorf("unknown output format %q: want table or json", o.Output)
 	}
+	if o.Cluster {
+		return cmdutil.UsageErrorf("an audit policy is a file given to kube-apiserver, not a cluster object: give its path")
+	}
+	// Standard input is read here, so that its text can place errors.
+	var stdin []byte
+	if slices.Contains(o.Paths(), "-") {
+		data, err := io.ReadAll(o.Streams.In)
+		if err != nil {
+			return cmdutil.UsageErrorf("read standard input: %v", err)
+		}
+		stdin = data
+		streams := *o.Streams
+		streams.In = bytes.NewReader(data)
+		o.Streams = &streams
+	}
+	res, err := o.Load(ctx)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("read audit policy: %v", err)
+		return err
 	}
-	pol, err := auditpolicy.Parse(data)
-	if err == nil {
-		return pol, nil
+	if err := o.Partial(res); err != nil {
+		return err
 	}
+	policies := res.Inventory.ByKind(auditpolicy.Group, auditpolicy.Kind)
+	if len(policies) != 1 {
+		return cmdutil.UsageErrorf("want exactly one %s Policy in the input, found %d", auditpolicy.APIVersion, len(policies))
+	}
+	obj := policies[0]
+	u, ok := obj.Unstructured()
+	if !ok {
+		return cmdutil.UsageErrorf("%s: not a policy object", obj.Source)
+	}
+	file, doc := obj.Source.File, singleDocument(obj.Source.File, stdin)
+	if file == "-" {
+		file = "<stdin>"
+	}
+	pol, err := auditpolicy.Decode(u.Object, doc)
+	if err != nil {
+		return policyErrors(file, err)
+	}
+	return writeExplain(o.Streams.Out, o.Output, file, explain(pol))
+}
+
+// singleDocument returns the text of a one-document policy file (for
+// lines in messages), or nil when the file holds more or cannot be read.
+func singleDocument(file string, stdin []byte) []byte {
+	data := stdin
+	if file != "-" {
+		var err error
+		if data, err = os.ReadFile(file); err != nil {
+			return nil
+		}
+	}
+	if bytes.Contains(data, []byte("\n---")) {
+		return nil
+	}
+	return data
+}
+
+// policyErrors prints every problem as FILE:LINE: MESSAGE.
+func policyErrors(file string, err error) error {
 	var errs []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
@@ -110,7 +161,7 @@ func load(s *cmdutil.Streams, file string) (*auditpolicy.Policy, error) {
 			msgs = append(msgs, fmt.Sprintf("%s: %v", file, e))
 		}
 	}
-	return nil, cmdutil.UsageErrorf("invalid audit policy:\n  %s", strings.Join(msgs, "\n  "))
+	return cmdutil.UsageErrorf("invalid audit policy:\n  %s", strings.Join(msgs, "\n  "))
 }
 
 type opResult struct {

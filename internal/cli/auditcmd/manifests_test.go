@@ -273,8 +273,8 @@ func scanAll(t *testing.T, file string) scanReport {
 	}
 	var out, errOut bytes.Buffer
 	err = scancmd.Run(context.Background(), &scancmd.Options{
-		Streams: &cmdutil.Streams{Out: &out, ErrOut: &errOut}, Registry: all.Registry,
-		Paths: []string{file}, Report: cmdutil.Report{Output: "json", FailOn: "none"}, Enable: enable,
+		Input:    cmdutil.Input{Args: []string{file}, Streams: &cmdutil.Streams{Out: &out, ErrOut: &errOut}},
+		Registry: all.Registry, Report: cmdutil.Report{Output: "json", FailOn: "none"}, Enable: enable,
 	})
 	if err != nil {
 		t.Fatalf("scan %s: %v\n%s", file, err, errOut.String())

@@ -3,6 +3,7 @@
 package drcmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/backup"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/inventory"
@@ -28,18 +30,23 @@ namespace with workloads or PersistentVolumeClaims, which backup schedules
 cover it, the recovery point objective they imply and whether volume data
 is backed up.`,
 		Example: `  kguard dr report --cluster
-  kguard dr report -f velero/ -f deploy/ -o json`,
+  kguard dr report velero/ deploy/ -o json`,
 	}
 	cmd.AddCommand(newReportCmd(s))
 	return cmd
 }
 
+// ReportOptions are the flags of `kguard dr report`.
+type ReportOptions struct {
+	cmdutil.Input
+	Output string
+	AsOf   time.Time
+}
+
 func newReportCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &cmdutil.Input{Streams: s}
-	var output string
-	var asOf time.Time
+	o := &ReportOptions{Input: cmdutil.Input{Streams: s}}
 	cmd := &cobra.Command{
-		Use:   "report",
+		Use:   "report [PATH...]",
 		Short: "Per namespace: covering schedules, RPO, volume backup and the latest backup",
 		Long: `Print one row per namespace that holds workloads or PersistentVolumeClaims:
 
@@ -62,35 +69,45 @@ counted as uncovered: the cluster's own components are rebuilt, not
 restored. The schedule periods come from a simple cron reader: standard
 five-field expressions, @every and the @daily-style descriptors.`,
 		Example: `  kguard dr report --cluster
-  kguard dr report -f velero/ -f deploy/ -o json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch output {
-			case "table", "json":
-			default:
-				return cmdutil.UsageErrorf("unknown output format %q (want table or json)", output)
-			}
-			now := time.Now()
-			if !asOf.IsZero() {
-				now = asOf
-			}
-			inv, err := in.Load(cmd.Context())
-			if err != nil {
-				return err
-			}
-			r := buildReport(backup.Build(inv), now)
-			if output == "json" {
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
-			}
-			return writeTable(s.Out, r)
+  kguard dr report velero/ deploy/ -o json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			return RunReport(cmd.Context(), o)
 		},
 	}
-	in.AddFlags(cmd, "the workloads, PersistentVolumeClaims and Velero objects")
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
-	cmd.Flags().Var(cmdutil.AsOf{T: &asOf}, "as-of", "judge backup age as of this day, YYYY-MM-DD or RFC 3339 (default: now)")
+	o.AddFlags(cmd, cmdutil.InputFlags{What: "the workloads, PersistentVolumeClaims and Velero objects"})
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().Var(cmdutil.AsOf{T: &o.AsOf}, "as-of", "judge backup age as of this day, YYYY-MM-DD or RFC 3339 (default: now)")
 	return cmd
+}
+
+// RunReport prints the disaster-recovery report.
+func RunReport(ctx context.Context, o *ReportOptions) error {
+	switch o.Output {
+	case "table", "json":
+	default:
+		return cmdutil.UsageErrorf("unknown output format %q (want table or json)", o.Output)
+	}
+	now := time.Now()
+	if !o.AsOf.IsZero() {
+		now = o.AsOf
+	}
+	res, err := o.Load(ctx)
+	if err != nil {
+		return err
+	}
+	r := buildReport(analysis.Get(analysis.NewMemo(res.Inventory), backup.Analysis), now)
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Streams.Out)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(r)
+	} else {
+		err = writeTable(o.Streams.Out, r)
+	}
+	if err != nil {
+		return err
+	}
+	return o.Partial(res)
 }
 
 type report struct {

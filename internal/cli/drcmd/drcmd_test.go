@@ -104,10 +104,10 @@ func TestReportUsageErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"report"}, "no input"},
-		{[]string{"report", "-f", fixture, "--cluster"}, "not both"},
+		{[]string{"report", "-f", fixture, "--cluster"}, "give no paths"},
 		{[]string{"report", "-f", fixture, "-o", "yaml"}, "unknown output format"},
 		{[]string{"report", "-f", fixture, "--as-of", "yesterday"}, "YYYY-MM-DD"},
-		{[]string{"report", "extra", "-f", fixture}, "unknown command"},
+		{[]string{"report", "extra", "-f", fixture}, "extra: no such file or directory"},
 	} {
 		out, errOut, code := run(t, c.args...)
 		if code != cmdutil.ExitUsage || !strings.Contains(errOut, c.msg) {

@@ -1,6 +1,7 @@
 package netpolcmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -15,11 +16,17 @@ import (
 	"github.com/kguard/kguard/internal/netpol"
 )
 
+// CanOptions are the arguments and flags of `kguard netpol can`.
+type CanOptions struct {
+	Input
+	From, To string
+	Port     string
+}
+
 func newCanCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
-	var portFlag string
+	o := &CanOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
-		Use:   "can FROM TO",
+		Use:   "can FROM TO [PATH...]",
 		Short: "Say whether FROM may reach TO, and which policies decide it",
 		Long: `Answer allowed or denied for a connection and name the policies that
 decide each side: egress at the source, ingress at the destination.
@@ -30,46 +37,74 @@ address in it is. Without --port, every port the destination's containers
 declare is tried (TCP 80 when there is none, or for an address); the
 answer is allowed when at least one port is.
 
-The exit status is 0 when allowed, 1 when denied and 2 for usage errors.`,
-		Example: `  kguard netpol can shop/frontend shop/api -f deploy/
+The exit status is 0 when allowed, 1 when denied and 2 for usage errors
+(and when some input could not be read, unless --allow-partial).`,
+		Example: `  kguard netpol can shop/frontend shop/api deploy/
   kguard netpol can shop/api shop/db --port 5432 -f deploy/
   kguard netpol can monitoring/prometheus shop/api --port metrics -f deploy/
   kguard netpol can shop/api 8.8.8.8 --port 53/udp --cluster
   kguard netpol can 0.0.0.0/0 shop/frontend --port 8080 -f deploy/`,
-		Args: cobra.ExactArgs(2),
+		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Parse what needs no input first, so usage errors come early.
-			if _, _, err := parsePortSpec(portFlag); err != nil {
-				return err
-			}
-			_, m, err := in.Model(cmd.Context())
-			if err != nil {
-				return err
-			}
-			from, err := parseEndpoint(m, args[0])
-			if err != nil {
-				return err
-			}
-			to, err := parseEndpoint(m, args[1])
-			if err != nil {
-				return err
-			}
-			if from.pod == nil && to.pod == nil {
-				return cmdutil.UsageErrorf("FROM and TO are both outside the cluster: one must be a workload (NAMESPACE/NAME)")
-			}
-			ports, err := portsFor(portFlag, to.pod)
-			if err != nil {
-				return err
-			}
-			if !writeCan(s.Out, m, from, to, ports) {
-				return cmdutil.Exit(cmdutil.ExitFindings)
-			}
-			return nil
+			o.From, o.To, o.Args = args[0], args[1], args[2:]
+			return RunCan(cmd.Context(), o)
 		},
 	}
-	in.addFlags(cmd)
-	cmd.Flags().StringVar(&portFlag, "port", "", "port to check: a number or a container port name, with /TCP, /UDP or /SCTP (default TCP); default every declared port of TO")
+	o.addFlags(cmd, "namespace of FROM and TO written without one")
+	cmd.Flags().StringVar(&o.Port, "port", "", "port to check: a number or a container port name, with /TCP, /UDP or /SCTP (default TCP); default every declared port of TO")
 	return cmd
+}
+
+// RunCan answers whether From may reach To: exit 0 when allowed, 1 when
+// denied.
+func RunCan(ctx context.Context, o *CanOptions) error {
+	// Parse what needs no input first, so usage errors come early.
+	if _, _, err := parsePortSpec(o.Port); err != nil {
+		return err
+	}
+	res, m, err := o.Model(ctx)
+	if err != nil {
+		return err
+	}
+	from, err := parseEndpoint(m, o.qualify(o.From))
+	if err != nil {
+		return err
+	}
+	to, err := parseEndpoint(m, o.qualify(o.To))
+	if err != nil {
+		return err
+	}
+	if from.pod == nil && to.pod == nil {
+		return cmdutil.UsageErrorf("FROM and TO are both outside the cluster: one must be a workload (NAMESPACE/NAME)")
+	}
+	ports, err := portsFor(o.Port, to.pod)
+	if err != nil {
+		return err
+	}
+	allowed := writeCan(o.Streams.Out, m, from, to, ports)
+	if err := o.Partial(res); err != nil {
+		return err
+	}
+	if !allowed {
+		return cmdutil.Exit(cmdutil.ExitFindings)
+	}
+	return nil
+}
+
+// qualify puts a workload written without a namespace into -n's (or
+// default), as kubectl would; addresses are left alone.
+func (o *CanOptions) qualify(arg string) string {
+	if strings.Contains(arg, "/") {
+		return arg
+	}
+	if _, err := netip.ParseAddr(arg); err == nil {
+		return arg
+	}
+	ns := o.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return ns + "/" + arg
 }
 
 // endpoint is one side of the question: a workload, or external addresses

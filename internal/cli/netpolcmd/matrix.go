@@ -1,6 +1,7 @@
 package netpolcmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -14,11 +15,16 @@ import (
 	"github.com/kguard/kguard/internal/netpol"
 )
 
+// MatrixOptions are the flags of `kguard netpol matrix`.
+type MatrixOptions struct {
+	Input
+	Output string
+}
+
 func newMatrixCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
-	var namespace, output string
+	o := &MatrixOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
-		Use:   "matrix",
+		Use:   "matrix [PATH...]",
 		Short: "Show which workloads may reach which: a table, JSON or an HTML heat-map",
 		Long: `Print the reachability matrix: rows are sources, columns destinations,
 each workload of the namespace (-n) or of the whole input, plus "external",
@@ -30,37 +36,45 @@ the ports the destination's containers declare (TCP 80 when there is
 none), blocked (.) otherwise. JSON and the HTML heat-map also give the
 ports allowed in each cell. The HTML page is self-contained: no script,
 no external resource.`,
-		Example: `  kguard netpol matrix -f deploy/
+		Example: `  kguard netpol matrix deploy/
   kguard netpol matrix -n shop -o json --cluster
   kguard netpol matrix -n shop -o html -f deploy/ > matrix.html`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch output {
-			case "table", "json", "html":
-			default:
-				return cmdutil.UsageErrorf("unknown output format %q (want table, json or html)", output)
-			}
-			_, m, err := in.Model(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if namespace != "" && len(m.Workloads(namespace)) == 0 {
-				return cmdutil.UsageErrorf("namespace %q has no workloads in the input", namespace)
-			}
-			x := m.Matrix(namespace)
-			switch output {
-			case "json":
-				return writeMatrixJSON(s.Out, x)
-			case "html":
-				return writeMatrixHTML(s.Out, x)
-			}
-			return writeMatrixTable(s.Out, x)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			return RunMatrix(cmd.Context(), o)
 		},
 	}
-	in.addFlags(cmd)
-	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "only the workloads of this namespace (default: all)")
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or html")
+	o.addFlags(cmd, "only the workloads of this namespace (default: all)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json or html")
 	return cmd
+}
+
+// RunMatrix prints the reachability matrix.
+func RunMatrix(ctx context.Context, o *MatrixOptions) error {
+	switch o.Output {
+	case "table", "json", "html":
+	default:
+		return cmdutil.UsageErrorf("unknown output format %q (want table, json or html)", o.Output)
+	}
+	res, m, err := o.Model(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Namespace != "" && len(m.Workloads(o.Namespace)) == 0 {
+		return cmdutil.UsageErrorf("namespace %q has no workloads in the input", o.Namespace)
+	}
+	x := m.Matrix(o.Namespace)
+	write := writeMatrixTable
+	switch o.Output {
+	case "json":
+		write = writeMatrixJSON
+	case "html":
+		write = writeMatrixHTML
+	}
+	if err := write(o.Streams.Out, x); err != nil {
+		return err
+	}
+	return o.Partial(res)
 }
 
 // mark is a cell's sign: X reachable, . blocked, - external to external.

@@ -9,25 +9,33 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
-	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/netpol"
 )
 
-// Input says where the objects come from: files or a live cluster.
+// Input says where the objects come from: the shared input flags. -n also
+// narrows the answer to one namespace, but a cluster is read whole:
+// reachability into a namespace depends on the pods of every other.
 type Input struct{ cmdutil.Input }
 
-func (in *Input) addFlags(cmd *cobra.Command) {
-	in.AddFlags(cmd, "the workloads, Services and NetworkPolicies")
+func (in *Input) addFlags(cmd *cobra.Command, namespaceHelp string) {
+	in.ReadAllNamespaces = true
+	in.AddFlags(cmd, cmdutil.InputFlags{
+		What:          "the workloads, Services and NetworkPolicies",
+		NamespaceHelp: namespaceHelp + "; also where input objects that name no namespace go",
+	})
 }
 
-// Model reads the objects and builds the NetworkPolicy model.
-func (in *Input) Model(ctx context.Context) (*inventory.Inventory, *netpol.Model, error) {
-	inv, err := in.Load(ctx)
+// Model reads the objects through the input pipeline and builds the
+// NetworkPolicy model the scan's network rules use.
+func (in *Input) Model(ctx context.Context) (*input.Result, *netpol.Model, error) {
+	res, err := in.Load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return inv, netpol.Build(inv, netpol.Options{}), nil
+	return res, analysis.Get(analysis.NewMemo(res.Inventory), netpol.ModelAnalysis), nil
 }
 
 // NewCmd returns `kguard netpol` and its subcommands.
@@ -36,7 +44,7 @@ func NewCmd(s *cmdutil.Streams) *cobra.Command {
 		Use:   "netpol",
 		Short: "Query NetworkPolicies: who can reach whom, the whole matrix, and policies to start from",
 		Long: `Evaluate NetworkPolicies as the Kubernetes documentation defines them, over
-manifests (-f) or a live cluster (--cluster): whether one workload (or an
+manifests (PATH or -f) or a live cluster (--cluster): whether one workload (or an
 address outside the cluster) may reach another and which policies decide
 it, the reachability matrix of every workload, and least-privilege
 policies generated from what the manifests declare.

@@ -92,9 +92,9 @@ func TestCanUsageErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"can", "shop/frontend", "shop/api"}, "no input"},
-		{[]string{"can", "shop/frontend", "shop/api", "-f", fixture, "--cluster"}, "not both"},
-		{[]string{"can", "shop/frontend", "-f", fixture}, "accepts 2 arg(s)"},
-		{[]string{"can", "frontend", "shop/api", "-f", fixture}, "want NAMESPACE/NAME"},
+		{[]string{"can", "shop/frontend", "shop/api", "-f", fixture, "--cluster"}, "give no paths"},
+		{[]string{"can", "shop/frontend", "-f", fixture}, "requires at least 2 arg(s)"},
+		{[]string{"can", "frontend", "shop/api", "-f", fixture}, `default/frontend: no workload in namespace "default"`},
 		{[]string{"can", "shop/nope", "shop/api", "-f", fixture}, "namespace shop has: api, db, frontend"},
 		{[]string{"can", "nowhere/x", "shop/api", "-f", fixture}, `no workload in namespace "nowhere"`},
 		{[]string{"can", "1.2.3.4", "10.0.0.0/8", "-f", fixture}, "one must be a workload"},
@@ -258,5 +258,18 @@ func TestGenerate(t *testing.T) {
 	}
 	if _, _, code := run(t, "generate", "-n", "nowhere", "-f", fixture); code != cmdutil.ExitUsage {
 		t.Errorf("-n nowhere: exit %d", code)
+	}
+}
+
+// TestCanQualifiesWithNamespace: a workload written without a namespace is
+// in -n's, as kubectl would read it.
+func TestCanQualifiesWithNamespace(t *testing.T) {
+	short, _, code := run(t, "can", "frontend", "api", "-n", "shop", "-f", fixture)
+	long, _, longCode := run(t, "can", "shop/frontend", "shop/api", "-f", fixture)
+	if short != long || code != longCode {
+		t.Errorf("-n shop frontend api: exit %d %q; shop/frontend shop/api: exit %d %q", code, short, longCode, long)
+	}
+	if !strings.Contains(short, "shop/frontend -> shop/api") {
+		t.Errorf("answer does not name the qualified workloads: %q", short)
 	}
 }

@@ -1,6 +1,7 @@
 package rbaccmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,13 +14,20 @@ import (
 	"github.com/kguard/kguard/internal/rbac"
 )
 
+// PathsOptions are the arguments and flags of `kguard rbac paths`.
+type PathsOptions struct {
+	Input
+	// Subject, when set, asks for its path only.
+	Subject string
+	Output  string
+}
+
 // newPathsCmd is `kguard rbac paths`: shortest privilege-escalation paths
 // to cluster-admin.
 func newPathsCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
-	var output string
+	o := &PathsOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
-		Use:   "paths [SUBJECT]",
+		Use:   "paths [SUBJECT] [PATH...]",
 		Short: "Show the shortest privilege-escalation paths to cluster-admin",
 		Long: `Find how identities become cluster-admin, step by step: an identity that may
 create pods (or workloads) in a namespace may run as any service account
@@ -28,69 +36,95 @@ accounts of a namespace may become them; and an identity reaches
 cluster-admin when it may do anything, impersonate system:masters, escalate
 or bind cluster roles, write clusterrolebindings or use nodes/proxy.
 
-With SUBJECT, print its shortest path (or say there is none); without,
-the shortest path of every service account and bound user that has one.
--o dot writes the whole graph (or, with SUBJECT, the path) for Graphviz;
-an identity that may become every service account of a namespace points
-to one node standing for them all.`,
-		Example: `  kguard rbac paths -f deploy/
-  kguard rbac paths serviceaccount:shop:ci -f deploy/
+With SUBJECT (serviceaccount:NS:NAME, user:NAME or group:NAME), print its
+shortest path (or say there is none); without, the shortest path of every
+service account, bound user and bound group that has one. -o dot writes
+the whole graph (or, with SUBJECT, the path) for Graphviz; an identity that
+may become every service account of a namespace points to one node
+standing for them all.`,
+		Example: `  kguard rbac paths deploy/
+  kguard rbac paths serviceaccount:shop:ci deploy/
   kguard rbac paths --cluster -o json
   kguard rbac paths --cluster -o dot | dot -Tsvg > paths.svg`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "table" && output != "json" && output != "dot" {
-				return cmdutil.UsageErrorf("unknown output format %q (want table, json or dot)", output)
+			if len(args) > 0 && looksLikeSubject(args[0]) {
+				o.Subject, args = args[0], args[1:]
 			}
-			var subject *rbac.User
-			if len(args) == 1 {
-				u, ok := rbac.ParseSubject(args[0])
-				if !ok {
-					return cmdutil.UsageErrorf("subject %q: want serviceaccount:NS:NAME, user:NAME or group:NAME", args[0])
-				}
-				subject = &u
-			}
-			_, m, err := in.Load(cmd.Context())
-			if err != nil {
-				return err
-			}
-			esc := m.Escalation()
-			if subject == nil {
-				paths := esc.Paths()
-				switch output {
-				case "json":
-					return writePathsJSON(s.Out, paths)
-				case "dot":
-					names, edges := esc.Graph()
-					return writePathsDot(s.Out, names, edges, paths)
-				}
-				return writePathsTable(s.Out, paths)
-			}
-			p, ok := esc.PathFrom(*subject)
-			var paths []rbac.Path
-			if ok {
-				paths = []rbac.Path{p}
-			}
-			switch output {
-			case "json":
-				return writePathsJSON(s.Out, paths)
-			case "dot":
-				names := []string{subject.String()}
-				for _, st := range p.Steps {
-					names = append(names, st.To)
-				}
-				return writePathsDot(s.Out, names, p.Steps, paths)
-			}
-			if !ok {
-				_, err := fmt.Fprintf(s.Out, "no path: %s cannot reach %s\n", subject, rbac.Goal)
-				return err
-			}
-			return writePath(s.Out, p)
+			o.Args = args
+			return RunPaths(cmd.Context(), o)
 		},
 	}
-	in.addFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or dot")
+	o.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json or dot")
 	return cmd
+}
+
+// looksLikeSubject tells a SUBJECT argument from a PATH by its prefix, so
+// that a malformed subject is reported as one rather than as a missing file.
+func looksLikeSubject(arg string) bool {
+	for _, p := range []string{"serviceaccount:", "user:", "group:", "system:serviceaccount:"} {
+		if strings.HasPrefix(arg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// RunPaths prints the escalation paths.
+func RunPaths(ctx context.Context, o *PathsOptions) error {
+	if o.Output != "table" && o.Output != "json" && o.Output != "dot" {
+		return cmdutil.UsageErrorf("unknown output format %q (want table, json or dot)", o.Output)
+	}
+	var subject *rbac.User
+	if o.Subject != "" {
+		u, err := subjectArg(o.Subject)
+		if err != nil {
+			return err
+		}
+		subject = &u
+	}
+	res, m, err := o.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if err := writePaths(o.Streams.Out, o.Output, m.Escalation(), subject); err != nil {
+		return err
+	}
+	return o.Partial(res)
+}
+
+func writePaths(w io.Writer, output string, esc *rbac.Escalation, subject *rbac.User) error {
+	if subject == nil {
+		paths := esc.Paths()
+		switch output {
+		case "json":
+			return writePathsJSON(w, paths)
+		case "dot":
+			names, edges := esc.Graph()
+			return writePathsDot(w, names, edges, paths)
+		}
+		return writePathsTable(w, paths)
+	}
+	p, ok := esc.PathFrom(*subject)
+	var paths []rbac.Path
+	if ok {
+		paths = []rbac.Path{p}
+	}
+	switch output {
+	case "json":
+		return writePathsJSON(w, paths)
+	case "dot":
+		names := []string{subject.String()}
+		for _, st := range p.Steps {
+			names = append(names, st.To)
+		}
+		return writePathsDot(w, names, p.Steps, paths)
+	}
+	if !ok {
+		_, err := fmt.Fprintf(w, "no path: %s cannot reach %s\n", subject, rbac.Goal)
+		return err
+	}
+	return writePath(w, p)
 }
 
 // writePath prints one path step by step, with the bindings.

@@ -156,7 +156,7 @@ func TestPathsUsage(t *testing.T) {
 	}{
 		{[]string{"-o", "xml", "-f", pathsFixture}, `unknown output format "xml"`},
 		{[]string{"serviceaccount:shop", "-f", pathsFixture}, `subject "serviceaccount:shop"`},
-		{[]string{"a", "b", "-f", pathsFixture}, "accepts at most 1 arg"},
+		{[]string{"a", "-f", pathsFixture}, "a: no such file or directory"},
 		{nil, "no input"},
 	} {
 		_, errOut, code := runPaths(t, tc.args...)

@@ -1,6 +1,7 @@
 package rbaccmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,13 +14,13 @@ import (
 	"github.com/kguard/kguard/internal/rbac"
 )
 
-// requestFlags are the parts of a request given as flags.
+// requestFlags are the parts of a request given as flags; the request's
+// namespace is the input's -n.
 type requestFlags struct {
-	namespace, name, subresource string
+	name, subresource string
 }
 
 func (r *requestFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&r.namespace, "namespace", "n", "", "namespace of the request (empty: cluster scope)")
 	cmd.Flags().StringVar(&r.name, "name", "", "name of the object (for rules with resourceNames)")
 	cmd.Flags().StringVar(&r.subresource, "subresource", "", "subresource, such as exec or log (or write RESOURCE/SUBRESOURCE)")
 }
@@ -27,10 +28,10 @@ func (r *requestFlags) add(cmd *cobra.Command) {
 // parseRequest reads VERB and RESOURCE as kubectl does: "pods",
 // "pods/exec", "deployments.apps", "deployments.apps/scale", or a
 // non-resource URL starting with "/".
-func (r *requestFlags) parseRequest(verb, resource string) (rbac.Request, error) {
-	req := rbac.Request{Verb: strings.ToLower(verb), Namespace: r.namespace, Name: r.name, Subresource: r.subresource}
+func (r *requestFlags) parseRequest(namespace, verb, resource string) (rbac.Request, error) {
+	req := rbac.Request{Verb: strings.ToLower(verb), Namespace: namespace, Name: r.name, Subresource: r.subresource}
 	if strings.HasPrefix(resource, "/") {
-		if r.namespace != "" || r.name != "" || r.subresource != "" {
+		if namespace != "" || r.name != "" || r.subresource != "" {
 			return req, cmdutil.UsageErrorf("a non-resource URL takes no namespace, name or subresource")
 		}
 		req.NonResourceURL = resource
@@ -50,38 +51,56 @@ func (r *requestFlags) parseRequest(verb, resource string) (rbac.Request, error)
 	return req, nil
 }
 
+// WhoCanOptions are the arguments and flags of `kguard rbac who-can`.
+type WhoCanOptions struct {
+	Input
+	request        requestFlags
+	Verb, Resource string
+	Output         string
+}
+
 func newWhoCanCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
-	var rf requestFlags
-	var output string
+	o := &WhoCanOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
-		Use:   "who-can VERB RESOURCE",
+		Use:   "who-can VERB RESOURCE [PATH...]",
 		Short: "List every subject that may make a request, with the binding and role that allow it",
 		Long: `List every user, group and service account that may make the request, and
 through which binding and role. Group subjects stand for all their
 members; members of system:masters may do anything and are listed only
 when a binding names them.`,
-		Example: `  kguard rbac who-can get secrets -n shop -f deploy/
+		Example: `  kguard rbac who-can get secrets -n shop deploy/
   kguard rbac who-can create pods/exec -n shop --cluster
   kguard rbac who-can update deployments.apps/scale -n shop -f deploy/
   kguard rbac who-can get /metrics --cluster`,
-		Args: cobra.ExactArgs(2),
+		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req, err := rf.parseRequest(args[0], args[1])
-			if err != nil {
-				return err
-			}
-			_, m, err := in.Load(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return writeWhoCan(s.Out, output, req, m.WhoCan(req))
+			o.Verb, o.Resource, o.Args = args[0], args[1], args[2:]
+			return RunWhoCan(cmd.Context(), o)
 		},
 	}
-	in.addFlags(cmd)
-	rf.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	o.addFlags(cmd)
+	o.request.add(cmd)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	return cmd
+}
+
+// RunWhoCan answers who may make the request.
+func RunWhoCan(ctx context.Context, o *WhoCanOptions) error {
+	if o.Output != "table" && o.Output != "json" {
+		return cmdutil.UsageErrorf("unknown output format %q (want table or json)", o.Output)
+	}
+	req, err := o.request.parseRequest(o.Namespace, o.Verb, o.Resource)
+	if err != nil {
+		return err
+	}
+	res, m, err := o.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if err := writeWhoCan(o.Streams.Out, o.Output, req, m.WhoCan(req)); err != nil {
+		return err
+	}
+	return o.Partial(res)
 }
 
 type subjectJSON struct {
@@ -160,107 +179,144 @@ func refString(r refJSON) string {
 	return r.Kind + " " + r.Name
 }
 
+// CanIOptions are the arguments and flags of `kguard rbac can-i`.
+type CanIOptions struct {
+	Input
+	request                 requestFlags
+	Subject, Verb, Resource string
+}
+
 func newCanICmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
-	var rf requestFlags
+	o := &CanIOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
-		Use:   "can-i SUBJECT VERB RESOURCE",
+		Use:   "can-i SUBJECT VERB RESOURCE [PATH...]",
 		Short: "Say whether a subject may make a request, and why",
 		Long: `Answer yes or no for one subject and request, naming the bindings and
 rules that allow it. The exit status is 0 for yes and 1 for no, so scripts
-can use it.`,
-		Example: `  kguard rbac can-i serviceaccount:shop:web list secrets -n shop -f deploy/
+can use it (2 when some input could not be read, unless --allow-partial).`,
+		Example: `  kguard rbac can-i serviceaccount:shop:web list secrets -n shop deploy/
   kguard rbac can-i user:alice create pods/exec -n shop --cluster
   kguard rbac can-i group:developers delete namespaces --cluster`,
-		Args: cobra.ExactArgs(3),
+		Args: cobra.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, ok := rbac.ParseSubject(args[0])
-			if !ok {
-				return cmdutil.UsageErrorf("subject %q: want serviceaccount:NS:NAME, user:NAME or group:NAME", args[0])
-			}
-			req, err := rf.parseRequest(args[1], args[2])
-			if err != nil {
-				return err
-			}
-			_, m, err := in.Load(cmd.Context())
-			if err != nil {
-				return err
-			}
-			allowed, grants := m.Allowed(u, req)
-			if !allowed {
-				fmt.Fprintf(s.Out, "no: %s may not %s\n", u, req)
-				return cmdutil.Exit(cmdutil.ExitFindings)
-			}
-			if len(grants) == 0 {
-				fmt.Fprintf(s.Out, "yes: %s is in %s, which may do anything\n", u, rbac.Masters)
-				return nil
-			}
-			fmt.Fprintf(s.Out, "yes: %s may %s\n", u, req)
-			for _, g := range grants {
-				fmt.Fprintf(s.Out, "  via %s -> %s (rule: %s)\n", refString(bindingRef(g.Binding)), refString(roleRef(g.Binding)), rbac.DescribeRule(g.Rule))
-			}
-			return nil
+			o.Subject, o.Verb, o.Resource, o.Args = args[0], args[1], args[2], args[3:]
+			return RunCanI(cmd.Context(), o)
 		},
 	}
-	in.addFlags(cmd)
-	rf.add(cmd)
+	o.addFlags(cmd)
+	o.request.add(cmd)
 	return cmd
 }
 
+// RunCanI answers whether the subject may make the request: exit 0 for
+// yes, 1 for no.
+func RunCanI(ctx context.Context, o *CanIOptions) error {
+	u, err := subjectArg(o.Subject)
+	if err != nil {
+		return err
+	}
+	req, err := o.request.parseRequest(o.Namespace, o.Verb, o.Resource)
+	if err != nil {
+		return err
+	}
+	res, m, err := o.Load(ctx)
+	if err != nil {
+		return err
+	}
+	w := o.Streams.Out
+	allowed, grants := m.Allowed(u, req)
+	switch {
+	case !allowed:
+		fmt.Fprintf(w, "no: %s may not %s\n", u, req)
+	case len(grants) == 0:
+		fmt.Fprintf(w, "yes: %s is in %s, which may do anything\n", u, rbac.Masters)
+	default:
+		fmt.Fprintf(w, "yes: %s may %s\n", u, req)
+		for _, g := range grants {
+			fmt.Fprintf(w, "  via %s -> %s (rule: %s)\n", refString(bindingRef(g.Binding)), refString(roleRef(g.Binding)), rbac.DescribeRule(g.Rule))
+		}
+	}
+	if err := o.Partial(res); err != nil {
+		return err
+	}
+	if !allowed {
+		return cmdutil.Exit(cmdutil.ExitFindings)
+	}
+	return nil
+}
+
+// PermissionsOptions are the arguments and flags of `kguard rbac permissions`.
+type PermissionsOptions struct {
+	Input
+	Subject string
+	Output  string
+}
+
 func newPermissionsCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
-	var output string
+	o := &PermissionsOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
-		Use:   "permissions SUBJECT",
+		Use:   "permissions SUBJECT [PATH...]",
 		Short: "List every rule a subject holds, binding by binding",
-		Example: `  kguard rbac permissions serviceaccount:shop:web -f deploy/
+		Example: `  kguard rbac permissions serviceaccount:shop:web deploy/
   kguard rbac permissions group:system:authenticated --cluster -o json`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u, ok := rbac.ParseSubject(args[0])
-			if !ok {
-				return cmdutil.UsageErrorf("subject %q: want serviceaccount:NS:NAME, user:NAME or group:NAME", args[0])
-			}
-			_, m, err := in.Load(cmd.Context())
-			if err != nil {
-				return err
-			}
-			perms := m.Permissions(u)
-			if output == "json" {
-				type perm struct {
-					Binding refJSON  `json:"binding"`
-					Role    refJSON  `json:"role"`
-					Scope   string   `json:"scope"`
-					Rule    ruleJSON `json:"rule"`
-				}
-				out := make([]perm, 0, len(perms))
-				for _, p := range perms {
-					r := p.Rule
-					out = append(out, perm{bindingRef(p.Binding), roleRef(p.Binding), scope(p.Binding),
-						ruleJSON{r.Verbs, r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs}})
-				}
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"subject": u.String(), "permissions": out})
-			}
-			if output != "table" {
-				return cmdutil.UsageErrorf("unknown output format %q (want table or json)", output)
-			}
-			if len(perms) == 0 {
-				_, err := fmt.Fprintf(s.Out, "%s holds no RBAC permissions\n", u)
-				return err
-			}
-			tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SCOPE\tRULE\tBINDING\tROLE")
-			for _, p := range perms {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", scope(p.Binding), rbac.DescribeRule(p.Rule), refString(bindingRef(p.Binding)), refString(roleRef(p.Binding)))
-			}
-			return tw.Flush()
+			o.Subject, o.Args = args[0], args[1:]
+			return RunPermissions(cmd.Context(), o)
 		},
 	}
-	in.addFlags(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	o.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	return cmd
+}
+
+// RunPermissions lists what the subject holds.
+func RunPermissions(ctx context.Context, o *PermissionsOptions) error {
+	if o.Output != "table" && o.Output != "json" {
+		return cmdutil.UsageErrorf("unknown output format %q (want table or json)", o.Output)
+	}
+	u, err := subjectArg(o.Subject)
+	if err != nil {
+		return err
+	}
+	res, m, err := o.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if err := writePermissions(o.Streams.Out, o.Output, u, m.Permissions(u)); err != nil {
+		return err
+	}
+	return o.Partial(res)
+}
+
+func writePermissions(w io.Writer, format string, u rbac.User, perms []rbac.Permission) error {
+	if format == "json" {
+		type perm struct {
+			Binding refJSON  `json:"binding"`
+			Role    refJSON  `json:"role"`
+			Scope   string   `json:"scope"`
+			Rule    ruleJSON `json:"rule"`
+		}
+		out := make([]perm, 0, len(perms))
+		for _, p := range perms {
+			r := p.Rule
+			out = append(out, perm{bindingRef(p.Binding), roleRef(p.Binding), scope(p.Binding),
+				ruleJSON{r.Verbs, r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs}})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"subject": u.String(), "permissions": out})
+	}
+	if len(perms) == 0 {
+		_, err := fmt.Fprintf(w, "%s holds no RBAC permissions\n", u)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SCOPE\tRULE\tBINDING\tROLE")
+	for _, p := range perms {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", scope(p.Binding), rbac.DescribeRule(p.Rule), refString(bindingRef(p.Binding)), refString(roleRef(p.Binding)))
+	}
+	return tw.Flush()
 }
 
 func scope(b *rbac.Binding) string {

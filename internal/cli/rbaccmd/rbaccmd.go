@@ -8,23 +8,40 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
-	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/rbac"
 )
 
-// Input says where the RBAC objects come from: files or a live cluster.
+// Input says where the RBAC objects come from: the shared input flags.
+// -n is also the namespace of the request.
 type Input struct{ cmdutil.Input }
 
-func (in *Input) addFlags(cmd *cobra.Command) { in.AddFlags(cmd, "the RBAC objects") }
+func (in *Input) addFlags(cmd *cobra.Command) {
+	in.AddFlags(cmd, cmdutil.InputFlags{
+		What:          "the RBAC objects",
+		NamespaceHelp: "namespace of the request (empty: cluster scope); also where input objects that name no namespace go",
+	})
+}
 
-// Load reads the objects and builds the RBAC model.
-func (in *Input) Load(ctx context.Context) (*inventory.Inventory, *rbac.Model, error) {
-	inv, err := in.Input.Load(ctx)
+// Load reads the objects through the input pipeline and builds the RBAC
+// model the scan's rules use (the same analysis, so the same answer).
+func (in *Input) Load(ctx context.Context) (*input.Result, *rbac.Model, error) {
+	res, err := in.Input.Load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return inv, rbac.Build(inv), nil
+	return res, analysis.Get(analysis.NewMemo(res.Inventory), rbac.ModelAnalysis), nil
+}
+
+// subjectArg parses a SUBJECT argument.
+func subjectArg(arg string) (rbac.User, error) {
+	u, ok := rbac.ParseSubject(arg)
+	if !ok {
+		return u, cmdutil.UsageErrorf("subject %q: want serviceaccount:NS:NAME, user:NAME or group:NAME", arg)
+	}
+	return u, nil
 }
 
 // NewCmd returns `kguard rbac` and its subcommands.

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/rbac"
 )
 
@@ -28,7 +29,7 @@ type tightenOptions struct {
 func newTightenCmd(s *cmdutil.Streams) *cobra.Command {
 	o := &tightenOptions{in: &Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
-		Use:   "tighten --audit-log FILE [--subject SUBJECT] [-f FILES | --cluster]",
+		Use:   "tighten --audit-log FILE [--subject SUBJECT] [PATH... | --cluster]",
 		Short: "Generate least-privilege RBAC from what an audit log shows was used",
 		Long: `Read the API server's audit log (JSON lines of audit.k8s.io/v1 Event, as
 written with --audit-log-format=json, at Metadata level or above) and
@@ -51,8 +52,10 @@ did not run in that time are not covered.`,
 		Example: `  kguard rbac tighten --audit-log /var/log/kubernetes/audit.log --subject serviceaccount:shop:web --cluster
   kguard rbac tighten --audit-log audit.log --audit-log audit-2024-06-01.log.gz -f deploy/
   kguard rbac tighten --audit-log audit.log --subject user:alice -o json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), s) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.in.Args = args
+			return o.run(cmd.Context(), s)
+		},
 	}
 	o.in.addFlags(cmd)
 	f := cmd.Flags()
@@ -99,21 +102,29 @@ func (o *tightenOptions) run(ctx context.Context, s *cmdutil.Streams) error {
 		return cmdutil.UsageErrorf("%s", msg)
 	}
 	var model *rbac.Model
-	if o.in.Cluster || len(o.in.Files) > 0 {
-		_, m, err := o.in.Load(ctx)
+	var loaded *input.Result
+	if o.in.Cluster || len(o.in.Paths()) > 0 {
+		res, m, err := o.in.Load(ctx)
 		if err != nil {
 			return err
 		}
-		model = m
+		model, loaded = m, res
 	}
 	var results []*rbac.Tightened
 	for _, sub := range usage.Subjects() {
 		results = append(results, rbac.Tighten(sub, model))
 	}
+	write := writeTightenYAML
 	if o.output == "json" {
-		return writeTightenJSON(s.Out, usage, results)
+		write = writeTightenJSON
 	}
-	return writeTightenYAML(s.Out, usage, results)
+	if err := write(s.Out, usage, results); err != nil {
+		return err
+	}
+	if loaded != nil {
+		return o.in.Partial(loaded)
+	}
+	return nil
 }
 
 // readAuditLog reads one log into usage; path "-" is standard input and

@@ -215,7 +215,7 @@ func TestTightenErrors(t *testing.T) {
 		{[]string{"--audit-log", garbage}, "first bad line at " + garbage + ":1: not JSON"},
 		{[]string{"--audit-log", tightenAuditLog, "--subject", "serviceaccount:shop"}, `subject "serviceaccount:shop"`},
 		{[]string{"--audit-log", tightenAuditLog, "-o", "table"}, `unknown output format "table"`},
-		{[]string{"--audit-log", tightenAuditLog, "-f", "x", "--cluster"}, "either -f or --cluster"},
+		{[]string{"--audit-log", tightenAuditLog, "-f", "x", "--cluster"}, "--cluster reads the live cluster: give no paths"},
 		{[]string{"--audit-log", tightenAuditLog + ".gz"}, "no such file"},
 	} {
 		_, errOut, code := runTighten(t, tc.args...)

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/helm"
 	"github.com/kguard/kguard/internal/testutil/cluster"
@@ -26,7 +27,7 @@ const chartDir = "../../../deploy/helm/kguard"
 // recommends (image pinned by digest), has no finding at all.
 func TestChartPassesItsOwnScan(t *testing.T) {
 	digest := "image.digest=sha256:" + strings.Repeat("ab", 32)
-	rep, stderr, code := runScan(t, &Options{Paths: []string{chartDir}, Release: "kguard", Namespace: "kguard-system", Set: []string{digest}})
+	rep, stderr, code := runScan(t, &Options{Input: cmdutil.Input{Args: []string{chartDir}, Release: "kguard", Namespace: "kguard-system", Set: []string{digest}}})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

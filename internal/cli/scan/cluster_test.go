@@ -112,11 +112,11 @@ func TestClusterScanMatchesFileScan(t *testing.T) {
 		inCluster[key("", o.Ref)] = true
 	}
 
-	files, _, code := runScan(t, &Options{Paths: []string{"../../../examples"}})
+	files, _, code := runScan(t, &Options{Input: cmdutil.Input{Args: []string{"../../../examples"}}})
 	if code != 0 {
 		t.Fatalf("file scan exit %d", code)
 	}
-	live, stderr, code := runScan(t, &Options{Cluster: true, RESTConfig: c.AdminConfig()})
+	live, stderr, code := runScan(t, &Options{Input: cmdutil.Input{Cluster: true, RESTConfig: c.AdminConfig()}})
 	if code != 0 {
 		t.Fatalf("cluster scan exit %d: %s", code, stderr)
 	}
@@ -191,7 +191,7 @@ func TestRestrictedIdentityIsPartial(t *testing.T) {
 		t.Fatal(err)
 	}
 	check := func(allowPartial bool, wantCode int) {
-		rep, stderr, code := runScan(t, &Options{Cluster: true, RESTConfig: rest.CopyConfig(cfg), AllowPartial: allowPartial})
+		rep, stderr, code := runScan(t, &Options{Input: cmdutil.Input{Cluster: true, RESTConfig: rest.CopyConfig(cfg), AllowPartial: allowPartial}})
 		if code != wantCode {
 			t.Fatalf("allow-partial=%v: exit %d, want %d; stderr %s", allowPartial, code, wantCode, stderr)
 		}

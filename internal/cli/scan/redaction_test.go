@@ -38,8 +38,8 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	for _, format := range formats.Names() {
 		var out, errOut bytes.Buffer
 		o := &Options{
-			Paths: inputs, Report: cmdutil.Report{Output: format, FailOn: "none", ShowSuppressed: true}, Registry: all.Registry,
-			Streams: &cmdutil.Streams{Out: &out, ErrOut: &errOut},
+			Input:  cmdutil.Input{Args: inputs, Streams: &cmdutil.Streams{Out: &out, ErrOut: &errOut}},
+			Report: cmdutil.Report{Output: format, FailOn: "none", ShowSuppressed: true}, Registry: all.Registry,
 		}
 		_ = Run(t.Context(), o) // exit 2: the broken file
 		if !strings.Contains(errOut.String(), "broken.yaml") {

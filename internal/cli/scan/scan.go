@@ -9,14 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/inventory/cluster"
-	"github.com/kguard/kguard/internal/inventory/helm"
-	"github.com/kguard/kguard/internal/inventory/kustomize"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/policyreport"
@@ -26,46 +22,32 @@ import (
 
 // Options are the flags and arguments of `kguard scan`.
 type Options struct {
-	Streams  *cmdutil.Streams
 	Registry func() (*rules.Registry, error)
 
-	Paths  []string
+	// Input is what to scan (PATHs, -f, Helm values, -n, or --cluster),
+	// and the streams.
+	cmdutil.Input
 	Report cmdutil.Report
 
 	ConfigFile    string
 	TargetVersion string
-	MaxFileSize   int64
-	AllowPartial  bool
 	Enable        []string
 	Disable       []string
-
-	// Live cluster.
-	Cluster          bool
-	Kubeconfig       string
-	Context          string
-	AllNamespaces    bool
-	ReadSecretValues bool
+	AllNamespaces bool
+	// HelmCharts are chart directories given with --helm.
+	HelmCharts []string
 	// Timings prints the duration of each phase on standard error.
 	Timings bool
 	// WritePolicyReports writes the results into the cluster as Policy
 	// Reports (in-cluster mode).
 	WritePolicyReports bool
-	// RESTConfig, when set, is used instead of a kubeconfig (tests).
-	RESTConfig *rest.Config
-
-	// Helm rendering.
-	HelmCharts  []string
-	ValuesFiles []string
-	Set         []string
-	Release     string
-	Namespace   string
 	// Now fixes the reference time (tests); zero means time.Now().
 	Now time.Time
 }
 
 // NewCmd returns `kguard scan`.
 func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
-	o := &Options{Streams: s, Registry: reg}
+	o := &Options{Input: cmdutil.Input{Streams: s}, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "scan PATH...",
 		Short: "Scan Kubernetes manifests for security problems",
@@ -115,10 +97,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
   kguard scan --helm ./charts/web -f prod-values.yaml --set image.tag=2.1 --release web -n shop
   kguard scan ./deploy/overlays/prod`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Paths = append(args, o.HelmCharts...)
-			if o.Cluster && len(o.Paths) > 0 {
-				return cmdutil.UsageErrorf("--cluster reads the live cluster: give no paths (or scan files without --cluster)")
-			}
+			o.Args = append(args, o.HelmCharts...)
 			if o.WritePolicyReports && !o.Cluster {
 				return cmdutil.UsageErrorf("--write-policyreports needs --cluster (use -o policyreport to print reports for files)")
 			}
@@ -134,24 +113,15 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 		},
 	}
 	f := cmd.Flags()
+	o.Input.AddFlags(cmd, cmdutil.InputFlags{})
 	o.Report.AddFlags(cmd)
 	f.StringVar(&o.ConfigFile, "config", "", "config file (default ./"+config.FileName+" when present)")
 	f.StringVar(&o.TargetVersion, "target-version", "", "Kubernetes release to check API versions against, e.g. 1.29 (default: the newest kguard knows)")
-	f.Int64Var(&o.MaxFileSize, "max-file-size", inventory.DefaultMaxFileSize, "largest input file accepted, in bytes")
-	f.BoolVar(&o.AllowPartial, "allow-partial", false, "do not exit 2 when some objects or rules could not be evaluated")
 	f.StringSliceVar(&o.Enable, "enable", nil, "also run these rules that are off by default (comma-separated IDs)")
 	f.StringSliceVar(&o.Disable, "disable", nil, "do not run these rules (comma-separated IDs)")
-	f.BoolVar(&o.Cluster, "cluster", false, "scan the live cluster of the kubeconfig context instead of files")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG or ~/.kube/config; in a pod, its service account)")
-	f.StringVar(&o.Context, "context", "", "kubeconfig context to use")
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "with --cluster: every namespace (the default)")
 	f.BoolVar(&o.WritePolicyReports, "write-policyreports", false, "with --cluster: write the results into the cluster as PolicyReports (one per namespace) and a ClusterPolicyReport, replacing kguard's previous ones")
-	f.BoolVar(&o.ReadSecretValues, "read-secret-values", false, "with --cluster: also read the data of non-TLS Secrets (needed by secret-content rules; values are never printed)")
 	f.StringArrayVar(&o.HelmCharts, "helm", nil, "render this Helm chart directory and scan the result (repeatable; chart directories in PATHs are rendered too)")
-	f.StringArrayVarP(&o.ValuesFiles, "values", "f", nil, "Helm values file (repeatable, later files win)")
-	f.StringArrayVar(&o.Set, "set", nil, "Helm value override key=value (repeatable)")
-	f.StringVar(&o.Release, "release", "", "Helm release name (default release-name)")
-	f.StringVarP(&o.Namespace, "namespace", "n", "", "with --cluster: only this namespace; with Helm: the release namespace (default default)")
 	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates (certificate expiry, end-of-life releases, backup age) as of this day, YYYY-MM-DD (default: now)")
 	f.BoolVar(&o.Timings, "timings", false, "print on standard error how long reading, the rules and the report took")
 	return cmd
@@ -182,32 +152,24 @@ func Run(ctx context.Context, o *Options) error {
 	if _, err := k8sversions.Target(target); err != nil {
 		return cmdutil.UsageErrorf("--target-version: %v", err)
 	}
-	var loaded *inventory.Result
-	var forbidden []scan.NotEvaluated
-	var restCfg *rest.Config
+	o.KubeVersion = target
+	if o.Cluster && o.Streams.ErrIsTerminal {
+		o.Progress = func(done, total, objects int) {
+			fmt.Fprintf(o.Streams.ErrOut, "\rreading cluster: %d/%d resource types, %d objects", done, total, objects)
+			if done == total {
+				fmt.Fprint(o.Streams.ErrOut, "\r\033[K")
+			}
+		}
+	}
+	if !o.Cluster {
+		setMemoryLimit(o.Paths())
+	}
+	loaded, err := o.Load(ctx)
+	if err != nil {
+		return err
+	}
 	if o.Cluster {
-		var serverVersion string
-		restCfg, err = o.restConfig()
-		if err != nil {
-			return err
-		}
-		loaded, forbidden, serverVersion, err = o.loadCluster(ctx, restCfg)
-		if err != nil {
-			return err
-		}
-		target = firstNonEmpty(target, serverVersion)
-	} else {
-		renderers := []inventory.Renderer{
-			&helm.Renderer{Options: helm.Options{
-				ValuesFiles: o.ValuesFiles, Set: o.Set, Release: o.Release, Namespace: o.Namespace, KubeVersion: target,
-			}},
-			kustomize.Renderer{},
-		}
-		setMemoryLimit(o.Paths)
-		loaded, err = cmdutil.LoadManifests(ctx, o.Streams, o.Paths, inventory.LoadOptions{MaxFileSize: o.MaxFileSize, Renderers: renderers})
-		if err != nil {
-			return err
-		}
+		target = firstNonEmpty(target, loaded.ServerVersion)
 	}
 	phases.mark("read")
 	settings := &rules.Settings{
@@ -226,10 +188,14 @@ func Run(ctx context.Context, o *Options) error {
 	// them while the report is written.
 	objects := loaded.Inventory.Len()
 	loaded.Inventory = nil
-	res.AddNotEvaluated(forbidden...)
+	res.AddNotEvaluated(loaded.NotRead...)
 	phases.mark("rules")
 	if o.WritePolicyReports {
-		client, err := dynamic.NewForConfig(restCfg)
+		src, err := o.Source()
+		if err != nil {
+			return err
+		}
+		client, err := dynamic.NewForConfig(src.Cluster.Config)
 		if err != nil {
 			return fmt.Errorf("policy reports: %w", err)
 		}
@@ -250,43 +216,6 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors), failOn, o.AllowPartial)
-}
-
-// restConfig builds the client configuration from the kubeconfig (or the
-// pod's service account when running in a cluster).
-func (o *Options) restConfig() (*rest.Config, error) {
-	if o.RESTConfig != nil {
-		return o.RESTConfig, nil
-	}
-	return cmdutil.RESTConfig(o.Kubeconfig, o.Context)
-}
-
-// loadCluster reads the live cluster, with a progress line on a terminal.
-func (o *Options) loadCluster(ctx context.Context, cfg *rest.Config) (*inventory.Result, []scan.NotEvaluated, string, error) {
-	name := firstNonEmpty(o.Context, cfg.Host)
-	opts := cluster.Options{Namespace: o.Namespace, ReadSecretValues: o.ReadSecretValues, Name: name}
-	if o.Streams.ErrIsTerminal {
-		opts.Progress = func(done, total, objects int) {
-			fmt.Fprintf(o.Streams.ErrOut, "\rreading cluster: %d/%d resource types, %d objects", done, total, objects)
-			if done == total {
-				fmt.Fprint(o.Streams.ErrOut, "\r\033[K")
-			}
-		}
-	}
-	res, err := cluster.Load(ctx, cfg, opts)
-	if err != nil {
-		return nil, nil, "", cmdutil.UsageErrorf("read cluster %s: %v", name, err)
-	}
-	var ne []scan.NotEvaluated
-	for _, f := range res.Forbidden {
-		ne = append(ne, scan.NotEvaluated{
-			Subject:    f.Resource.GroupResource().String(),
-			Namespace:  f.Namespace,
-			Reason:     "forbidden: kguard may not read it, so no rule checked it",
-			Permission: f.Permission,
-		})
-	}
-	return &inventory.Result{Inventory: inventory.New(res.Objects)}, ne, res.ServerVersion, nil
 }
 
 func (o *Options) loadConfig(reg *rules.Registry) (*config.Config, error) {

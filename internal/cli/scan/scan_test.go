@@ -160,7 +160,7 @@ func TestOutputFileAndConfig(t *testing.T) {
 }
 
 func TestTimings(t *testing.T) {
-	_, stderr, code := runScan(t, &Options{Paths: []string{"../../../examples"}, Timings: true})
+	_, stderr, code := runScan(t, &Options{Input: cmdutil.Input{Args: []string{"../../../examples"}}, Timings: true})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -180,7 +180,7 @@ func TestAsOf(t *testing.T) {
 		if err := (cmdutil.AsOf{T: &now}).Set(day); err != nil {
 			t.Fatal(err)
 		}
-		rep, stderr, code := runScan(t, &Options{Paths: []string{dir}, Now: now})
+		rep, stderr, code := runScan(t, &Options{Input: cmdutil.Input{Args: []string{dir}}, Now: now})
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}

@@ -274,7 +274,7 @@ func (l *loader) typedClient(gv schema.GroupVersion) (*rest.RESTClient, error) {
 	if c, ok := l.typed[gv]; ok {
 		return c, nil
 	}
-	if !scheme.Scheme.IsVersionRegistered(gv) {
+	if !inventory.Scheme.IsVersionRegistered(gv) {
 		l.typed[gv] = nil
 		return nil, nil
 	}

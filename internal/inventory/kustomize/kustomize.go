@@ -59,6 +59,21 @@ func (Renderer) Render(ctx context.Context, dir string) ([]*inventory.Object, []
 	return objs, errs
 }
 
+// Includes implements inventory.Includer: the local kustomization
+// directories dir builds on (its bases, components and their own bases),
+// so that a walk that finds both an overlay and its base scans the base
+// once, inside the overlay, not again on its own.
+func (Renderer) Includes(dir string) []string {
+	seen := map[string]bool{}
+	_ = checkLocal(filepath.Clean(dir), seen)
+	delete(seen, filepath.Clean(dir))
+	out := make([]string, 0, len(seen))
+	for d := range seen {
+		out = append(out, d)
+	}
+	return out
+}
+
 // Build runs kustomize build on dir and returns the YAML stream, with
 // origin annotations on every object. Remote bases are refused up front.
 func Build(dir string) ([]byte, error) {
@@ -149,7 +164,7 @@ func checkLocal(dir string, seen map[string]bool) error {
 				return &inventory.InputError{File: file, Err: fmt.Errorf(
 					"remote resource %q is not supported: kguard builds Kustomize offline; vendor the base into the repository and reference it by a local path", r)}
 			}
-			sub := r
+			sub := filepath.Clean(r)
 			if !filepath.IsAbs(sub) {
 				sub = filepath.Join(dir, r)
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/reporttest"
 	"github.com/kguard/kguard/internal/scan"
@@ -172,7 +173,7 @@ func TestCleanScan(t *testing.T) {
 	}
 	// A partial scan is never all green.
 	res := reporttest.Empty(t)
-	res.NotEvaluated = []scan.NotEvaluated{{Subject: "rule x", Reason: "panic"}}
+	res.NotEvaluated = []finding.NotEvaluated{{Subject: "rule x", Reason: "panic"}}
 	if doc := parse(t, render(t, res, report.Options{})); doc.Errors != 1 {
 		t.Errorf("not-evaluated entry gave %d errors, want 1", doc.Errors)
 	}

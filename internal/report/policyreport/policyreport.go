@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/scan"
 )
@@ -109,21 +111,12 @@ func Build(res *scan.Result, now time.Time) []*unstructured.Unstructured {
 	return out
 }
 
-// clusterScoped are the built-in kinds that live outside namespaces.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "StorageClass": true, "IngressClass": true, "RuntimeClass": true,
-	"PriorityClass": true, "CSIDriver": true, "CSINode": true, "VolumeAttachment": true,
-	"ValidatingWebhookConfiguration": true, "MutatingWebhookConfiguration": true,
-	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "APIService": true,
-	"CertificateSigningRequest": true, "PodSecurityPolicy": true, "ClusterPolicyReport": true,
-}
-
 // namespaceOf is the report a finding belongs in. A namespaced object
 // written without a namespace (common in manifests) lands in "default" when
 // applied, so its results go there.
 func namespaceOf(f *finding.Finding) string {
-	if f.Resource.Namespace == "" && f.Resource.Kind != "" && !clusterScoped[f.Resource.Kind] {
+	gk := schema.GroupKind{Group: f.Resource.Group(), Kind: f.Resource.Kind}
+	if f.Resource.Namespace == "" && f.Resource.Kind != "" && !inventory.BuiltinClusterScoped(gk) && f.Resource.Kind != "ClusterPolicyReport" {
 		return "default"
 	}
 	return f.Resource.Namespace

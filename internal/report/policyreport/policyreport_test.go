@@ -25,7 +25,7 @@ func TestBuild(t *testing.T) {
 			mkFinding("b", "shop", "api", finding.SeverityLow),
 			func() finding.Finding {
 				f := mkFinding("c", "", "cr", finding.SeverityCritical)
-				f.Resource.Kind = "ClusterRole"
+				f.Resource.APIVersion, f.Resource.Kind = "rbac.authorization.k8s.io/v1", "ClusterRole"
 				return f
 			}(),
 			// Namespaced but written without a namespace: lands in default.
@@ -36,7 +36,7 @@ func TestBuild(t *testing.T) {
 			f.Suppressed = &finding.Suppression{By: "config", Reason: "ok"}
 			return f
 		}()},
-		NotEvaluated: []scan.NotEvaluated{{Subject: "secrets", Reason: "forbidden", Permission: "list secrets cluster-wide"}},
+		NotEvaluated: []finding.NotEvaluated{{Subject: "secrets", Reason: "forbidden", Permission: "list secrets cluster-wide"}},
 	}
 	now := time.Unix(1700000000, 0)
 	reps := Build(res, now)

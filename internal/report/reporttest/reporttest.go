@@ -162,7 +162,7 @@ func Result(t testing.TB) *scan.Result {
 	return &scan.Result{
 		Findings:   findings,
 		Suppressed: suppressed,
-		NotEvaluated: []scan.NotEvaluated{
+		NotEvaluated: []finding.NotEvaluated{
 			{Subject: "rule quota-missing", Reason: "internal error: runtime error: invalid memory address or nil pointer dereference"},
 			{Subject: "secrets", Namespace: "prod", Reason: `forbidden: User "ci" cannot list resource "secrets"`, Permission: "list secrets"},
 		},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/reporttest"
 	"github.com/kguard/kguard/internal/scan"
@@ -88,7 +89,7 @@ func TestPartialAndNotEvaluatedNeverLookLikeAPass(t *testing.T) {
 		wantText    []string
 	}{
 		{"clean", reporttest.Empty(t), report.Options{}, false, []string{"0 findings (critical: 0, high: 0, medium: 0, low: 0, info: 0) in 3 objects, 0 suppressed, 0 not evaluated, 0 input errors\n"}},
-		{"not evaluated", &scan.Result{Objects: 1, NotEvaluated: []scan.NotEvaluated{{Subject: "secrets", Reason: "forbidden"}}}, report.Options{}, true,
+		{"not evaluated", &scan.Result{Objects: 1, NotEvaluated: []finding.NotEvaluated{{Subject: "secrets", Reason: "forbidden"}}}, report.Options{}, true,
 			[]string{"NOT EVALUATED (1)", "! secrets: forbidden", "1 not evaluated"}},
 		{"input error only", reporttest.Empty(t), report.Options{InputErrors: reporttest.Options(t).InputErrors}, true,
 			[]string{"INPUT ERRORS (2)", "manifests/bad.yaml:7: yaml: mapping values", "manifests/huge.json: file is larger", "2 input errors"}},

@@ -25,8 +25,10 @@ func generated(obj *inventory.Object) bool {
 
 func defaultNamespace() *rules.Rule {
 	return &rules.Rule{
-		ID:       "default-namespace",
-		Requires: []analysis.Key{&crdScopes},
+		ID: "default-namespace",
+		// The inventory tells whether a custom kind is namespaced at all
+		// (its CRD); a kind of unknown scope is not judged.
+		Requires: []analysis.Key{analysis.Objects},
 		Category: finding.CategoryIsolation,
 		Severity: finding.SeverityMedium,
 		Title:    "Object is placed in the default namespace",
@@ -43,10 +45,12 @@ func defaultNamespace() *rules.Rule {
 			},
 		},
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
-			if obj.Namespace != "default" || generated(obj) {
+			// An object put in default because it named no namespace is
+			// namespace-not-set's finding, not this one's.
+			if obj.Namespace != "default" || obj.NamespaceDefaulted || generated(obj) {
 				return
 			}
-			if ns, known := namespaced(p, obj); !ns || !known {
+			if ns, known := p.Inventory().Namespaced(obj.GroupKind()); !ns || !known {
 				return
 			}
 			p.Reportf(obj, "metadata.namespace", "%s %q is in the default namespace", obj.Kind, obj.Name)
@@ -57,7 +61,6 @@ func defaultNamespace() *rules.Rule {
 func namespaceNotSet() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-not-set",
-		Requires: []analysis.Key{&crdScopes},
 		Category: finding.CategoryIsolation,
 		Severity: finding.SeverityInfo,
 		Title:    "Namespaced object does not say which namespace it belongs in",
@@ -72,15 +75,13 @@ func namespaceNotSet() *rules.Rule {
 			URLs: []string{"https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#setting-the-namespace-preference"},
 		},
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
-			if obj.Namespace != "" {
+			// The loader marks namespaced objects that named none (kinds of
+			// unknown scope, custom resources whose CRD was not scanned, are
+			// left unmarked rather than guessed).
+			if !obj.NamespaceDefaulted {
 				return
 			}
-			// Kinds whose scope is unknown (custom resources whose CRD was
-			// not scanned) are left alone rather than guessed.
-			if ns, known := namespaced(p, obj); !ns || !known {
-				return
-			}
-			p.Reportf(obj, "metadata.namespace", "%s %q has no namespace: it goes wherever the deploying context points, usually default", obj.Kind, obj.Name)
+			p.Reportf(obj, "metadata.namespace", "%s %q has no namespace: it goes wherever the deploying context points (judged as in %q)", obj.Kind, obj.Name, obj.Namespace)
 		},
 	}
 }

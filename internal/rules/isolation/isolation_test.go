@@ -24,6 +24,8 @@ func TestResourceLimitsTargets(t *testing.T) {
 	}{
 		"shop":  {"Namespace", "shop", finding.SeverityMedium},
 		"batch": {"Job", "once", finding.SeverityLow},
+		// Named no namespace: judged where it lands.
+		"default": {"Pod", "floating", finding.SeverityMedium},
 	}
 	if len(res.Findings) != len(want) {
 		t.Fatalf("%d findings, want %d", len(res.Findings), len(want))

@@ -23,7 +23,7 @@ import (
 	"testing"
 
 	"github.com/kguard/kguard/internal/finding"
-	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
@@ -55,23 +55,23 @@ func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings)
 	}
 }
 
-// Scan loads one fixture file and runs the given rules over it, returning
-// the result. Load errors fail the test.
+// Scan loads one fixture file through the input pipeline every command
+// uses and runs the given rules over it, returning the result. Load errors
+// fail the test.
 func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Settings) *scan.Result {
 	t.Helper()
-	data, err := os.ReadFile(file)
+	loaded, err := input.Load(context.Background(), input.Source{Paths: []string{file}})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("fixture does not load: %v", err)
 	}
-	objs, errs := inventory.DecodeFile(file, data)
-	for _, e := range errs {
+	for _, e := range loaded.Errors {
 		t.Fatalf("fixture does not load: %v", e)
 	}
 	reg, err := rules.NewRegistry(list)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, Settings: settings})
+	res, err := scan.Run(context.Background(), loaded.Inventory, scan.Options{Registry: reg, Settings: settings})
 	if err != nil {
 		t.Fatal(err)
 	}
