@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -67,6 +68,20 @@ type Object struct {
 	// Meta points into Typed's metadata; never nil.
 	Meta   *metav1.ObjectMeta
 	Source Source
+	// PodTemplate is the pod template of an object kguard has no Go type
+	// for (a custom resource such as an Argo Rollout) that keeps one at a
+	// known path. It is decoded once, after loading and before the
+	// inventory is shared (extract.Templates.Resolve), so that every reader
+	// sees the same typed template; nil for every other object.
+	PodTemplate *PodTemplate
+}
+
+// PodTemplate is a pod template found inside an untyped object.
+type PodTemplate struct {
+	// Path is the field path of the template inside the object, such as
+	// "spec.template".
+	Path     string
+	Template corev1.PodTemplateSpec
 }
 
 // GroupKind returns the object's API group and kind.
