@@ -182,28 +182,32 @@ var (
 // Validate checks an entry added by a user: a group and kind that kguard
 // decodes as a custom resource, and a path of field names.
 func (k TemplateKind) Validate() error {
-	var errs []error
+	var errs []string
 	switch {
 	case k.Group == "":
-		errs = append(errs, errors.New("group is required (the custom resource's API group, such as example.com)"))
+		errs = append(errs, "group is required (the custom resource's API group, such as example.com)")
 	default:
 		for _, msg := range validation.IsDNS1123Subdomain(k.Group) {
-			errs = append(errs, fmt.Errorf("group %q: %s", k.Group, msg))
+			errs = append(errs, fmt.Sprintf("group %q: %s", k.Group, msg))
 		}
 	}
 	switch {
 	case k.Kind == "":
-		errs = append(errs, errors.New("kind is required (such as Widget)"))
+		errs = append(errs, "kind is required (such as Widget)")
 	case !kindName.MatchString(k.Kind):
-		errs = append(errs, fmt.Errorf("kind %q: want letters and digits, such as Widget", k.Kind))
+		errs = append(errs, fmt.Sprintf("kind %q: want letters and digits, such as Widget", k.Kind))
 	}
 	if gk := (schema.GroupKind{Group: k.Group, Kind: k.Kind}); k.Kind != "" && inventory.IsTypedKind(gk) {
-		errs = append(errs, fmt.Errorf("%s %s is a built-in kind whose pod template kguard already reads", k.Group, k.Kind))
+		errs = append(errs, fmt.Sprintf("%s %s is a built-in kind whose pod template kguard already reads", k.Group, k.Kind))
 	}
 	if _, err := parsePath(k.Path); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, err.Error())
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	// One line: callers prefix it with where the entry is.
+	return errors.New(strings.Join(errs, "; "))
 }
 
 // parsePath reads a dotted field path such as "spec.template".
