@@ -148,6 +148,12 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		if obj.Name == "" {
 			obj.Name = req.Name
 		}
+		// A custom resource with a pod template (an Argo Rollout, say) is
+		// judged on it like a Deployment; one whose template does not
+		// decode is not approved.
+		err = h.resolveTemplates(objs)
+	}
+	if err == nil {
 		res, err = scan.Run(ctx, inventory.New(objs), scan.Options{
 			Registry: h.Registry, Config: h.Config, Settings: h.Settings, AtAdmissionOnly: true, Workers: 1,
 		})
@@ -185,6 +191,20 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 	}
 	log.Info("reviewed", "allowed", resp.Allowed, "denied", ruleIDs(v.Denied), "warnings", len(v.Warnings), "audited", ruleIDs(v.Audited))
 	return resp
+}
+
+// resolveTemplates decodes the pod templates of custom resources with the
+// config's table (the well-known kinds plus its podTemplates).
+func (h *Handler) resolveTemplates(objs []*inventory.Object) error {
+	t, err := h.Config.Templates()
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if errs := t.Resolve(objs); len(errs) > 0 {
+		// The source is "admission": the error's object and field say it all.
+		return errs[0].Err
+	}
+	return nil
 }
 
 // denyMessage lists each violated rule with how to fix it, the text users

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 )
@@ -21,6 +22,9 @@ type Input struct {
 	Context    string
 	// RESTConfig, when set, is used instead of the kubeconfig (tests).
 	RESTConfig *rest.Config
+	// PodTemplates says which custom resources are workloads (nil: the
+	// well-known ones).
+	PodTemplates *extract.Templates
 }
 
 // AddFlags registers -f, --cluster, --kubeconfig and --context; what says
@@ -48,14 +52,18 @@ func (in *Input) Load(ctx context.Context) (*inventory.Inventory, error) {
 				return nil, err
 			}
 		}
-		res, err := cluster.Load(ctx, cfg, cluster.Options{Name: in.Context})
+		res, err := cluster.Load(ctx, cfg, cluster.Options{Name: in.Context, PodTemplates: in.PodTemplates})
 		if err != nil {
 			return nil, fmt.Errorf("read cluster: %w", err)
 		}
 		for _, f := range res.Forbidden {
 			fmt.Fprintf(in.Streams.ErrOut, "warning: may not read %s (%s): answers may be incomplete\n", f.Resource.GroupResource(), f.Permission)
 		}
-		return inventory.New(res.Objects), nil
+		loaded := &inventory.Result{Inventory: inventory.New(res.Objects)}
+		if ResolveTemplates(in.Streams, loaded, in.PodTemplates); len(loaded.Errors) > 0 {
+			return nil, Exit(ExitUsage)
+		}
+		return loaded.Inventory, nil
 	case len(in.Files) == 0:
 		return nil, UsageErrorf("no input: give -f FILE|DIR or --cluster")
 	}
@@ -63,7 +71,7 @@ func (in *Input) Load(ctx context.Context) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(res.Errors) > 0 {
+	if ResolveTemplates(in.Streams, res, in.PodTemplates); len(res.Errors) > 0 {
 		return nil, Exit(ExitUsage)
 	}
 	return res.Inventory, nil

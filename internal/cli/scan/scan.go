@@ -13,6 +13,7 @@ import (
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/inventory/helm"
@@ -171,6 +172,10 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
+	templates, err := cfg.Templates()
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
 	o.Report.DefaultFailOn = cfg.FailOn
 	failOn, err := o.Report.Validate()
 	if err != nil {
@@ -191,7 +196,7 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return err
 		}
-		loaded, forbidden, serverVersion, err = o.loadCluster(ctx, restCfg)
+		loaded, forbidden, serverVersion, err = o.loadCluster(ctx, restCfg, templates)
 		if err != nil {
 			return err
 		}
@@ -209,6 +214,7 @@ func Run(ctx context.Context, o *Options) error {
 			return err
 		}
 	}
+	cmdutil.ResolveTemplates(o.Streams, loaded, templates)
 	phases.mark("read")
 	settings := &rules.Settings{
 		TargetVersion:     target,
@@ -262,9 +268,9 @@ func (o *Options) restConfig() (*rest.Config, error) {
 }
 
 // loadCluster reads the live cluster, with a progress line on a terminal.
-func (o *Options) loadCluster(ctx context.Context, cfg *rest.Config) (*inventory.Result, []scan.NotEvaluated, string, error) {
+func (o *Options) loadCluster(ctx context.Context, cfg *rest.Config, templates *extract.Templates) (*inventory.Result, []scan.NotEvaluated, string, error) {
 	name := firstNonEmpty(o.Context, cfg.Host)
-	opts := cluster.Options{Namespace: o.Namespace, ReadSecretValues: o.ReadSecretValues, Name: name}
+	opts := cluster.Options{Namespace: o.Namespace, ReadSecretValues: o.ReadSecretValues, Name: name, PodTemplates: templates}
 	if o.Streams.ErrIsTerminal {
 		opts.Progress = func(done, total, objects int) {
 			fmt.Fprintf(o.Streams.ErrOut, "\rreading cluster: %d/%d resource types, %d objects", done, total, objects)

@@ -7,9 +7,13 @@
 //
 //	# expect-count: 2
 //	# expect-message: container "app"
+//	# expect-field: spec.template.spec.containers[0].securityContext
+//	# expect-line: 3
 //
 // expect-count is the exact number of findings of the rule; each
-// expect-message is a substring some finding's message must contain.
+// expect-message is a substring some finding's message must contain; each
+// expect-field is the exact field path of some finding; expect-line is the
+// line every finding must point at.
 package rulestest
 
 import (
@@ -22,6 +26,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
@@ -64,6 +69,8 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 		t.Fatal(err)
 	}
 	objs, errs := inventory.DecodeFile(file, data)
+	// Custom resources with pod templates are workloads, as in a scan.
+	errs = append(errs, (*extract.Templates)(nil).Resolve(objs)...)
 	for _, e := range errs {
 		t.Fatalf("fixture does not load: %v", e)
 	}
@@ -90,7 +97,8 @@ func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settin
 		}
 	}
 	firing := strings.HasPrefix(filepath.Base(file), "fire")
-	count, messages := expectations(t, file)
+	exp := expectations(t, file)
+	count, messages := exp.count, exp.messages
 	switch {
 	case firing && len(got) == 0:
 		t.Fatalf("%s: rule %s did not fire", file, r.ID)
@@ -113,19 +121,48 @@ func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settin
 			t.Errorf("%s: no finding message contains %q", file, m)
 		}
 	}
+	for _, field := range exp.fields {
+		found := false
+		var all []string
+		for _, f := range got {
+			found = found || f.Field == field
+			all = append(all, f.Field)
+		}
+		if !found {
+			t.Errorf("%s: no finding is about field %q (fields: %s)", file, field, strings.Join(all, ", "))
+		}
+	}
 	for _, f := range got {
 		if f.Source.File == "" || f.Source.Line == 0 {
 			t.Errorf("%s: finding has no source location: %+v", file, f)
 		}
+		if exp.line > 0 && f.Source.Line != exp.line {
+			t.Errorf("%s: finding %q points at line %d, want %d", file, f.Message, f.Source.Line, exp.line)
+		}
 	}
 }
 
-func expectations(t *testing.T, file string) (count int, messages []string) {
+// expected is what a fixture's comment header states.
+type expected struct {
+	count    int // -1 when not stated
+	messages []string
+	fields   []string
+	line     int // 0 when not stated
+}
+
+func expectations(t *testing.T, file string) expected {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	count = -1
+	exp := expected{count: -1}
+	number := func(s string) int {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			t.Fatalf("%s: bad number in %q: %v", file, s, err)
+		}
+		return n
+	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -133,18 +170,17 @@ func expectations(t *testing.T, file string) (count int, messages []string) {
 			break
 		}
 		line = strings.TrimSpace(strings.TrimPrefix(line, "#"))
-		switch {
-		case strings.HasPrefix(line, "expect-count:"):
-			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "expect-count:")))
-			if err != nil {
-				t.Fatalf("%s: bad expect-count: %v", file, err)
-			}
-			count = n
-		case strings.HasPrefix(line, "expect-message:"):
-			messages = append(messages, strings.TrimSpace(strings.TrimPrefix(line, "expect-message:")))
+		if v, ok := strings.CutPrefix(line, "expect-count:"); ok {
+			exp.count = number(v)
+		} else if v, ok := strings.CutPrefix(line, "expect-message:"); ok {
+			exp.messages = append(exp.messages, strings.TrimSpace(v))
+		} else if v, ok := strings.CutPrefix(line, "expect-field:"); ok {
+			exp.fields = append(exp.fields, strings.TrimSpace(v))
+		} else if v, ok := strings.CutPrefix(line, "expect-line:"); ok {
+			exp.line = number(v)
 		}
 	}
-	return count, messages
+	return exp
 }
 
 // Fixtures returns a rule's fire and pass fixture files, given the path of
