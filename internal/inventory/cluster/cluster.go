@@ -1,5 +1,6 @@
 // Package cluster loads the objects of a live cluster with client-go:
-// discovery of every served resource (built-in and CRDs), paginated lists
+// discovery of every served resource (built-in and CRDs: those rules read,
+// and the custom resources that run pods from a template), paginated lists
 // with bounded concurrency, protobuf for built-in types, retries with
 // backoff for transient errors. A resource kguard may not list is never
 // treated as empty: it is returned as not evaluated, with the permission
