@@ -36,7 +36,8 @@ func (k TemplateKind) String() string { return k.Kind + "." + k.Group + " " + k.
 // k8s.io/api's PodTemplateSpec (Knative's embeds a PodSpec inline next to
 // a few serving fields, which decoding ignores), so the template decodes
 // into corev1.PodTemplateSpec like a Deployment's. A kind may list several
-// paths; the first one present is the template.
+// paths; the first one present is the template. Every kind here is
+// namespaced, as its pods are.
 func WellKnownTemplates() []TemplateKind {
 	return []TemplateKind{
 		// Argo Rollouts. A Rollout that points at a Deployment

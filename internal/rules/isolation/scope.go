@@ -5,6 +5,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -38,6 +39,15 @@ var clusterScoped = func() map[schema.GroupKind]bool {
 	add("authentication.k8s.io", "TokenReview", "SelfSubjectReview")
 	add("authorization.k8s.io", "SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview")
 	add("gateway.networking.k8s.io", "GatewayClass")
+	return m
+}()
+
+// wellKnownWorkloads are the kinds of extract.WellKnownTemplates.
+var wellKnownWorkloads = func() map[schema.GroupKind]bool {
+	m := map[schema.GroupKind]bool{}
+	for _, k := range extract.WellKnownTemplates() {
+		m[schema.GroupKind{Group: k.Group, Kind: k.Kind}] = true
+	}
 	return m
 }()
 
@@ -75,6 +85,12 @@ func namespaced(p *rules.Pass, obj *inventory.Object) (isNamespaced, known bool)
 		return false, true
 	}
 	if _, isUnstructured := obj.Unstructured(); !isUnstructured {
+		return true, true
+	}
+	// The well-known custom resources that run pods from a template (Argo
+	// Rollouts, OpenKruise, Knative, ...) are namespaced, like the pods
+	// they make: judged like Deployments even when their CRD is not scanned.
+	if wellKnownWorkloads[gk] {
 		return true, true
 	}
 	ns, ok := rules.Use(p, &crdScopes)[gk]
