@@ -159,6 +159,37 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*inv.Len())/1e3, "µs/object")
 }
 
+// BenchmarkResolveRollouts measures what custom workloads add to loading:
+// finding and decoding the pod template of each Rollout of the corpus
+// written with Rollouts (Templates.Resolve over every object).
+func BenchmarkResolveRollouts(b *testing.B) {
+	var objs []*inventory.Object
+	for _, f := range generate(b, Options{Objects: 1000, Seed: 1, Rollouts: true}) {
+		got, errs := inventory.DecodeFile(f.Name, f.Data)
+		if len(errs) > 0 {
+			b.Fatal(errs[0])
+		}
+		objs = append(objs, got...)
+	}
+	rollouts := 0
+	for _, o := range objs {
+		if o.Kind == "Rollout" {
+			rollouts++
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, o := range objs {
+			o.PodTemplate = nil
+		}
+		if errs := (*extract.Templates)(nil).Resolve(objs); len(errs) > 0 {
+			b.Fatal(errs[0])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rollouts)/1e3, "µs/rollout")
+	b.ReportMetric(float64(rollouts), "rollouts")
+}
+
 // TestRolloutsJudgedLikeDeployments is an agreement test: the corpus with
 // its Deployments written as Argo Rollouts (same fields, same templates)
 // must give the same findings, rule for rule, field for field, once the
