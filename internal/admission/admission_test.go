@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stypes "k8s.io/apimachinery/pkg/types"
 
+	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
@@ -301,5 +302,86 @@ func TestGracefulShutdown(t *testing.T) {
 		done <- nil // for the cleanup
 	case <-time.After(10 * time.Second):
 		t.Fatal("server did not stop")
+	}
+}
+
+// rollout is an Argo Rollout with the deployment constant's pod template.
+const rollout = `{"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"web"},
+ "spec":{"selector":{"matchLabels":{"a":"b"}},"strategy":{"canary":{}},"template":%s}}`
+
+const podTemplate = `{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[
+ {"name":"app","image":"nginx:1.27","securityContext":{"privileged":%t}}]}}`
+
+func reviewOf(uid, ns string, gvk metav1.GroupVersionKind, obj string) []byte {
+	r := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID: k8stypes.UID("uid-" + uid), Kind: gvk,
+			Namespace: ns, Name: "web", Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: []byte(obj)},
+		},
+	}
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// TestWebhookCustomResources: custom resources with pod templates are
+// judged on them like Deployments, kinds added in the config too, and a
+// template that does not decode is not approved.
+func TestWebhookCustomResources(t *testing.T) {
+	cfg, err := config.Parse([]byte("podTemplates:\n  - {group: example.com, kind: Widget, path: spec.pods}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withConfig := &Handler{Registry: testRegistry(t), Config: cfg, DefaultMode: ModeBaseline, Modes: StaticModes{"lab": ModeAudit}}
+	without := &Handler{Registry: testRegistry(t), DefaultMode: ModeBaseline}
+	urlWith, cWith, _, _ := startServer(t, withConfig)
+	urlWithout, cWithout, _, _ := startServer(t, without)
+	client := map[string]*http.Client{urlWith: cWith, urlWithout: cWithout}
+	rolloutGVK := metav1.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Rollout"}
+	widgetGVK := metav1.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}
+	widget := `{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"web"},"spec":{"pods":` + fmt.Sprintf(podTemplate, true) + `}}`
+	tests := []struct {
+		name, url, ns string
+		gvk           metav1.GroupVersionKind
+		obj           string
+		allowed       bool
+		message       []string
+		warnings      int
+	}{
+		{"privileged Rollout is denied", urlWith, "shop", rolloutGVK, fmt.Sprintf(rollout, fmt.Sprintf(podTemplate, true)), false,
+			[]string{"kguard denied Rollout shop/web", "[test-privileged, high]", `container "app" is privileged`}, 0},
+		{"hardened Rollout is allowed", urlWith, "shop", rolloutGVK, fmt.Sprintf(rollout, fmt.Sprintf(podTemplate, false)), true, nil, 0},
+		{"Rollout of a Deployment is allowed", urlWith, "shop", rolloutGVK,
+			`{"apiVersion":"argoproj.io/v1alpha1","kind":"Rollout","metadata":{"name":"web"},"spec":{"workloadRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"}}}`, true, nil, 0},
+		{"malformed Rollout template is denied", urlWith, "shop", rolloutGVK, fmt.Sprintf(rollout, `{"spec":{"containers":"app"}}`), false,
+			[]string{"could not evaluate", "Rollout shop/web: spec.template is not a valid pod template", "spec.template.spec.containers"}, 0},
+		{"malformed Rollout template warns in audit", urlWith, "lab", rolloutGVK, fmt.Sprintf(rollout, `{"spec":{"containers":"app"}}`), true, nil, 1},
+		{"privileged Widget of the config is denied", urlWith, "shop", widgetGVK, widget, false, []string{"kguard denied Widget shop/web", `container "app" is privileged`}, 0},
+		// The negative control: without the config entry, Widget is no workload.
+		{"Widget unknown without the config", urlWithout, "shop", widgetGVK, widget, true, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := post(t, client[tt.url], tt.url+"/validate", reviewOf(tt.name, tt.ns, tt.gvk, tt.obj))
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			var out admissionv1.AdmissionReview
+			if err := json.Unmarshal(body, &out); err != nil {
+				t.Fatal(err)
+			}
+			r := out.Response
+			if r.Allowed != tt.allowed {
+				t.Fatalf("allowed = %v, want %v (%+v)", r.Allowed, tt.allowed, r.Result)
+			}
+			for _, m := range tt.message {
+				if r.Result == nil || !strings.Contains(r.Result.Message, m) {
+					t.Errorf("message lacks %q: %+v", m, r.Result)
+				}
+			}
+			if len(r.Warnings) != tt.warnings {
+				t.Errorf("warnings = %q, want %d", r.Warnings, tt.warnings)
+			}
+		})
 	}
 }

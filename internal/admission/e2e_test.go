@@ -1,6 +1,7 @@
 package admission_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -15,9 +16,16 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kguard/kguard/internal/admission"
+	"github.com/kguard/kguard/internal/cli/admit"
+	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/policy/vap"
 	"github.com/kguard/kguard/internal/rules/all"
 	"github.com/kguard/kguard/internal/testutil/cluster"
@@ -259,4 +267,126 @@ func TestValidatingAdmissionPoliciesEndToEnd(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWebhookCustomResourceEndToEnd installs an Argo Rollout CRD in a real
+// API server and registers kguard's webhook, served over TLS on loopback,
+// with the rules `kguard admit manifests` prints: a privileged Rollout is
+// denied and not stored, a hardened one is admitted.
+func TestWebhookCustomResourceEndToEnd(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{})
+	ctx := context.Background()
+	reg, err := all.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := admission.NewSelfSigned([]string{"127.0.0.1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := ss.TLSCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv := &admission.Server{
+		Handler:        &admission.Handler{Registry: reg, DefaultMode: admission.ModeBaseline},
+		GetCertificate: admission.StaticCertificate(cert),
+	}
+	go func() { _ = srv.Serve(srvCtx, ln) }()
+
+	ap, err := cluster.NewApplier(c.AdminConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ap.InstallCRD(ctx, "argoproj.io", "Rollout", "rollouts", "v1alpha1"); err != nil {
+		t.Fatal(err)
+	}
+	cs := c.Admin()
+	setup(t, cs)
+
+	// The webhook configuration of `kguard admit manifests`, pointed at
+	// this server and limited to the test's namespace.
+	vwc := manifestWebhook(t)
+	url := fmt.Sprintf("https://%s/validate", ln.Addr())
+	wh := &vwc.Webhooks[0]
+	wh.ClientConfig = admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: ss.CAPEM}
+	wh.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+		Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpIn, Values: []string{"shop"}}}}
+	vwc.Annotations = nil
+	if _, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, vwc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	rollouts := dynamic.NewForConfigOrDie(c.AdminConfig()).Resource(
+		schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}).Namespace("shop")
+	create := func(name string, privileged bool) error {
+		tmpl, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&deployment(name, "ghcr.io/acme/web:1.4.2", privileged).Spec.Template)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+			"metadata": map[string]any{"name": name},
+			"spec": map[string]any{
+				"selector": map[string]any{"matchLabels": map[string]any{"app": name}},
+				"strategy": map[string]any{"canary": map[string]any{}},
+				"template": tmpl,
+			},
+		}}
+		_, err = rollouts.Create(ctx, u, metav1.CreateOptions{})
+		return err
+	}
+	// The API server picks up the webhook configuration asynchronously.
+	deadline := time.Now().Add(30 * time.Second)
+	var denied error
+	for {
+		denied = create("privileged", true)
+		if denied != nil || time.Now().After(deadline) {
+			break
+		}
+		_ = rollouts.Delete(ctx, "privileged", metav1.DeleteOptions{})
+		time.Sleep(time.Second)
+	}
+	if denied == nil || !apierrors.IsForbidden(denied) || !strings.Contains(denied.Error(), "kguard denied Rollout shop/privileged") ||
+		!strings.Contains(denied.Error(), "pss-baseline-privileged") {
+		t.Errorf("privileged Rollout: %v, want denied naming pss-baseline-privileged", denied)
+	}
+	if err := create("hardened", false); err != nil {
+		t.Errorf("hardened Rollout denied: %v", err)
+	}
+	if _, err := rollouts.Get(ctx, "privileged", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("denied Rollout was stored: %v", err)
+	}
+	if _, err := rollouts.Get(ctx, "hardened", metav1.GetOptions{}); err != nil {
+		t.Errorf("hardened Rollout not stored: %v", err)
+	}
+}
+
+// manifestWebhook is the ValidatingWebhookConfiguration that `kguard admit
+// manifests` prints; the API server accepts it as it is.
+func manifestWebhook(t *testing.T) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	t.Helper()
+	var out bytes.Buffer
+	if err := admit.WriteManifests(&cmdutil.Streams{Out: &out}, &admit.ManifestOptions{
+		Namespace: "kguard-system", Image: "kguard:test", Replicas: 1, FailurePolicy: "Fail", Timeout: 5,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	objs, errs := inventory.DecodeFile("manifests.yaml", out.Bytes())
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, o := range objs {
+		if vwc, ok := o.Typed.(*admissionregistrationv1.ValidatingWebhookConfiguration); ok {
+			return vwc
+		}
+	}
+	t.Fatal("kguard admit manifests prints no ValidatingWebhookConfiguration")
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/input"
+	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
@@ -135,7 +136,14 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		h.Metrics.observeDecision("allowed")
 		return resp
 	}
-	inv, err := input.Admitted(req.Object.Raw, req.Namespace, req.Name)
+	templates, err := h.Config.Templates()
+	var inv *inventory.Inventory
+	if err == nil {
+		// A custom resource with a pod template (an Argo Rollout, say) is
+		// judged on it like a Deployment; one whose template does not
+		// decode is not approved.
+		inv, err = input.Admitted(req.Object.Raw, req.Namespace, req.Name, templates)
+	}
 	var res *scan.Result
 	if err == nil {
 		res, err = scan.Run(ctx, inv, scan.Options{

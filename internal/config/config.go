@@ -12,6 +12,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
@@ -30,6 +31,24 @@ type Config struct {
 	Images        ImageConfig `json:"images,omitempty" yaml:"images,omitempty"`
 	TLS           TLSConfig   `json:"tls,omitempty" yaml:"tls,omitempty"`
 	Exceptions    []Exception `json:"exceptions,omitempty" yaml:"exceptions,omitempty"`
+	// PodTemplates add custom resources whose pod template rules judge,
+	// beyond the well-known ones kguard has built in.
+	PodTemplates []PodTemplate `json:"podTemplates,omitempty" yaml:"podTemplates,omitempty"`
+
+	// templates is the table PodTemplates build, made when the file is
+	// parsed.
+	templates *extract.Templates
+}
+
+// PodTemplate says where objects of one custom resource kind keep a pod
+// template, so that they are workloads for every rule.
+type PodTemplate struct {
+	// Group and Kind name the custom resource (example.com, Widget).
+	Group string `json:"group" yaml:"group"`
+	Kind  string `json:"kind" yaml:"kind"`
+	// Path is the dotted field path of the pod template (metadata and
+	// spec), such as spec.template.
+	Path string `json:"path" yaml:"path"`
 }
 
 // RuleConfig turns rules on and off and changes their severity.
@@ -137,7 +156,54 @@ func (c *Config) check() error {
 			}
 		}
 	}
+	kinds, err := c.templateKinds()
+	if err != nil {
+		errs = append(errs, err)
+	} else if c.templates, err = extract.NewTemplates(kinds...); err != nil {
+		errs = append(errs, fmt.Errorf("podTemplates: %w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// templateKinds checks the podTemplates entries, naming each bad one.
+func (c *Config) templateKinds() ([]extract.TemplateKind, error) {
+	var errs []error
+	kinds := make([]extract.TemplateKind, 0, len(c.PodTemplates))
+	seen := map[PodTemplate]int{}
+	for i, p := range c.PodTemplates {
+		where := fmt.Sprintf("podTemplates[%d]", i)
+		k := extract.TemplateKind{Group: p.Group, Kind: p.Kind, Path: p.Path}
+		if err := k.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			continue
+		}
+		if j, dup := seen[p]; dup {
+			errs = append(errs, fmt.Errorf("%s: repeats podTemplates[%d]", where, j))
+			continue
+		}
+		seen[p] = i
+		kinds = append(kinds, k)
+	}
+	return kinds, errors.Join(errs...)
+}
+
+// Templates is where custom resources keep their pod templates: kguard's
+// well-known table plus the podTemplates entries. Loaders resolve objects
+// with it (extract.Templates.Resolve) so that every rule sees them as
+// workloads. The error is for a Config built in code with bad entries; a
+// parsed one has been checked already.
+func (c *Config) Templates() (*extract.Templates, error) {
+	if c == nil || len(c.PodTemplates) == 0 {
+		return nil, nil // the well-known table
+	}
+	if c.templates != nil {
+		return c.templates, nil
+	}
+	kinds, err := c.templateKinds()
+	if err != nil {
+		return nil, err
+	}
+	return extract.NewTemplates(kinds...)
 }
 
 // CheckRuleIDs reports rule IDs in the config that the registry does not

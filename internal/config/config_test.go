@@ -1,8 +1,12 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/rules"
@@ -16,6 +20,12 @@ func TestParseErrors(t *testing.T) {
 		{"exceptions:\n  - reason: r\n    expires: next week\n", `expires "next week" is not a YYYY-MM-DD date`},
 		{"exceptions:\n  - reason: r\n    names: ['[']\n", `bad glob "["`},
 		{"rules:\n  severity: {a: urgent}\n", "unknown severity"},
+		{"podTemplates:\n  - {kind: Widget, path: spec.template}\n", "podTemplates[0]: group is required"},
+		{"podTemplates:\n  - {group: example.com, kind: Widget}\n", "podTemplates[0]: path is required"},
+		{"podTemplates:\n  - {group: example.com, kind: Widget, path: 'spec.templates[0]'}\n", "no list indexes"},
+		{"podTemplates:\n  - {group: apps, kind: Deployment, path: spec.template}\n", "podTemplates[0]: apps Deployment is a built-in kind"},
+		{"podTemplates:\n  - {group: example.com, kind: Widget, path: spec.a}\n  - {group: example.com, kind: Widget, path: spec.a}\n", "podTemplates[1]: repeats podTemplates[0]"},
+		{"podTemplates:\n  - {group: example.com, kind: Widget, path: spec.a, resource: widgets}\n", "field resource not found"},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.in))
@@ -42,5 +52,40 @@ func TestCheckRuleIDs(t *testing.T) {
 	}
 	if c.Enabled(r) {
 		t.Error("disabled rule reported enabled")
+	}
+}
+
+func TestPodTemplates(t *testing.T) {
+	c, err := Parse([]byte("podTemplates:\n  - group: example.com\n    kind: Widget\n    path: spec.podTemplate\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := c.Templates()
+	if err != nil || tmpl == nil {
+		t.Fatalf("Templates() = %v, %v", tmpl, err)
+	}
+	if !tmpl.Has(schema.GroupKind{Group: "example.com", Kind: "Widget"}) || !tmpl.Has(schema.GroupKind{Group: "argoproj.io", Kind: "Rollout"}) {
+		t.Errorf("table lacks the config entry or a well-known kind: %v", tmpl.Kinds())
+	}
+	// A config without entries uses the well-known table (nil).
+	if tmpl, err := (&Config{}).Templates(); tmpl != nil || err != nil {
+		t.Errorf("empty config: %v, %v", tmpl, err)
+	}
+	// A Config built in code is checked when the table is asked for.
+	bad := &Config{PodTemplates: []PodTemplate{{Group: "example.com", Kind: "Widget"}}}
+	if _, err := bad.Templates(); err == nil || !strings.Contains(err.Error(), "podTemplates[0]: path is required") {
+		t.Errorf("bad built config: %v", err)
+	}
+}
+
+// Errors name the config file.
+func TestLoadNamesTheFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(file, []byte("podTemplates:\n  - {group: example.com, kind: Widget, path: 'spec..x'}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(file)
+	if err == nil || !strings.HasPrefix(err.Error(), "config "+file+": podTemplates[0]: path \"spec..x\"") {
+		t.Errorf("Load error = %v", err)
 	}
 }

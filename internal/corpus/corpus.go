@@ -4,7 +4,10 @@
 // ConfigMap, sometimes a NetworkPolicy, Ingress, StatefulSet or CronJob,
 // with env vars, probes, volumes, sidecars and init containers, hardened
 // and insecure workloads mixed, one multi-document file per application.
-// The same seed and size always give the same bytes.
+// The same seed and size always give the same bytes. Options.Rollouts
+// writes the Deployments as Argo Rollouts instead, for the test that both
+// are judged alike; the default corpus (and the benchmarks' figures) do not
+// change.
 package corpus
 
 import (
@@ -26,6 +29,10 @@ type Options struct {
 	// AppsPerNamespace groups applications into namespaces; each namespace
 	// gets a Namespace object in its own file. Default 25.
 	AppsPerNamespace int
+	// Rollouts writes every Deployment as an Argo Rollout
+	// (argoproj.io/v1alpha1) with the same fields and pod template, and
+	// otherwise the same bytes: kguard must judge the two alike.
+	Rollouts bool
 }
 
 // File is one generated manifest file.
@@ -58,7 +65,7 @@ func Generate(o Options, fn func(File) error) error {
 			}
 			total++
 		}
-		g := &appGen{rng: rng, ns: ns, name: appName(app, rng)}
+		g := &appGen{rng: rng, ns: ns, name: appName(app, rng), rollouts: o.Rollouts}
 		data, n := g.build()
 		if err := fn(File{Name: fmt.Sprintf("%s/app-%04d.yaml", dir, app), Data: data, Objects: n}); err != nil {
 			return err
@@ -110,6 +117,7 @@ type appGen struct {
 	b        bytes.Buffer
 	n        int
 	hardened bool
+	rollouts bool
 }
 
 func (g *appGen) doc() {
@@ -241,7 +249,11 @@ func (g *appGen) workload(kind string) {
 	name := g.name
 	switch kind {
 	case "Deployment", "StatefulSet":
-		g.pf("apiVersion: apps/v1\nkind: %s\n", kind)
+		if kind == "Deployment" && g.rollouts {
+			g.pf("apiVersion: argoproj.io/v1alpha1\nkind: Rollout\n")
+		} else {
+			g.pf("apiVersion: apps/v1\nkind: %s\n", kind)
+		}
 		g.meta("", true)
 		g.pf("spec:\n  replicas: %d\n", 1+g.rng.IntN(4))
 		if kind == "StatefulSet" {

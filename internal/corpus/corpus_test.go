@@ -3,9 +3,12 @@ package corpus
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules/all"
@@ -154,4 +157,118 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*inv.Len())/1e3, "µs/object")
+}
+
+// BenchmarkResolveRollouts measures what custom workloads add to loading:
+// finding and decoding the pod template of each Rollout of the corpus
+// written with Rollouts (Templates.Resolve over every object).
+func BenchmarkResolveRollouts(b *testing.B) {
+	var objs []*inventory.Object
+	for _, f := range generate(b, Options{Objects: 1000, Seed: 1, Rollouts: true}) {
+		got, errs := inventory.DecodeFile(f.Name, f.Data)
+		if len(errs) > 0 {
+			b.Fatal(errs[0])
+		}
+		objs = append(objs, got...)
+	}
+	rollouts := 0
+	for _, o := range objs {
+		if o.Kind == "Rollout" {
+			rollouts++
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, o := range objs {
+			o.PodTemplate = nil
+		}
+		if errs := (*extract.Templates)(nil).Resolve(objs); len(errs) > 0 {
+			b.Fatal(errs[0])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rollouts)/1e3, "µs/rollout")
+	b.ReportMetric(float64(rollouts), "rollouts")
+}
+
+// TestRolloutsJudgedLikeDeployments is an agreement test: the corpus with
+// its Deployments written as Argo Rollouts (same fields, same templates)
+// must give the same findings, rule for rule, field for field, once the
+// kind is read as Deployment. The negative control, in the same run,
+// skips resolving the Rollouts' templates and must disagree.
+func TestRolloutsJudgedLikeDeployments(t *testing.T) {
+	reg, err := all.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := func(rollouts, resolve bool) map[string]int {
+		var objs []*inventory.Object
+		if err := Generate(Options{Objects: 1000, Seed: 3, Rollouts: rollouts}, func(f File) error {
+			got, errs := inventory.DecodeFile(f.Name, f.Data)
+			for _, e := range errs {
+				t.Fatalf("generated file does not decode: %v", e)
+			}
+			objs = append(objs, got...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if resolve {
+			if errs := (*extract.Templates)(nil).Resolve(objs); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+		}
+		res, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, f := range append(res.Findings, res.Suppressed...) {
+			// Read every Rollout as the Deployment it was written from,
+			// in the resource and where messages name workloads.
+			r := f.Resource
+			if r.Kind == "Rollout" {
+				r.Kind, r.APIVersion = "Deployment", "apps/v1"
+			}
+			msg := strings.ReplaceAll(f.Message, `Rollout "`, `Deployment "`)
+			out[fmt.Sprintf("%s %s %s:%d %s %s %s", f.Rule, r, f.Source.File, f.Source.Line, f.Severity, f.Field, msg)]++
+		}
+		return out
+	}
+	deployments := findings(false, true)
+	rollouts := findings(true, true)
+	if d := diff(deployments, rollouts); d != "" {
+		t.Errorf("Rollouts are judged unlike the same Deployments:\n%s", d)
+	}
+	workloadFindings := 0
+	for k, n := range deployments {
+		if strings.Contains(k, " Deployment ") {
+			workloadFindings += n
+		}
+	}
+	if workloadFindings < 100 {
+		t.Errorf("only %d findings on Deployments: the comparison says little", workloadFindings)
+	}
+	if diff(deployments, findings(true, false)) == "" {
+		t.Error("negative control: unresolved Rollouts gave the same findings as Deployments")
+	}
+}
+
+// diff lists the keys whose counts differ, at most 20.
+func diff(a, b map[string]int) string {
+	var out []string
+	for k, n := range a {
+		if b[k] != n {
+			out = append(out, fmt.Sprintf("  %d vs %d: %s", n, b[k], k))
+		}
+	}
+	for k, n := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, fmt.Sprintf("  0 vs %d: %s", n, k))
+		}
+	}
+	sort.Strings(out)
+	if len(out) > 20 {
+		out = append(out[:20], fmt.Sprintf("  ... and %d more", len(out)-20))
+	}
+	return strings.Join(out, "\n")
 }

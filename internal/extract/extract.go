@@ -31,7 +31,9 @@ type Workload struct {
 }
 
 // PodSpec returns the pod template of obj, or false when obj is not a
-// workload kind.
+// workload. Workloads are the built-in kinds and the untyped objects
+// (custom resources) whose template Templates.Resolve found when they were
+// loaded.
 func PodSpec(obj *inventory.Object) (*Workload, bool) {
 	const tmpl = "spec.template"
 	w := &Workload{Object: obj}
@@ -87,7 +89,8 @@ func PodSpec(obj *inventory.Object) (*Workload, bool) {
 		w.PodMeta, w.Spec, w.SpecPath = &t.ObjectMeta, &t.Spec, "spec.jobTemplate.spec.template.spec"
 		return w, true
 	default:
-		return nil, false
+		// A custom resource whose template Templates.Resolve decoded.
+		return podTemplateWorkload(obj)
 	}
 	w.PodMeta, w.Spec, w.SpecPath = &t.ObjectMeta, &t.Spec, tmpl+".spec"
 	return w, true

@@ -18,6 +18,7 @@ import (
 	gitignore "github.com/monochromegane/go-gitignore"
 	"k8s.io/client-go/rest"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
@@ -50,6 +51,10 @@ type Source struct {
 	// apply -n and helm install -n would put them; for a cluster, the one
 	// namespace to read ("" for all).
 	Namespace string
+
+	// Templates says which custom resources are workloads and where their
+	// pod template is (nil: the well-known table; .kguard.yaml adds kinds).
+	Templates *extract.Templates
 
 	// Cluster, when set, reads a live cluster instead of Paths.
 	Cluster *Cluster
@@ -139,10 +144,10 @@ func Load(ctx context.Context, src Source) (*Result, error) {
 		return nil, err
 	}
 	objs := loaded.Inventory.Objects()
-	inventory.DefaultNamespaces(objs, src.Namespace)
+	errs := append(loaded.Errors, prepare(objs, src.Templates, src.Namespace)...)
 	res := &Result{
 		Inventory: inventory.New(objs),
-		Errors:    loaded.Errors,
+		Errors:    errs,
 		Files:     loaded.Files,
 		Skipped:   loaded.Skipped,
 		Included:  loaded.Included,
@@ -161,11 +166,13 @@ func loadCluster(ctx context.Context, src Source) (*Result, error) {
 	}
 	got, err := cluster.Load(ctx, c.Config, cluster.Options{
 		Namespace: src.Namespace, ReadSecretValues: c.ReadSecretValues, Name: name, Progress: c.Progress,
+		PodTemplates: src.Templates,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read cluster %s: %w", name, err)
 	}
-	res := &Result{Inventory: inventory.New(got.Objects), ServerVersion: got.ServerVersion}
+	errs := prepare(got.Objects, src.Templates, "")
+	res := &Result{Inventory: inventory.New(got.Objects), Errors: errs, ServerVersion: got.ServerVersion}
 	for _, f := range got.Forbidden {
 		res.NotRead = append(res.NotRead, finding.NotEvaluated{
 			Subject:    f.Resource.GroupResource().String(),
@@ -175,6 +182,18 @@ func loadCluster(ctx context.Context, src Source) (*Result, error) {
 		})
 	}
 	return res, nil
+}
+
+// prepare is what every object goes through after it is read and before
+// anything judges it, whatever the source: the pod templates of custom
+// resources are decoded (an Argo Rollout is a workload like a Deployment;
+// a template that does not decode is an input error), then namespaced
+// objects that name no namespace are put in namespace. It must run before
+// the objects are indexed and shared.
+func prepare(objs []*inventory.Object, templates *extract.Templates, namespace string) []*inventory.InputError {
+	errs := templates.Resolve(objs)
+	inventory.DefaultNamespaces(objs, namespace)
+	return errs
 }
 
 // newIgnore builds the walk's filter from each directory input's
@@ -221,9 +240,10 @@ func newIgnore(paths, exclude []string) (func(string, bool) bool, error) {
 }
 
 // Admitted reads the one object of an admission request the way Load
-// reads files: the same decoding, and an object that names no namespace
-// put in the request's namespace (where the API server stores it).
-func Admitted(raw []byte, namespace, name string) (*inventory.Inventory, error) {
+// reads files: the same decoding and pod templates, and an object that
+// names no namespace put in the request's namespace (where the API server
+// stores it).
+func Admitted(raw []byte, namespace, name string, templates *extract.Templates) (*inventory.Inventory, error) {
 	objs, err := inventory.DecodeJSON(raw, inventory.Source{Cluster: "admission"})
 	if err == nil && len(objs) != 1 {
 		err = fmt.Errorf("expected one object, got %d", len(objs))
@@ -236,8 +256,17 @@ func Admitted(raw []byte, namespace, name string) (*inventory.Inventory, error) 
 		// generateName: the server names the object after admission.
 		obj.Name = name
 	}
-	if namespace != "" {
-		inventory.DefaultNamespaces(objs, namespace)
+	// A request with a namespace is for a namespaced object, whatever its
+	// kind: no scope table is needed.
+	if obj.Namespace == "" && namespace != "" {
+		obj.Namespace, obj.Meta.Namespace, obj.NamespaceDefaulted = namespace, namespace, true
+		if u, ok := obj.Unstructured(); ok {
+			u.SetNamespace(namespace)
+		}
+	}
+	if errs := templates.Resolve(objs); len(errs) > 0 {
+		// The source is "admission": the object and field say it all.
+		return nil, errs[0].Err
 	}
 	return inventory.New(objs), nil
 }

@@ -128,7 +128,7 @@ func TestLoadNothing(t *testing.T) {
 }
 
 func TestAdmittedTakesRequestNamespace(t *testing.T) {
-	inv, err := Admitted([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"x-"}}`), "shop", "x-1")
+	inv, err := Admitted([]byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"x-"}}`), "shop", "x-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

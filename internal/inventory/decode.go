@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -124,6 +125,21 @@ func decodeTyped(data []byte, gvk schema.GroupVersionKind) (runtime.Object, erro
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
 	return obj, nil
 }
+
+// typedKinds are the group-kinds client-go's scheme decodes into Go types,
+// in any version.
+var typedKinds = sync.OnceValue(func() map[schema.GroupKind]bool {
+	m := map[schema.GroupKind]bool{}
+	for gvk := range scheme.Scheme.AllKnownTypes() {
+		m[gvk.GroupKind()] = true
+	}
+	return m
+})
+
+// IsTypedKind reports whether kguard decodes objects of this group and kind
+// into a k8s.io/api type (in at least one API version), rather than keeping
+// them as unstructured content.
+func IsTypedKind(gk schema.GroupKind) bool { return typedKinds()[gk] }
 
 // Wrap builds an Object around an already decoded runtime object (from a
 // live cluster, say). obj's GroupVersionKind must be set.

@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -71,6 +72,24 @@ type Object struct {
 	// the loader put the object where kubectl or Helm would create it (the
 	// -n namespace, or "default"); see DefaultNamespaces.
 	NamespaceDefaulted bool
+	// PodTemplate is the pod template of an object kguard has no Go type
+	// for (a custom resource such as an Argo Rollout) that keeps one at a
+	// known path. It is decoded once, after loading and before the
+	// inventory is shared (extract.Templates.Resolve), so that every reader
+	// sees the same typed template; nil for every other object.
+	PodTemplate *PodTemplate
+}
+
+// PodTemplate is a pod template found inside an untyped object.
+type PodTemplate struct {
+	// Path is the field path of the template inside the object, such as
+	// "spec.template".
+	Path     string
+	Template corev1.PodTemplateSpec
+	// Listed is set when the kind is in the template table (well known or
+	// configured), which also says the kind is namespaced; templates found
+	// by the generic spec.template patterns say nothing about scope.
+	Listed bool
 }
 
 // GroupKind returns the object's API group and kind.

@@ -56,7 +56,9 @@ func (inv *Inventory) Namespaced(gk schema.GroupKind) (namespaced, known bool) {
 		return ns, true
 	}
 	if objs := inv.byKind[gk]; len(objs) > 0 {
-		if _, isUnstructured := objs[0].Unstructured(); !isUnstructured {
+		// Typed kinds not listed above are namespaced; so are custom
+		// resources that run pods from a template, like the pods they make.
+		if _, isUnstructured := objs[0].Unstructured(); !isUnstructured || listedWorkload(objs[0]) {
 			return true, true
 		}
 	}
@@ -95,7 +97,8 @@ func crdScopes(crds []*Object) map[schema.GroupKind]bool {
 // into ns ("default" when empty), where kubectl apply -n and helm install
 // -n would create it, and marks it NamespaceDefaulted, so that every rule
 // and command judges it in the same place. Objects of a kind whose scope
-// is unknown (a custom resource without its CRD) are left as they are.
+// is unknown (a custom resource without its CRD, unless it runs pods from a
+// template, resolved before) are left as they are.
 // Call it before New: the inventory indexes objects by namespace.
 func DefaultNamespaces(objs []*Object, ns string) {
 	if ns == "" {
@@ -114,7 +117,7 @@ func DefaultNamespaces(objs []*Object, ns string) {
 		}
 		gk := o.GroupKind()
 		namespaced, known := !clusterScoped[gk], true
-		if _, isUnstructured := o.Unstructured(); isUnstructured && !clusterScoped[gk] {
+		if _, isUnstructured := o.Unstructured(); isUnstructured && !clusterScoped[gk] && !listedWorkload(o) {
 			namespaced, known = scopes[gk]
 		}
 		if !known || !namespaced {
@@ -129,3 +132,7 @@ func DefaultNamespaces(objs []*Object, ns string) {
 		}
 	}
 }
+
+// listedWorkload reports a custom resource of a kind known to run pods
+// from a template (an Argo Rollout): namespaced, like its pods.
+func listedWorkload(o *Object) bool { return o.PodTemplate != nil && o.PodTemplate.Listed }

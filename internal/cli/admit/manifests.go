@@ -2,10 +2,12 @@ package admit
 
 import (
 	_ "embed"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/extract"
 )
 
 //go:embed manifests.yaml.tmpl
@@ -31,7 +33,10 @@ replicas, non-root, read-only root filesystem), PodDisruptionBudget,
 Service, a cert-manager Issuer and Certificate for the serving TLS pair, and
 the ValidatingWebhookConfiguration (sideEffects: None, a timeout, and a
 namespaceSelector that leaves kube-system and kguard's own namespace out so
-the webhook can never block its own recovery). Requires cert-manager; the
+the webhook can never block its own recovery). Its rules send the built-in
+kinds and the custom resources that run pods from a template kguard knows
+(Argo Rollouts, OpenKruise, Knative, OpenShift DeploymentConfig, KEDA
+ScaledJob) to the webhook. Requires cert-manager; the
 CA bundle is injected by its cainjector.`,
 		Example: `  kguard admit manifests | kubectl apply -f -
   kguard admit manifests --failure-policy Ignore --namespace security`,
@@ -58,5 +63,37 @@ CA bundle is injected by its cainjector.`,
 
 // WriteManifests renders the manifests to s.Out.
 func WriteManifests(s *cmdutil.Streams, o *ManifestOptions) error {
-	return cmdutil.RenderManifests(s.Out, manifestsTemplate, o)
+	return cmdutil.RenderManifests(s.Out, manifestsTemplate, manifestData{ManifestOptions: *o, CustomWorkloads: customWorkloadRules()})
+}
+
+// manifestData is what the template renders: the options, and what comes
+// from kguard's own tables.
+type manifestData struct {
+	ManifestOptions
+	// CustomWorkloads are webhook rules for the custom resources whose
+	// pod templates kguard judges (extract.WellKnownTemplates), one per
+	// API group, so that the webhook sees them.
+	CustomWorkloads []webhookRule
+}
+
+type webhookRule struct {
+	Group     string
+	Resources []string
+}
+
+// customWorkloadRules groups the well-known template kinds' resources by
+// API group, in table order.
+func customWorkloadRules() []webhookRule {
+	var out []webhookRule
+	for _, k := range extract.WellKnownTemplates() {
+		i := slices.IndexFunc(out, func(r webhookRule) bool { return r.Group == k.Group })
+		if i < 0 {
+			out = append(out, webhookRule{Group: k.Group})
+			i = len(out) - 1
+		}
+		if !slices.Contains(out[i].Resources, k.Resource) {
+			out[i].Resources = append(out[i].Resources, k.Resource)
+		}
+	}
+	return out
 }

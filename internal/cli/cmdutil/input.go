@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/inventory"
 )
@@ -46,6 +47,9 @@ type Input struct {
 	// KubeVersion is the release Helm renders charts for (the command's
 	// --target-version, when it has one).
 	KubeVersion string
+	// PodTemplates says which custom resources are workloads (nil: the
+	// well-known ones; the scan adds .kguard.yaml's).
+	PodTemplates *extract.Templates
 	// RESTConfig, when set, is used instead of the kubeconfig (tests).
 	RESTConfig *rest.Config
 	// Progress, when set, reports cluster reading progress.
@@ -101,6 +105,7 @@ func (in *Input) Source() (input.Source, error) {
 		Exclude:     in.Exclude,
 		MaxFileSize: in.MaxFileSize,
 		Namespace:   in.Namespace,
+		Templates:   in.PodTemplates,
 	}
 	src.Helm.ValuesFiles, src.Helm.Set, src.Helm.Release, src.Helm.KubeVersion = in.ValuesFiles, in.Set, in.Release, in.KubeVersion
 	if !in.Cluster {

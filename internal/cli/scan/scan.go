@@ -141,6 +141,9 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
+	if o.PodTemplates, err = cfg.Templates(); err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
 	o.Report.DefaultFailOn = cfg.FailOn
 	failOn, err := o.Report.Validate()
 	if err != nil {

@@ -1,5 +1,6 @@
 // Package cluster loads the objects of a live cluster with client-go:
-// discovery of every served resource (built-in and CRDs), paginated lists
+// discovery of every served resource (built-in and CRDs: those rules read,
+// and the custom resources that run pods from a template), paginated lists
 // with bounded concurrency, protobuf for built-in types, retries with
 // backoff for transient errors. A resource kguard may not list is never
 // treated as empty: it is returned as not evaluated, with the permission
@@ -29,6 +30,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 )
 
@@ -55,6 +57,12 @@ type Options struct {
 	// Resources are the resource types to read, when served; nil means
 	// DefaultResources. Types the server does not serve are skipped.
 	Resources []schema.GroupResource
+	// PodTemplates says which custom resources run pods from a template
+	// (nil: extract's well-known table). Their kinds are read too, when
+	// served, and the children their controllers make are dropped like
+	// a Deployment's ReplicaSets. The caller resolves the templates of the
+	// objects read (extract.Templates.Resolve), as for files.
+	PodTemplates *extract.Templates
 }
 
 // Forbidden is a resource kguard was not allowed to read.
@@ -91,11 +99,15 @@ var skipped = map[schema.GroupResource]bool{
 
 // workloadOwners are controller kinds whose children repeat their pod
 // template; the children are dropped so each problem is reported once, on
-// the object users edit.
+// the object users edit. The custom resources of the template table are
+// owners too (a Rollout's ReplicaSets, a CloneSet's Pods), and so is a
+// Knative Revision, whose Deployment repeats its Service's template.
 var workloadOwners = map[string]bool{
 	"ReplicaSet": true, "Deployment": true, "StatefulSet": true, "DaemonSet": true,
 	"Job": true, "CronJob": true, "ReplicationController": true,
 }
+
+var knativeRevision = schema.GroupKind{Group: "serving.knative.dev", Kind: "Revision"}
 
 // Load reads the cluster behind cfg.
 func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) {
@@ -142,7 +154,7 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	if wanted == nil {
 		wanted = DefaultResources
 	}
-	targets := listable(lists, wanted)
+	targets := listable(lists, wanted, opts.PodTemplates.GroupKinds())
 	res.Resources = len(targets)
 
 	var (
@@ -188,7 +200,7 @@ func Load(ctx context.Context, cfg *rest.Config, opts Options) (*Result, error) 
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	res.Objects = dropOwnedChildren(res.Objects)
+	res.Objects = dropOwnedChildren(res.Objects, opts.PodTemplates)
 	// Stable order whatever the scheduling: by kind, namespace, name.
 	slices.SortFunc(res.Objects, func(a, b *inventory.Object) int {
 		return strings.Compare(a.APIVersion+"\x00"+a.Kind+"\x00"+a.Namespace+"\x00"+a.Name,
@@ -206,12 +218,16 @@ type target struct {
 	namespaced bool
 }
 
-// listable picks the wanted resources from discovery, each at the
-// server's preferred version.
-func listable(lists []*metav1.APIResourceList, wanted []schema.GroupResource) []target {
+// listable picks the wanted resources, and those of the wanted kinds, from
+// discovery, each at the server's preferred version.
+func listable(lists []*metav1.APIResourceList, wanted []schema.GroupResource, kinds []schema.GroupKind) []target {
 	want := map[schema.GroupResource]bool{}
 	for _, gr := range wanted {
 		want[gr] = true
+	}
+	wantKind := map[schema.GroupKind]bool{}
+	for _, gk := range kinds {
+		wantKind[gk] = true
 	}
 	var out []target
 	for _, l := range lists {
@@ -223,7 +239,7 @@ func listable(lists []*metav1.APIResourceList, wanted []schema.GroupResource) []
 			if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "list") {
 				continue
 			}
-			if !want[schema.GroupResource{Group: gv.Group, Resource: r.Name}] {
+			if !want[schema.GroupResource{Group: gv.Group, Resource: r.Name}] && !wantKind[schema.GroupKind{Group: gv.Group, Kind: r.Kind}] {
 				continue
 			}
 			out = append(out, target{gv.WithResource(r.Name), r.Kind, r.Namespaced})
@@ -487,10 +503,14 @@ func forbidden(err error, t target, ns string) (Forbidden, bool) {
 // dropOwnedChildren removes objects created by a workload controller from
 // another workload's template (ReplicaSets of Deployments, Pods of
 // ReplicaSets, Jobs of CronJobs): their problems are the owner's.
-func dropOwnedChildren(objs []*inventory.Object) []*inventory.Object {
+func dropOwnedChildren(objs []*inventory.Object, templates *extract.Templates) []*inventory.Object {
 	return slices.DeleteFunc(objs, func(o *inventory.Object) bool {
 		for _, ref := range o.Meta.OwnerReferences {
-			if ref.Controller != nil && *ref.Controller && workloadOwners[ref.Kind] {
+			if ref.Controller == nil || !*ref.Controller {
+				continue
+			}
+			gk := schema.FromAPIVersionAndKind(ref.APIVersion, ref.Kind).GroupKind()
+			if workloadOwners[ref.Kind] || templates.Has(gk) || gk == knativeRevision {
 				return true
 			}
 		}

@@ -5,10 +5,12 @@ import (
 	"os"
 	"testing"
 
+	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 )
 
-// Objects decodes one manifest file, failing the test on any read or
+// Objects decodes one manifest file and resolves the pod templates of
+// custom resources (the default table), failing the test on any read or
 // decode error.
 func Objects(t testing.TB, file string) []*inventory.Object {
 	t.Helper()
@@ -17,6 +19,8 @@ func Objects(t testing.TB, file string) []*inventory.Object {
 		t.Fatal(err)
 	}
 	objs, errs := inventory.DecodeFile(file, data)
+	// Custom resources with pod templates are workloads, as in a scan.
+	errs = append(errs, (*extract.Templates)(nil).Resolve(objs)...)
 	if len(errs) > 0 {
 		t.Fatalf("%s: %v", file, errs)
 	}
