@@ -358,7 +358,7 @@ func apiServerAuditLogRotation() *rules.Rule {
 				p.Evaluated(a.Object)
 				for _, lim := range []struct {
 					flag, cis, unit string
-					min         int
+					min             int
 				}{
 					{"audit-log-maxage", "1.2.17", " days", 30},
 					{"audit-log-maxbackup", "1.2.18", " files", 10},

@@ -189,8 +189,11 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func isTrue(v string) bool  { b, err := strconv.ParseBool(strings.TrimSpace(v)); return err == nil && b }
-func isFalse(v string) bool { b, err := strconv.ParseBool(strings.TrimSpace(v)); return err == nil && !b }
+func isTrue(v string) bool { b, err := strconv.ParseBool(strings.TrimSpace(v)); return err == nil && b }
+func isFalse(v string) bool {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	return err == nil && !b
+}
 
 func splitList(v string) []string {
 	var out []string
