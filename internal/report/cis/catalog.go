@@ -66,7 +66,9 @@ const (
 // noteNotCheck begins the note of a check no rule covers.
 const noteNotCheck = "Not checked: "
 
-func a(id, title, target string) Check   { return Check{ID: id, Title: title, Automated: true, Target: target} }
+func a(id, title, target string) Check {
+	return Check{ID: id, Title: title, Automated: true, Target: target}
+}
 func m(id, title, target string) Check   { return Check{ID: id, Title: title, Target: target} }
 func (c Check) note(n string) Check      { c.Note = n; return c }
 func file(role string) string            { return nodeFile + role }
