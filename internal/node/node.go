@@ -188,7 +188,17 @@ func (h *Host) addProcess(c *Component, name string) {
 	for _, k := range keys {
 		p.Spec.Env = append(p.Spec.Env, controlplane.EnvVar{Name: k, Value: redactEnv(k, c.Env[k])})
 	}
-	h.add(&p, inventory.Source{File: filepath.Join(h.procDir, strconv.Itoa(c.PID), "cmdline")})
+	h.add(&p, inventory.Source{File: h.hostPathOf(filepath.Join(h.procDir, strconv.Itoa(c.PID), "cmdline"))})
+}
+
+// hostPathOf names a local path as the host does: paths under the root
+// lose the root; others (a pod's own /proc, which shows the host's
+// processes) stay.
+func (h *Host) hostPathOf(local string) string {
+	if rel, err := filepath.Rel(h.Root, local); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.Join("/", rel)
+	}
+	return local
 }
 
 // redactEnv hides the value of a variable whose name or value looks like
