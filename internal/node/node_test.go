@@ -95,13 +95,13 @@ func TestDiscoverFake(t *testing.T) {
 		namedBy []string
 		user    string
 	}{
-		"/etc/kubernetes/kubelet.conf":        {controlplane.FileKubeconfig, []string{"kubelet-kubeconfig"}, []string{"kubelet --kubeconfig", "well-known path"}, "root"},
-		"/etc/kubernetes/pki/ca.crt":          {controlplane.FileCertificate, []string{"pki"}, []string{"kube-apiserver --client-ca-file", "well-known path"}, "root"},
-		"/etc/kubernetes/pki/sa.pub":          {controlplane.FileCertificate, []string{"pki"}, []string{"kube-apiserver --service-account-key-file", "well-known path"}, "root"},
-		"/etc/kubernetes/pki/etcd/server.key": {controlplane.FilePrivateKey, []string{"pki"}, []string{"etcd --key-file", "well-known path"}, "root"},
-		"/etc/kubernetes/pki":                 {controlplane.FileDirectory, []string{"pki"}, []string{"well-known path"}, "root"},
-		"/var/lib/etcd":                       {controlplane.FileEtcdDataDir, []string{"etcd-data-dir"}, []string{"etcd --data-dir", "well-known path"}, "root"},
-		"/etc/kubernetes/manifests/etcd.yaml": {controlplane.FileStaticPodManifest, []string{"etcd-manifest"}, []string{"well-known path"}, "root"},
+		"/etc/kubernetes/kubelet.conf":                          {controlplane.FileKubeconfig, []string{"kubelet-kubeconfig"}, []string{"kubelet --kubeconfig", "well-known path"}, "root"},
+		"/etc/kubernetes/pki/ca.crt":                            {controlplane.FileCertificate, []string{"pki"}, []string{"kube-apiserver --client-ca-file", "well-known path"}, "root"},
+		"/etc/kubernetes/pki/sa.pub":                            {controlplane.FileCertificate, []string{"pki"}, []string{"kube-apiserver --service-account-key-file", "well-known path"}, "root"},
+		"/etc/kubernetes/pki/etcd/server.key":                   {controlplane.FilePrivateKey, []string{"pki"}, []string{"etcd --key-file", "well-known path"}, "root"},
+		"/etc/kubernetes/pki":                                   {controlplane.FileDirectory, []string{"pki"}, []string{"well-known path"}, "root"},
+		"/var/lib/etcd":                                         {controlplane.FileEtcdDataDir, []string{"etcd-data-dir"}, []string{"etcd --data-dir", "well-known path"}, "root"},
+		"/etc/kubernetes/manifests/etcd.yaml":                   {controlplane.FileStaticPodManifest, []string{"etcd-manifest"}, []string{"well-known path"}, "root"},
 		"/etc/systemd/system/kubelet.service.d/10-kubeadm.conf": {controlplane.FileServiceUnit, []string{"kubelet-service"}, []string{"well-known path"}, "root"},
 	} {
 		o := objs["NodeFile "+path]

@@ -125,7 +125,7 @@ func TestJSON(t *testing.T) {
 		"node-file-permissions /var/lib/etcd 1.1.11":              "medium runtime",
 		"kubelet-config-insecure kubelet 4.2.4":                   "medium exposure",
 		// Passing files and settings have no finding.
-		"node-file-permissions /etc/kubernetes/pki/sa.pub 1.1.20": "",
+		"node-file-permissions /etc/kubernetes/pki/sa.pub 1.1.20":  "",
 		"node-file-permissions /etc/kubernetes/kubelet.conf 4.1.5": "",
 		"kubelet-config-insecure kubelet 4.2.2":                    "",
 	} {
