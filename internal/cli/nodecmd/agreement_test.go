@@ -269,7 +269,7 @@ func TestAgreementRealHarness(t *testing.T) {
 		got[f.Rule+" "+f.Resource.Kind+" "+f.Resource.Name+" "+strings.Join(f.CIS, ",")] = f.Severity + " " + f.Message
 	}
 	for k, want := range map[string]string{
-		"apiserver-etcd-tls " + api + " 1.2.23,1.2.26": "high kube-apiserver talks to etcd over plain HTTP (--etcd-servers http://127.0.0.1:",
+		"apiserver-etcd-tls " + api + " 1.2.23,1.2.26":   "high kube-apiserver talks to etcd over plain HTTP (--etcd-servers http://127.0.0.1:",
 		"apiserver-audit-log-missing " + api + " 1.2.16": "high kube-apiserver has no audit backend",
 		"apiserver-audit-log-missing " + api + " 3.2.1":  "high kube-apiserver has no audit policy",
 		"apiserver-profiling " + api + " 1.2.15":         "low kube-apiserver has profiling enabled (--profiling=true)",
