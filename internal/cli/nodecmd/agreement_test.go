@@ -153,6 +153,24 @@ func TestAgreementFakeNode(t *testing.T) {
 	checkAgreement(t, findings, dump, "--read-only-port=10255", "--read-only-port=0",
 		[]string{"kubelet-config-insecure|medium|NodeProcess kubelet|spec.command|4.2.4"})
 	checkStaticPodShape(t, dump, "--kubeconfig=/etc/kubernetes/scheduler.conf", "--bind-address=127.0.0.1")
+
+	// The CIS view is the same report for both commands: every check line
+	// (status, ID, title, rules, findings) agrees; only node's list of
+	// paths it could not read is its own.
+	checkLines := func(out string) []string {
+		var lines []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "[") || strings.HasPrefix(l, "      ") {
+				lines = append(lines, l)
+			}
+		}
+		return lines
+	}
+	nodeCIS, _, _ := run(t, "--root", root, "-o", "cis", "--allow-partial")
+	scanCIS, _, _ := clitest.Run(t, scanCmd, dump, "-o", "cis")
+	if n, s := checkLines(nodeCIS), checkLines(scanCIS); !slices.Equal(n, s) || len(n) < 131 {
+		t.Errorf("kguard node -o cis and kguard scan -o cis of its inventory differ:\n%s", strings.Join(diff(n, s), "\n"))
+	}
 }
 
 // asStaticPods rewrites the inventory's control-plane NodeProcess objects
