@@ -89,6 +89,31 @@ func FileTypes() []FileType {
 		FileConfig, FileServiceUnit, FileEtcdDataDir, FileDirectory}
 }
 
+// Label names the type in messages ("private key").
+func (t FileType) Label() string {
+	switch t {
+	case FilePrivateKey:
+		return "private key"
+	case FileCertificate:
+		return "certificate or public key"
+	case FileKubeconfig:
+		return "kubeconfig"
+	case FileCredentials:
+		return "credentials file"
+	case FileStaticPodManifest:
+		return "static pod manifest"
+	case FileConfig:
+		return "configuration file"
+	case FileServiceUnit:
+		return "service unit file"
+	case FileEtcdDataDir:
+		return "etcd data directory"
+	case FileDirectory:
+		return "directory"
+	}
+	return "file"
+}
+
 // IsDir reports whether files of this type are directories.
 func (t FileType) IsDir() bool { return t == FileEtcdDataDir || t == FileDirectory }
 

@@ -208,8 +208,8 @@ func redactEnv(name, value string) string {
 	return strings.TrimPrefix(red, "--"+name+"=")
 }
 
-// configFields names the fields of a configuration file that name other
-// files to check.
+// configFiles lists the files a decoded configuration file names, to
+// check them too.
 type configFiles func(cfg map[string]any, c *Component) []Target
 
 // kubeletConfigFiles lists the files a KubeletConfiguration names.
@@ -328,7 +328,7 @@ func (h *Host) addFile(t Target) {
 		if errors.Is(err, fs.ErrNotExist) && t.Optional {
 			return
 		}
-		h.errorf(local, "cannot check the %s (named by %s): %v", label(t.Type), strings.Join(t.NamedBy, ", "), unwrapPath(err))
+		h.errorf(local, "cannot check the %s (named by %s): %v", t.Type.Label(), strings.Join(t.NamedBy, ", "), unwrapPath(err))
 		return
 	}
 	if t.Type == controlplane.FileCertificate && slices.Contains(t.NamedBy, APIServer+" --service-account-key-file") {
@@ -344,12 +344,12 @@ func (h *Host) addFile(t Target) {
 		if t.Type.IsDir() {
 			want = "a directory"
 		}
-		h.errorf(local, "the %s (named by %s) is not %s", label(t.Type), strings.Join(t.NamedBy, ", "), want)
+		h.errorf(local, "the %s (named by %s) is not %s", t.Type.Label(), strings.Join(t.NamedBy, ", "), want)
 		return
 	}
 	uid, gid, ok := owner(fi)
 	if !ok {
-		h.errorf(local, "cannot read the owner of the %s on this platform", label(t.Type))
+		h.errorf(local, "cannot read the owner of the %s on this platform", t.Type.Label())
 		return
 	}
 	h.Files = append(h.Files, t)
@@ -363,29 +363,6 @@ func (h *Host) addFile(t Target) {
 		},
 	}
 	h.add(&f, inventory.Source{File: t.Path})
-}
-
-// label names a file type in error messages.
-func label(t controlplane.FileType) string {
-	switch t {
-	case controlplane.FilePrivateKey:
-		return "private key"
-	case controlplane.FileCertificate:
-		return "certificate"
-	case controlplane.FileKubeconfig:
-		return "kubeconfig"
-	case controlplane.FileCredentials:
-		return "credentials file"
-	case controlplane.FileStaticPodManifest:
-		return "static pod manifest"
-	case controlplane.FileConfig:
-		return "configuration file"
-	case controlplane.FileServiceUnit:
-		return "service unit file"
-	case controlplane.FileEtcdDataDir:
-		return "etcd data directory"
-	}
-	return "directory"
 }
 
 // Inventory returns the objects as an inventory to scan.

@@ -16,10 +16,9 @@ import (
 )
 
 // fileTypeRule is what a type of node file may be: its most permissive
-// acceptable mode (any other bit is a finding), the severity of a wider
-// one, and how it is named in messages.
+// acceptable mode (any other bit is a finding) and the severity of a wider
+// one.
 type fileTypeRule struct {
-	label    string
 	max      fs.FileMode
 	severity finding.Severity
 }
@@ -30,15 +29,15 @@ type fileTypeRule struct {
 // the etcd data directory is 0700; other directories must not be writable
 // by others.
 var fileTypeRules = map[controlplane.FileType]fileTypeRule{
-	controlplane.FilePrivateKey:        {"private key", 0o600, finding.SeverityHigh},
-	controlplane.FileKubeconfig:        {"kubeconfig", 0o600, finding.SeverityHigh},
-	controlplane.FileCredentials:       {"credentials file", 0o600, finding.SeverityHigh},
-	controlplane.FileStaticPodManifest: {"static pod manifest", 0o600, finding.SeverityMedium},
-	controlplane.FileConfig:            {"configuration file", 0o600, finding.SeverityMedium},
-	controlplane.FileServiceUnit:       {"service unit file", 0o600, finding.SeverityLow},
-	controlplane.FileCertificate:       {"certificate or public key", 0o644, finding.SeverityLow},
-	controlplane.FileEtcdDataDir:       {"etcd data directory", 0o700, finding.SeverityMedium},
-	controlplane.FileDirectory:         {"directory", 0o755, finding.SeverityLow},
+	controlplane.FilePrivateKey:        {0o600, finding.SeverityHigh},
+	controlplane.FileKubeconfig:        {0o600, finding.SeverityHigh},
+	controlplane.FileCredentials:       {0o600, finding.SeverityHigh},
+	controlplane.FileStaticPodManifest: {0o600, finding.SeverityMedium},
+	controlplane.FileConfig:            {0o600, finding.SeverityMedium},
+	controlplane.FileServiceUnit:       {0o600, finding.SeverityLow},
+	controlplane.FileCertificate:       {0o644, finding.SeverityLow},
+	controlplane.FileEtcdDataDir:       {0o700, finding.SeverityMedium},
+	controlplane.FileDirectory:         {0o755, finding.SeverityLow},
 }
 
 // The CIS checks of a file's mode and of its owner, by the file's role.
@@ -157,7 +156,7 @@ func nodeFilePermissions() *rules.Rule {
 			}
 			if extra := mode &^ t.max; extra != 0 {
 				p.ReportCIS(obj, t.severity, cis, "status.mode", fmt.Sprintf("%s %s has mode %s; want %s or stricter (%s)",
-					t.label, f.Spec.Path, controlplane.FormatMode(mode), controlplane.FormatMode(t.max), excess(extra)))
+					f.Spec.Type.Label(), f.Spec.Path, controlplane.FormatMode(mode), controlplane.FormatMode(t.max), excess(extra)))
 			}
 		},
 	}
@@ -185,8 +184,7 @@ func nodeFileOwner() *rules.Rule {
 			if !ok {
 				return
 			}
-			t, known := fileTypeRules[f.Spec.Type]
-			if !known {
+			if _, known := fileTypeRules[f.Spec.Type]; !known {
 				return
 			}
 			cis := ownerChecks(f)
@@ -206,10 +204,10 @@ func nodeFileOwner() *rules.Rule {
 			switch {
 			case !userOK:
 				p.ReportCIS(obj, p.Rule.Severity, cis, "status.uid", fmt.Sprintf("%s %s is owned by %s; want %s",
-					t.label, f.Spec.Path, ownerText(st), want))
+					f.Spec.Type.Label(), f.Spec.Path, ownerText(st), want))
 			case !groupOK:
 				p.ReportCIS(obj, finding.SeverityLow, cis, "status.gid", fmt.Sprintf("%s %s belongs to group %s; want %s",
-					t.label, f.Spec.Path, idText(st.Group, st.GID), want))
+					f.Spec.Type.Label(), f.Spec.Path, idText(st.Group, st.GID), want))
 			}
 		},
 	}
