@@ -12,7 +12,7 @@ func TestComponentsFromInventory(t *testing.T) {
 	got := ComponentsFromInventory(inv)
 	var names []string
 	for _, c := range got {
-		names = append(names, c.Name+"="+c.Pod.Name+"/"+c.Container)
+		names = append(names, c.Name+"="+c.Object.Name+"/"+c.Container)
 	}
 	want := []string{
 		"kube-controller-manager=kube-controller-manager-cp-1/kube-controller-manager",
@@ -40,10 +40,10 @@ func TestComponentsFromInventory(t *testing.T) {
 	if got := byName[ComponentEtcd].List("cert-file"); !slices.Equal(got, []string{"/etc/kubernetes/pki/etcd/server.crt"}) {
 		t.Errorf("etcd cert-file %v", got)
 	}
-	if f := ContainerField(byName[ComponentEtcd].Pod, "main"); f != "spec.containers[0]" {
+	if f := ContainerField(byName[ComponentEtcd].Object, "main"); f != "spec.containers[0]" {
 		t.Errorf("container field %q", f)
 	}
-	if img := ContainerImage(byName[ComponentScheduler].Pod, "kube-scheduler"); img != "registry.k8s.io/kube-scheduler:v1.31.4" {
+	if img := ContainerImage(byName[ComponentScheduler].Object, "kube-scheduler"); img != "registry.k8s.io/kube-scheduler:v1.31.4" {
 		t.Errorf("image %q", img)
 	}
 	// The API server facts are unchanged by the other components.

@@ -1,10 +1,13 @@
-// Package controlplane reads what a live cluster shows of its control
-// plane and nodes: the kube-apiserver's command-line flags from its static
-// pod in kube-system (audit logging, anonymous auth, authorization modes,
-// admission plugins, encryption at rest, TLS), and each node's kubelet
-// version. This is the ControlPlaneConfig input that control-plane rules
-// (CIS checks, audit, patching) read through Facts; with manifests or on
-// managed clusters that hide the control plane, Facts is simply empty.
+// Package controlplane reads what the inventory shows of a cluster's
+// control plane and nodes: the command-line flags of kube-apiserver,
+// kube-controller-manager, kube-scheduler, etcd, the kubelet and
+// kube-proxy (from static pods in kube-system, or from the NodeProcess
+// objects `kguard node` describes a host's processes with), the kubelet's
+// configuration file, the NodeFile objects that carry the modes and owners
+// of files on a node, and each node's kubelet version. Control-plane rules
+// (CIS checks, audit, patching) read it through analyses; with application
+// manifests or on managed clusters that hide the control plane, it is
+// simply empty.
 package controlplane
 
 import (
@@ -16,62 +19,12 @@ import (
 	"github.com/kguard/kguard/internal/inventory"
 )
 
-// APIServer is one kube-apiserver as its static pod describes it.
-type APIServer struct {
-	// Pod is the static (mirror) pod the flags were read from.
-	Pod *inventory.Object
-	// Container is the name of the kube-apiserver container.
-	Container string
-	// Flags holds every --flag of the command line with its values in
-	// order (a flag may be repeated). A flag given without a value is
-	// "true".
-	Flags map[string][]string
-}
-
-// Value returns the last value of a flag, as the API server reads it.
-func (a *APIServer) Value(name string) (string, bool) {
-	v := a.Flags[name]
-	if len(v) == 0 {
-		return "", false
-	}
-	return v[len(v)-1], true
-}
-
-// Bool returns a boolean flag, or def when it is not set or not a boolean.
-func (a *APIServer) Bool(name string, def bool) bool {
-	v, ok := a.Value(name)
-	switch {
-	case !ok:
-		return def
-	case strings.EqualFold(v, "true"):
-		return true
-	case strings.EqualFold(v, "false"):
-		return false
-	}
-	return def
-}
-
-// List returns a comma-separated flag split into its items.
-func (a *APIServer) List(name string) []string {
-	v, ok := a.Value(name)
-	if !ok || v == "" {
-		return nil
-	}
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // AnonymousAuth reports whether anonymous requests are allowed (the API
 // server's default is true).
-func (a *APIServer) AnonymousAuth() bool { return a.Bool("anonymous-auth", true) }
+func (a *Component) AnonymousAuth() bool { return a.Bool("anonymous-auth", true) }
 
 // AuthorizationModes lists the authorizers, in order (default AlwaysAllow).
-func (a *APIServer) AuthorizationModes() []string {
+func (a *Component) AuthorizationModes() []string {
 	if m := a.List("authorization-mode"); len(m) > 0 {
 		return m
 	}
@@ -97,24 +50,13 @@ type Facts struct {
 // per scan.
 var FactsAnalysis = &analysis.Analysis[*Facts]{Name: "controlplane.facts", Build: FromInventory}
 
-// FromInventory finds kube-apiserver static pods in kube-system and the
-// kubelet versions of Node objects.
+// FromInventory finds kube-apiserver static pods in kube-system and
+// NodeProcess objects, and the kubelet versions of Node objects.
 func FromInventory(inv *inventory.Inventory) *Facts {
 	f := &Facts{}
-	for _, o := range inv.ByKind("", "Pod") {
-		if o.Namespace != "kube-system" {
-			continue
-		}
-		pod, ok := o.Typed.(*corev1.Pod)
-		if !ok {
-			continue
-		}
-		for i := range pod.Spec.Containers {
-			c := &pod.Spec.Containers[i]
-			if isComponentContainer(pod, c, "kube-apiserver") {
-				f.APIServers = append(f.APIServers, &APIServer{Pod: o, Container: c.Name, Flags: ParseFlags(append(append([]string{}, c.Command...), c.Args...))})
-				break
-			}
+	for _, c := range allComponents(inv) {
+		if c.Name == ComponentAPIServer {
+			f.APIServers = append(f.APIServers, c)
 		}
 	}
 	for _, o := range inv.ByKind("", "Node") {

@@ -16,8 +16,8 @@ func TestFromInventory(t *testing.T) {
 		t.Fatalf("%d API servers found, want 1 (the proxy pod is not one)", len(f.APIServers))
 	}
 	a := f.APIServers[0]
-	if a.Pod.Name != "kube-apiserver-cp-1" || a.Container != "kube-apiserver" {
-		t.Errorf("found %s/%s", a.Pod.Name, a.Container)
+	if a.Object.Name != "kube-apiserver-cp-1" || a.Container != "kube-apiserver" {
+		t.Errorf("found %s/%s", a.Object.Name, a.Container)
 	}
 	if a.AnonymousAuth() {
 		t.Error("anonymous-auth=false read as true")

@@ -18,8 +18,23 @@ type Finding struct {
 	Message  string           `json:"message"`
 	Field    string           `json:"field,omitempty"`
 	Source   inventory.Source `json:"source"`
+	// CIS lists the CIS Kubernetes Benchmark checks this finding fails:
+	// all of its rule's References.CIS, or the few a rule that covers
+	// several checks names for this finding (a file's mode fails the check
+	// of that file only). Benchmark reports are keyed by it.
+	CIS []string `json:"cis,omitempty"`
 	// Suppressed says why the finding does not count, when it does not.
 	Suppressed *Suppression `json:"suppressed,omitempty"`
+}
+
+// Evaluation records that a rule judged one object against some of its
+// CIS checks, whether or not it found a problem. It lets a benchmark
+// report tell a check that passed from one that nothing evaluated (the
+// component or file it is about was not among the inputs).
+type Evaluation struct {
+	Rule     string        `json:"rule"`
+	Resource inventory.Ref `json:"resource"`
+	CIS      []string      `json:"cis"`
 }
 
 // Suppression records who silenced a finding and why.

@@ -2,7 +2,8 @@ package finding
 
 // References ties a rule to the standards that motivate it.
 type References struct {
-	// CIS lists CIS Kubernetes Benchmark sections, such as "5.2.2".
+	// CIS lists the check IDs of the CIS Kubernetes Benchmark (version
+	// 1.12, see docs/cis.md) the rule covers, such as "5.2.2".
 	CIS []string `json:"cis,omitempty"`
 	// NSA lists sections of the NSA-CISA Kubernetes Hardening Guide.
 	NSA []string `json:"nsa,omitempty"`

@@ -1,14 +1,3 @@
-// Package node checks the node kguard runs on, like kube-bench but with
-// kguard's findings: it discovers the Kubernetes components running there
-// from /proc, reads their command-line flags, and checks the ownership and
-// permissions of the files they use (private keys, kubeconfigs, static pod
-// manifests, the kubelet configuration, the etcd data directory) and a few
-// security-relevant flags.
-//
-// Everything is read under a root directory (Options.Root), so that a pod
-// that mounts the host's filesystem under /host (and shares its PID
-// namespace) checks the host: paths named by flags are host paths and are
-// joined to the root.
 package node
 
 import (
@@ -28,18 +17,16 @@ import (
 
 // Component names, as the binaries are called.
 const (
-	APIServer         = "kube-apiserver"
-	Kubelet           = "kubelet"
-	Etcd              = "etcd"
-	ControllerManager = "kube-controller-manager"
-	Scheduler         = "kube-scheduler"
-	Proxy             = "kube-proxy"
+	APIServer         = controlplane.ComponentAPIServer
+	Kubelet           = controlplane.ComponentKubelet
+	Etcd              = controlplane.ComponentEtcd
+	ControllerManager = controlplane.ComponentControllerManager
+	Scheduler         = controlplane.ComponentScheduler
+	Proxy             = controlplane.ComponentProxy
 )
 
 // Components lists the component names discovery recognises.
-func Components() []string {
-	return []string{APIServer, Kubelet, Etcd, ControllerManager, Scheduler, Proxy}
-}
+func Components() []string { return controlplane.ComponentNames() }
 
 // aliases maps hyperkube's sub-command names to component names.
 var aliases = map[string]string{
@@ -56,11 +43,15 @@ var wrappers = map[string]bool{"hyperkube": true}
 type Component struct {
 	Name string `json:"name"`
 	PID  int    `json:"pid"`
-	// Args is the full command line, argv[0] included.
-	Args []string `json:"args"`
+	// Args is the full command line, argv[0] included, as read: it may
+	// hold credentials, and only redacted copies leave this package.
+	Args []string `json:"-"`
 	// Flags holds every --flag with its values in order, as
 	// controlplane.ParseFlags reads them.
-	Flags map[string][]string `json:"flags"`
+	Flags map[string][]string `json:"-"`
+	// Env holds the environment variables that set the component's flags
+	// (ETCD_* for etcd), as read.
+	Env map[string]string `json:"-"`
 	// Cwd is the process' working directory on the host, used to resolve
 	// relative paths in flags ("/" when it could not be read).
 	Cwd string `json:"-"`
@@ -120,11 +111,11 @@ func SplitCmdline(b []byte) []string {
 	return strings.Split(string(b), "\x00")
 }
 
-// Discover finds the Kubernetes components running on the node, reading
-// procDir/*/cmdline (procDir is the proc filesystem, usually /proc or
-// <root>/proc). Processes that exit while it reads are skipped; an
+// discoverProcesses finds the Kubernetes components running on the node,
+// reading procDir/*/cmdline (procDir is the proc filesystem, usually /proc
+// or <root>/proc). Processes that exit while it reads are skipped; an
 // unreadable procDir is returned as an error.
-func Discover(procDir string) ([]Component, []*Error) {
+func discoverProcesses(procDir string) ([]Component, []*Error) {
 	entries, err := os.ReadDir(procDir)
 	if err != nil {
 		return nil, []*Error{{Path: procDir, Err: fmt.Errorf("cannot list processes, so no running component was discovered: %w", unwrapPath(err))}}
@@ -153,6 +144,14 @@ func Discover(procDir string) ([]Component, []*Error) {
 		if cwd, err := os.Readlink(filepath.Join(procDir, e.Name(), "cwd")); err == nil && filepath.IsAbs(cwd) {
 			c.Cwd = cwd
 		}
+		if prefix, ok := envPrefixes[name]; ok {
+			// Unreadable (another user's process without privileges): the
+			// flags are still judged; settings only the environment holds
+			// are then missed, which the Job avoids by running as root.
+			if b, err := os.ReadFile(filepath.Join(procDir, e.Name(), "environ")); err == nil {
+				c.Env = readEnviron(b, prefix)
+			}
+		}
 		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Component) int {
@@ -162,6 +161,22 @@ func Discover(procDir string) ([]Component, []*Error) {
 		return a.PID - b.PID
 	})
 	return out, errs
+}
+
+// envPrefixes names the environment variables a component reads flags
+// from: etcd takes every flag from ETCD_<FLAG> too.
+var envPrefixes = map[string]string{Etcd: "ETCD_"}
+
+// readEnviron returns the variables of a /proc/<pid>/environ with the
+// given name prefix.
+func readEnviron(b []byte, prefix string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, prefix) {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // unwrapPath drops the *fs.PathError wrapper, whose path the caller names

@@ -2,143 +2,110 @@ package node
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/controlplane"
 )
-
-// FileKind says what a file is, which decides the mode it may have.
-type FileKind int
-
-// The kinds of files checked.
-const (
-	KindPrivateKey FileKind = iota
-	KindKubeconfig
-	KindManifest
-	KindConfig
-	KindCertificate
-	KindDataDir
-)
-
-type kindInfo struct {
-	label string
-	// max is the most permissive acceptable mode: any other bit is a
-	// finding.
-	max      fs.FileMode
-	severity finding.Severity
-	dir      bool
-}
-
-// Expected modes. Private keys and kubeconfigs (which hold credentials)
-// must be 0600; static pod manifests and configuration files 0600, as
-// current CIS Benchmarks ask; certificates and public keys are public, so
-// 0644 is accepted; the etcd data directory must be 0700.
-var kinds = map[FileKind]kindInfo{
-	KindPrivateKey:  {label: "private key", max: 0o600, severity: finding.SeverityHigh},
-	KindKubeconfig:  {label: "kubeconfig", max: 0o600, severity: finding.SeverityHigh},
-	KindManifest:    {label: "static pod manifest", max: 0o600, severity: finding.SeverityMedium},
-	KindConfig:      {label: "configuration file", max: 0o600, severity: finding.SeverityMedium},
-	KindCertificate: {label: "certificate or public key", max: 0o644, severity: finding.SeverityLow},
-	KindDataDir:     {label: "etcd data directory", max: 0o700, severity: finding.SeverityMedium, dir: true},
-}
-
-func (k FileKind) String() string { return kinds[k].label }
-
-// MaxMode is the most permissive mode accepted for the kind.
-func (k FileKind) MaxMode() fs.FileMode { return kinds[k].max }
 
 // Target is one file to check.
 type Target struct {
 	// Path is the path on the host (not joined to the root).
 	Path string
-	Kind FileKind
-	// Why names where the path came from: a flag ("kube-apiserver
+	Type controlplane.FileType
+	// Roles say what the file is for (controlplane.Role*), which names its
+	// CIS checks.
+	Roles []string
+	// NamedBy says where the path came from: flags ("kube-apiserver
 	// --tls-private-key-file") or "well-known path".
-	Why string
+	NamedBy []string
 	// Optional targets (well-known paths) are skipped when missing; a file
 	// named by a flag must exist.
 	Optional bool
-	// CISMode and CISOwner are the CIS Benchmark sections of the
-	// permission and ownership checks, when there are such sections.
-	CISMode, CISOwner string
-	// NoOwner skips the ownership check (the etcd data directory belongs
-	// to the etcd user, not root).
-	NoOwner bool
+	// PID is the process whose flag names the file (0 for well-known
+	// paths): a path that only exists in the process's own mount namespace
+	// (a kube-proxy pod's ConfigMap) is read through /proc/<pid>/root.
+	PID int
 }
 
-// well-known control-plane files (kubeadm layout) with their CIS sections.
+// wellKnownFiles are the kubeadm layout's fixed paths.
 var wellKnownFiles = []Target{
-	{Path: "/etc/kubernetes/admin.conf", Kind: KindKubeconfig, CISMode: "1.1.13", CISOwner: "1.1.14"},
-	{Path: "/etc/kubernetes/super-admin.conf", Kind: KindKubeconfig},
-	{Path: "/etc/kubernetes/scheduler.conf", Kind: KindKubeconfig, CISMode: "1.1.15", CISOwner: "1.1.16"},
-	{Path: "/etc/kubernetes/controller-manager.conf", Kind: KindKubeconfig, CISMode: "1.1.17", CISOwner: "1.1.18"},
-	{Path: "/etc/kubernetes/kubelet.conf", Kind: KindKubeconfig, CISMode: "4.1.5", CISOwner: "4.1.6"},
-	{Path: "/var/lib/kubelet/config.yaml", Kind: KindConfig, CISMode: "4.1.9", CISOwner: "4.1.10"},
-	{Path: "/var/lib/etcd", Kind: KindDataDir, CISMode: "1.1.11", NoOwner: true},
+	{Path: "/etc/kubernetes/admin.conf", Type: controlplane.FileKubeconfig, Roles: []string{controlplane.RoleAdminKubeconfig}},
+	{Path: "/etc/kubernetes/super-admin.conf", Type: controlplane.FileKubeconfig, Roles: []string{controlplane.RoleAdminKubeconfig}},
+	{Path: "/etc/kubernetes/scheduler.conf", Type: controlplane.FileKubeconfig, Roles: []string{controlplane.RoleSchedulerKubeconfig}},
+	{Path: "/etc/kubernetes/controller-manager.conf", Type: controlplane.FileKubeconfig, Roles: []string{controlplane.RoleControllerManagerKubeconfig}},
+	{Path: "/etc/kubernetes/kubelet.conf", Type: controlplane.FileKubeconfig, Roles: []string{controlplane.RoleKubeletKubeconfig}},
+	{Path: "/var/lib/kubelet/config.yaml", Type: controlplane.FileConfig, Roles: []string{controlplane.RoleKubeletConfig}},
+	{Path: "/var/lib/etcd", Type: controlplane.FileEtcdDataDir, Roles: []string{controlplane.RoleEtcdDataDir}},
+	{Path: "/etc/kubernetes/pki", Type: controlplane.FileDirectory, Roles: []string{controlplane.RolePKI}},
+	{Path: "/etc/kubernetes/pki/etcd", Type: controlplane.FileDirectory, Roles: []string{controlplane.RolePKI}},
+	// The kubelet's systemd unit and kubeadm's drop-in, where distributions
+	// put them.
+	{Path: "/etc/systemd/system/kubelet.service", Type: controlplane.FileServiceUnit, Roles: []string{controlplane.RoleKubeletService}},
+	{Path: "/lib/systemd/system/kubelet.service", Type: controlplane.FileServiceUnit, Roles: []string{controlplane.RoleKubeletService}},
+	{Path: "/usr/lib/systemd/system/kubelet.service", Type: controlplane.FileServiceUnit, Roles: []string{controlplane.RoleKubeletService}},
 }
 
-// manifestCIS maps static pod manifest names to their CIS sections.
-var manifestCIS = map[string][2]string{
-	"kube-apiserver.yaml":          {"1.1.1", "1.1.2"},
-	"kube-controller-manager.yaml": {"1.1.3", "1.1.4"},
-	"kube-scheduler.yaml":          {"1.1.5", "1.1.6"},
-	"etcd.yaml":                    {"1.1.7", "1.1.8"},
+// wellKnownGlobs are the kubeadm layout's directories of files.
+var wellKnownGlobs = []struct {
+	pattern string
+	typ     controlplane.FileType
+	role    string
+}{
+	{"/etc/kubernetes/manifests/*.yaml", controlplane.FileStaticPodManifest, ""},
+	{"/etc/kubernetes/manifests/*.yml", controlplane.FileStaticPodManifest, ""},
+	{"/etc/kubernetes/manifests/*.json", controlplane.FileStaticPodManifest, ""},
+	{"/etc/kubernetes/pki/*.key", controlplane.FilePrivateKey, controlplane.RolePKI},
+	{"/etc/kubernetes/pki/etcd/*.key", controlplane.FilePrivateKey, controlplane.RolePKI},
+	{"/etc/kubernetes/pki/*.crt", controlplane.FileCertificate, controlplane.RolePKI},
+	{"/etc/kubernetes/pki/etcd/*.crt", controlplane.FileCertificate, controlplane.RolePKI},
+	{"/etc/kubernetes/pki/*.pub", controlplane.FileCertificate, controlplane.RolePKI},
+	{"/etc/systemd/system/kubelet.service.d/*.conf", controlplane.FileServiceUnit, controlplane.RoleKubeletService},
+	{"/usr/lib/systemd/system/kubelet.service.d/*.conf", controlplane.FileServiceUnit, controlplane.RoleKubeletService},
+	{"/lib/systemd/system/kubelet.service.d/*.conf", controlplane.FileServiceUnit, controlplane.RoleKubeletService},
 }
 
-// cisForPath gives the sections a path has by where it is, whatever
-// referenced it.
-func cisForPath(t *Target) {
+// manifestRoles are the roles of static pod manifests by file name.
+var manifestRoles = map[string]string{
+	"kube-apiserver":          controlplane.RoleAPIServerManifest,
+	"kube-controller-manager": controlplane.RoleControllerManagerManifest,
+	"kube-scheduler":          controlplane.RoleSchedulerManifest,
+	"etcd":                    controlplane.RoleEtcdManifest,
+}
+
+// rolesByPath adds the roles a path has by where it is, whatever named it.
+func rolesByPath(t *Target) {
 	switch {
-	case t.CISMode != "" || t.CISOwner != "":
-		return
 	case strings.HasPrefix(t.Path, "/etc/kubernetes/pki/"):
-		// 1.1.19: PKI files owned by root; 1.1.21: keys 600.
-		t.CISOwner = "1.1.19"
-		if t.Kind == KindPrivateKey {
-			t.CISMode = "1.1.21"
-		}
-	case strings.HasPrefix(t.Path, "/etc/kubernetes/manifests/"):
-		if s, ok := manifestCIS[filepath.Base(t.Path)]; ok {
-			t.CISMode, t.CISOwner = s[0], s[1]
-		}
-	}
-	for _, w := range wellKnownFiles {
-		if w.Path == t.Path && w.Kind == t.Kind {
-			t.CISMode, t.CISOwner = w.CISMode, w.CISOwner
+		t.Roles = append(t.Roles, controlplane.RolePKI)
+	case t.Type == controlplane.FileStaticPodManifest:
+		name := strings.TrimSuffix(filepath.Base(t.Path), filepath.Ext(t.Path))
+		if r, ok := manifestRoles[name]; ok {
+			t.Roles = append(t.Roles, r)
 		}
 	}
 }
 
-// wellKnown lists the well-known paths under root: the fixed files, the
-// static pod manifests and the kubeadm PKI.
+// wellKnown lists the well-known paths under root.
 func wellKnown(root string) []Target {
 	var out []Target
 	for _, w := range wellKnownFiles {
-		w.Why, w.Optional = "well-known path", true
+		w.NamedBy, w.Optional = []string{"well-known path"}, true
+		w.Roles = slices.Clone(w.Roles)
 		out = append(out, w)
 	}
-	globs := []struct {
-		pattern string
-		kind    FileKind
-	}{
-		{"/etc/kubernetes/manifests/*.yaml", KindManifest},
-		{"/etc/kubernetes/manifests/*.yml", KindManifest},
-		{"/etc/kubernetes/manifests/*.json", KindManifest},
-		{"/etc/kubernetes/pki/*.key", KindPrivateKey},
-		{"/etc/kubernetes/pki/etcd/*.key", KindPrivateKey},
-		{"/etc/kubernetes/pki/*.crt", KindCertificate},
-		{"/etc/kubernetes/pki/etcd/*.crt", KindCertificate},
-		{"/etc/kubernetes/pki/*.pub", KindCertificate},
-	}
-	for _, g := range globs {
+	for _, g := range wellKnownGlobs {
 		matches, _ := filepath.Glob(filepath.Join(root, g.pattern)) // only ErrBadPattern
 		for _, m := range matches {
-			out = append(out, Target{Path: hostPath(root, m), Kind: g.kind, Why: "well-known path", Optional: true})
+			t := Target{Path: hostPath(root, m), Type: g.typ, NamedBy: []string{"well-known path"}, Optional: true}
+			if g.role != "" {
+				t.Roles = []string{g.role}
+			}
+			out = append(out, t)
 		}
 	}
 	return out
@@ -153,77 +120,96 @@ func hostPath(root, local string) string {
 	return filepath.Join("/", rel)
 }
 
-// flagFiles lists, per component, the flags that name files and the kind
-// of file they name. KindCertificate for --service-account-key-file is
-// refined by the file's content (it may hold a private key).
-var flagFiles = map[string][]struct {
+// flagFile is a flag that names a file, the file's type and role.
+type flagFile struct {
 	flag string
-	kind FileKind
-	cis  [2]string
-}{
+	typ  controlplane.FileType
+	role string
+}
+
+// flagFiles lists, per component, the flags that name files.
+// FileCertificate for --service-account-key-file is refined by the file's
+// content (it may hold a private key).
+var flagFiles = map[string][]flagFile{
 	APIServer: {
-		{"client-ca-file", KindCertificate, [2]string{}},
-		{"tls-cert-file", KindCertificate, [2]string{}},
-		{"tls-private-key-file", KindPrivateKey, [2]string{}},
-		{"etcd-cafile", KindCertificate, [2]string{}},
-		{"etcd-certfile", KindCertificate, [2]string{}},
-		{"etcd-keyfile", KindPrivateKey, [2]string{}},
-		{"kubelet-client-certificate", KindCertificate, [2]string{}},
-		{"kubelet-client-key", KindPrivateKey, [2]string{}},
-		{"proxy-client-cert-file", KindCertificate, [2]string{}},
-		{"proxy-client-key-file", KindPrivateKey, [2]string{}},
-		{"requestheader-client-ca-file", KindCertificate, [2]string{}},
-		{"service-account-key-file", KindCertificate, [2]string{}},
-		{"service-account-signing-key-file", KindPrivateKey, [2]string{}},
-		{"kubeconfig", KindKubeconfig, [2]string{}},
+		{"client-ca-file", controlplane.FileCertificate, ""},
+		{"tls-cert-file", controlplane.FileCertificate, ""},
+		{"tls-private-key-file", controlplane.FilePrivateKey, ""},
+		{"etcd-cafile", controlplane.FileCertificate, ""},
+		{"etcd-certfile", controlplane.FileCertificate, ""},
+		{"etcd-keyfile", controlplane.FilePrivateKey, ""},
+		{"kubelet-client-certificate", controlplane.FileCertificate, ""},
+		{"kubelet-client-key", controlplane.FilePrivateKey, ""},
+		{"kubelet-certificate-authority", controlplane.FileCertificate, ""},
+		{"proxy-client-cert-file", controlplane.FileCertificate, ""},
+		{"proxy-client-key-file", controlplane.FilePrivateKey, ""},
+		{"requestheader-client-ca-file", controlplane.FileCertificate, ""},
+		{"service-account-key-file", controlplane.FileCertificate, ""},
+		{"service-account-signing-key-file", controlplane.FilePrivateKey, ""},
+		{"token-auth-file", controlplane.FileCredentials, ""},
+		{"encryption-provider-config", controlplane.FileCredentials, ""},
 	},
 	Kubelet: {
-		{"kubeconfig", KindKubeconfig, [2]string{"4.1.5", "4.1.6"}},
-		{"bootstrap-kubeconfig", KindKubeconfig, [2]string{}},
-		{"config", KindConfig, [2]string{"4.1.9", "4.1.10"}},
-		{"client-ca-file", KindCertificate, [2]string{"", "4.1.8"}},
-		{"tls-cert-file", KindCertificate, [2]string{}},
-		{"tls-private-key-file", KindPrivateKey, [2]string{}},
+		{"kubeconfig", controlplane.FileKubeconfig, controlplane.RoleKubeletKubeconfig},
+		{"bootstrap-kubeconfig", controlplane.FileKubeconfig, ""},
+		{"config", controlplane.FileConfig, controlplane.RoleKubeletConfig},
+		{"client-ca-file", controlplane.FileCertificate, controlplane.RoleKubeletClientCA},
+		{"tls-cert-file", controlplane.FileCertificate, ""},
+		{"tls-private-key-file", controlplane.FilePrivateKey, ""},
 	},
 	Etcd: {
-		{"cert-file", KindCertificate, [2]string{}},
-		{"key-file", KindPrivateKey, [2]string{}},
-		{"trusted-ca-file", KindCertificate, [2]string{}},
-		{"peer-cert-file", KindCertificate, [2]string{}},
-		{"peer-key-file", KindPrivateKey, [2]string{}},
-		{"peer-trusted-ca-file", KindCertificate, [2]string{}},
-		{"data-dir", KindDataDir, [2]string{"1.1.11", ""}},
+		{"cert-file", controlplane.FileCertificate, ""},
+		{"key-file", controlplane.FilePrivateKey, ""},
+		{"trusted-ca-file", controlplane.FileCertificate, ""},
+		{"peer-cert-file", controlplane.FileCertificate, ""},
+		{"peer-key-file", controlplane.FilePrivateKey, ""},
+		{"peer-trusted-ca-file", controlplane.FileCertificate, ""},
+		{"data-dir", controlplane.FileEtcdDataDir, controlplane.RoleEtcdDataDir},
 	},
 	ControllerManager: {
-		{"kubeconfig", KindKubeconfig, [2]string{"1.1.17", "1.1.18"}},
-		{"service-account-private-key-file", KindPrivateKey, [2]string{}},
-		{"root-ca-file", KindCertificate, [2]string{}},
-		{"cluster-signing-cert-file", KindCertificate, [2]string{}},
-		{"cluster-signing-key-file", KindPrivateKey, [2]string{}},
+		{"kubeconfig", controlplane.FileKubeconfig, controlplane.RoleControllerManagerKubeconfig},
+		{"service-account-private-key-file", controlplane.FilePrivateKey, ""},
+		{"root-ca-file", controlplane.FileCertificate, ""},
+		{"cluster-signing-cert-file", controlplane.FileCertificate, ""},
+		{"cluster-signing-key-file", controlplane.FilePrivateKey, ""},
 	},
 	Scheduler: {
-		{"kubeconfig", KindKubeconfig, [2]string{"1.1.15", "1.1.16"}},
+		{"kubeconfig", controlplane.FileKubeconfig, controlplane.RoleSchedulerKubeconfig},
 	},
 	Proxy: {
-		{"kubeconfig", KindKubeconfig, [2]string{"4.1.3", "4.1.4"}},
+		{"kubeconfig", controlplane.FileKubeconfig, controlplane.RoleProxyKubeconfig},
+		{"config", controlplane.FileConfig, ""},
 	},
 }
 
-// componentFiles lists the files a component's flags name.
+// componentFiles lists the files a component's settings name.
 func componentFiles(c *Component) []Target {
 	var out []Target
 	for _, ff := range flagFiles[c.Name] {
-		v, ok := c.Value(ff.flag)
+		v, ok := c.Setting(ff.flag)
 		if !ok || v == "" || v == "true" {
 			continue
 		}
-		t := Target{Path: c.abs(v), Kind: ff.kind, Why: c.Name + " --" + ff.flag, CISMode: ff.cis[0], CISOwner: ff.cis[1]}
-		if ff.kind == KindDataDir {
-			t.NoOwner = true
+		t := Target{Path: c.abs(v), Type: ff.typ, NamedBy: []string{c.Name + " --" + ff.flag}, PID: c.PID}
+		if ff.role != "" {
+			t.Roles = []string{ff.role}
 		}
 		out = append(out, t)
 	}
 	return out
+}
+
+// Setting returns a setting's value as the component reads it: the flag,
+// or for etcd its ETCD_* environment variable.
+func (c *Component) Setting(name string) (string, bool) {
+	if v, ok := c.Value(name); ok {
+		return v, true
+	}
+	if prefix, ok := envPrefixes[c.Name]; ok {
+		v, ok := c.Env[prefix+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))]
+		return v, ok
+	}
+	return "", false
 }
 
 // abs resolves a path from the component's command line against its
@@ -239,34 +225,40 @@ func (c *Component) abs(p string) string {
 	return filepath.Join(cwd, p)
 }
 
-// mergeTargets deduplicates targets by path: the first one's kind wins
-// (flags come first, they know best what a file is) and CIS sections and
-// reasons are combined.
+// mergeTargets deduplicates targets by path: the first one's type wins
+// (flags come first, they know best what a file is); roles and reasons
+// are combined.
 func mergeTargets(ts []Target) []Target {
 	byPath := map[string]int{}
 	var out []Target
 	for _, t := range ts {
-		cisForPath(&t)
+		rolesByPath(&t)
 		i, ok := byPath[t.Path]
 		if !ok {
 			byPath[t.Path] = len(out)
+			t.Roles = sortedUnique(t.Roles)
 			out = append(out, t)
 			continue
 		}
 		o := &out[i]
-		if o.CISMode == "" {
-			o.CISMode = t.CISMode
-		}
-		if o.CISOwner == "" {
-			o.CISOwner = t.CISOwner
-		}
+		o.Roles = sortedUnique(append(o.Roles, t.Roles...))
 		o.Optional = o.Optional && t.Optional
-		if !strings.Contains(o.Why, t.Why) {
-			o.Why += ", " + t.Why
+		if o.PID == 0 {
+			o.PID = t.PID
+		}
+		for _, n := range t.NamedBy {
+			if !slices.Contains(o.NamedBy, n) {
+				o.NamedBy = append(o.NamedBy, n)
+			}
 		}
 	}
 	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Path, b.Path) })
 	return out
+}
+
+func sortedUnique(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
 }
 
 // resolve finds a host path under root, following symbolic links as the
@@ -293,6 +285,21 @@ func resolve(root, host string) (string, fs.FileInfo, error) {
 	return filepath.Join(root, host), nil, errors.New("too many levels of symbolic links")
 }
 
+// resolveFor is resolve, falling back to the mount namespace of the
+// process that named the path (/proc/<pid>/root) when the host has no
+// such file: a containerised component's flags name paths in its own
+// mounts.
+func (h *Host) resolveFor(pid int, host string) (string, fs.FileInfo, error) {
+	local, fi, err := resolve(h.Root, host)
+	if err == nil || pid == 0 || !errors.Is(err, fs.ErrNotExist) {
+		return local, fi, err
+	}
+	if l2, fi2, err2 := resolve(filepath.Join(h.procDir, strconv.Itoa(pid), "root"), host); err2 == nil {
+		return l2, fi2, nil
+	}
+	return local, fi, err
+}
+
 // looksLikePrivateKey reports whether a PEM file holds a private key.
 func looksLikePrivateKey(local string) (bool, error) {
 	b, err := os.ReadFile(local)
@@ -300,32 +307,4 @@ func looksLikePrivateKey(local string) (bool, error) {
 		return false, err
 	}
 	return strings.Contains(string(b), "PRIVATE KEY-----"), nil
-}
-
-// describeMode renders a permission mode as 0644.
-func describeMode(m fs.FileMode) string { return fmt.Sprintf("%04o", uint32(m.Perm())) }
-
-// excess names who the extra bits let do what, for messages.
-func excess(extra fs.FileMode) string {
-	var who []string
-	if extra&0o070 != 0 {
-		who = append(who, "group")
-	}
-	if extra&0o007 != 0 {
-		who = append(who, "others")
-	}
-	if extra&0o700 != 0 {
-		who = append(who, "owner")
-	}
-	var what []string
-	if extra&0o444 != 0 {
-		what = append(what, "read")
-	}
-	if extra&0o222 != 0 {
-		what = append(what, "write")
-	}
-	if extra&0o111 != 0 {
-		what = append(what, "execute")
-	}
-	return strings.Join(who, " and ") + " may " + strings.Join(what, " and ")
 }

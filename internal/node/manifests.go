@@ -23,9 +23,10 @@ var manifestTemplate = template.Must(template.New("job").Parse(`# kguard node: c
 # - hostPID: true shows the node's processes in the container's /proc, so
 #   kguard finds kube-apiserver, etcd, kubelet... and reads their flags
 #   (--proc=/proc).
-# - The host's /etc/kubernetes, /var/lib/kubelet and /var/lib/etcd are
-#   mounted read-only under /host (--root=/host): kguard only stats and
-#   reads them, never writes.
+# - The host's /etc/kubernetes, /var/lib/kubelet and /var/lib/etcd, the
+#   systemd unit directories (the kubelet's service file) and /etc/passwd
+#   and /etc/group (to name file owners) are mounted read-only under /host
+#   (--root=/host): kguard only stats and reads them, never writes.
 # - runAsUser: 0 is needed: the files checked are owned by root and mode
 #   0600 when they are right, and only their owner may read them (stat needs
 #   no read access, but the kubelet configuration and key files are read).
@@ -98,6 +99,10 @@ spec:
             - {name: etc-kubernetes, mountPath: /host/etc/kubernetes, readOnly: true}
             - {name: var-lib-kubelet, mountPath: /host/var/lib/kubelet, readOnly: true}
             - {name: var-lib-etcd, mountPath: /host/var/lib/etcd, readOnly: true}
+            - {name: etc-systemd, mountPath: /host/etc/systemd/system, readOnly: true}
+            - {name: usr-lib-systemd, mountPath: /host/usr/lib/systemd/system, readOnly: true}
+            - {name: etc-passwd, mountPath: /host/etc/passwd, readOnly: true}
+            - {name: etc-group, mountPath: /host/etc/group, readOnly: true}
       volumes:
         - name: etc-kubernetes
           hostPath: {path: /etc/kubernetes}
@@ -105,6 +110,14 @@ spec:
           hostPath: {path: /var/lib/kubelet}
         - name: var-lib-etcd
           hostPath: {path: /var/lib/etcd}
+        - name: etc-systemd
+          hostPath: {path: /etc/systemd/system}
+        - name: usr-lib-systemd
+          hostPath: {path: /usr/lib/systemd/system}
+        - name: etc-passwd
+          hostPath: {path: /etc/passwd}
+        - name: etc-group
+          hostPath: {path: /etc/group}
 `))
 
 // WriteManifests writes the ServiceAccount and Job that run `kguard node`.

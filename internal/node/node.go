@@ -1,58 +1,47 @@
+// Package node describes the host kguard runs on as inventory objects, so
+// that `kguard node` judges it with the one rule registry and scan engine:
+// it discovers the Kubernetes components running there from /proc, and
+// turns each into a NodeProcess (its command line, credentials redacted,
+// and for etcd its ETCD_* environment), the kubelet's and kube-proxy's
+// --config files into the KubeletConfiguration and KubeProxyConfiguration
+// objects `kguard scan` reads, and every file that matters (private keys,
+// kubeconfigs, static pod manifests, configuration files, the kubelet's
+// service unit, the etcd data directory, the PKI directory) into a
+// NodeFile with its mode and owner. The objects can be written out as YAML
+// and scanned elsewhere with the same result.
+//
+// Everything is read under a root directory (Options.Root), so that a pod
+// that mounts the host's filesystem under /host (and shares its PID
+// namespace) checks the host: paths named by flags are host paths and are
+// joined to the root.
 package node
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kguard/kguard/internal/controlplane"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/rules"
-	"github.com/kguard/kguard/internal/scan"
+	"github.com/kguard/kguard/internal/rules/secrets"
 )
 
-// Rule IDs of the node checks.
-const (
-	RuleFilePermissions = "node-file-permissions"
-	RuleFileOwner       = "node-file-owner"
-	RuleComponentFlag   = "node-component-flag"
-)
-
-// Rules describes the node checks for reports (they run here, not through
-// the rule registry, since they read the node rather than objects).
-func Rules() []*rules.Rule {
-	return []*rules.Rule{
-		{
-			ID: RuleFilePermissions, Category: finding.CategoryRuntime, Severity: finding.SeverityHigh,
-			Title:       "Kubernetes file on the node is too permissive",
-			Rationale:   "Private keys and kubeconfigs hold credentials; manifests and configuration files decide how components run. Anyone on the node who can read or change them can impersonate a component or change its behaviour.",
-			Remediation: "chmod the file to the mode the finding names (0600 for keys, kubeconfigs, manifests and configuration files, 0644 for certificates, 0700 for the etcd data directory).",
-			References:  finding.References{CIS: []string{"1.1.1", "1.1.3", "1.1.5", "1.1.7", "1.1.11", "1.1.13", "1.1.15", "1.1.17", "1.1.21", "4.1.3", "4.1.5", "4.1.9"}},
-		},
-		{
-			ID: RuleFileOwner, Category: finding.CategoryRuntime, Severity: finding.SeverityMedium,
-			Title:       "Kubernetes file on the node is not owned by root",
-			Rationale:   "The owner of a file may change its mode and content: a key, kubeconfig or manifest owned by an unprivileged user can be read or rewritten by that user.",
-			Remediation: "chown root:root the file.",
-			References:  finding.References{CIS: []string{"1.1.2", "1.1.4", "1.1.6", "1.1.8", "1.1.14", "1.1.16", "1.1.18", "1.1.19", "4.1.4", "4.1.6", "4.1.8", "4.1.10"}},
-		},
-		{
-			ID: RuleComponentFlag, Category: finding.CategoryExposure, Severity: finding.SeverityHigh,
-			Title:       "Kubernetes component runs with an insecure setting",
-			Rationale:   "Anonymous access, the kubelet's unauthenticated read-only port and the AlwaysAllow authorizer let anyone who reaches the port read or act without credentials.",
-			Remediation: "Set the flag (or the kubelet configuration field) the finding names to the secure value and restart the component.",
-			References:  finding.References{CIS: []string{"1.2.1", "4.2.1", "4.2.2", "4.2.4"}},
-		},
-	}
-}
-
-// Options configure one node check.
+// Options configure one discovery.
 type Options struct {
 	// Root is where the host's filesystem is ("/" by default).
 	Root string
@@ -60,353 +49,348 @@ type Options struct {
 	// Root/proc). A pod sharing the host's PID namespace sees the host's
 	// processes in its own /proc.
 	ProcDir string
+	// PIDs, when set, limits discovery to these processes (tests on a
+	// machine where other clusters run).
+	PIDs []int
 }
 
-// Status is the outcome of one benchmark check.
-type Status string
-
-// Benchmark check outcomes.
-const (
-	Pass   Status = "PASS"
-	Fail   Status = "FAIL"
-	Manual Status = "MANUAL"
-)
-
-// Check is one CIS Benchmark check as `kguard node --benchmark cis` lists
-// it.
-type Check struct {
-	Section string `json:"section"`
-	Title   string `json:"title"`
-	Subject string `json:"subject"`
-	Status  Status `json:"status"`
-	Detail  string `json:"detail,omitempty"`
-}
-
-// Report is what a node check found.
-type Report struct {
+// Host is what discovery found: the components, the files checked, and
+// the inventory objects that describe them.
+type Host struct {
 	Root       string
 	Components []Component
-	// Files are the files checked (those that exist).
-	Files    []Target
-	Findings []finding.Finding
-	Checks   []Check
-	// Errors are paths that could not be checked.
+	// Files are the files described (those that exist).
+	Files []Target
+	// Objects describe the host for the rules, in a stable order.
+	Objects []*inventory.Object
+	// Errors are paths that could not be read.
 	Errors []*Error
+
+	procDir string
+	// docs hold each object's JSON, for WriteInventory.
+	docs [][]byte
+	// users and groups name owners.
+	users, groups idNames
 }
 
-// Run discovers the components under opts.Root and checks them and their
-// files. Problems reading one path are collected in Report.Errors; the
-// other paths are still checked.
-func Run(opts Options) *Report {
+// Discover finds the components under opts.Root and describes them and
+// their files. Problems reading one path are collected in Host.Errors;
+// the other paths are still described.
+func Discover(opts Options) *Host {
 	root := opts.Root
 	if root == "" {
 		root = "/"
 	}
-	r := &Report{Root: root}
-	procDir := opts.ProcDir
-	if procDir == "" {
-		procDir = filepath.Join(root, "proc")
+	h := &Host{Root: root, procDir: opts.ProcDir}
+	if h.procDir == "" {
+		h.procDir = filepath.Join(root, "proc")
 	}
-	comps, errs := Discover(procDir)
-	r.Components = comps
-	r.Errors = append(r.Errors, errs...)
+	h.users = readIDNames(root, "etc/passwd")
+	h.groups = readIDNames(root, "etc/group")
+
+	comps, errs := discoverProcesses(h.procDir)
+	if opts.PIDs != nil {
+		comps = slices.DeleteFunc(comps, func(c Component) bool { return !slices.Contains(opts.PIDs, c.PID) })
+	}
+	h.Components = comps
+	h.Errors = append(h.Errors, errs...)
+	names := processNames(comps)
 
 	var targets []Target
-	kubeletConfigs := map[int]*kubeletConfig{}
 	for i := range comps {
 		c := &comps[i]
+		h.addProcess(c, names[i])
 		targets = append(targets, componentFiles(c)...)
-		if c.Name != Kubelet {
-			continue
+		switch c.Name {
+		case Kubelet:
+			targets = append(targets, h.addConfig(c, controlplane.KubeletConfigKind, kubeletConfigFiles)...)
+		case Proxy:
+			h.addConfig(c, controlplane.KubeProxyConfigKind, nil)
 		}
-		kc, extra, err := readKubeletConfig(root, c)
-		if err != nil {
-			r.Errors = append(r.Errors, err)
-		}
-		kubeletConfigs[c.PID] = kc
-		targets = append(targets, extra...)
 	}
 	targets = append(targets, wellKnown(root)...)
 	for _, t := range mergeTargets(targets) {
-		r.checkFile(t)
+		h.addFile(t)
 	}
-	for i := range comps {
-		r.checkFlags(&comps[i], kubeletConfigs)
-	}
-	r.manualChecks()
-	finding.SortFindings(r.Findings)
-	return r
+	return h
 }
 
-func (r *Report) errorf(path string, format string, args ...any) {
-	r.Errors = append(r.Errors, &Error{Path: path, Err: fmt.Errorf(format, args...)})
+// processNames names each component's object: the component's name, with
+// the PID when several processes run it.
+func processNames(comps []Component) []string {
+	count := map[string]int{}
+	for _, c := range comps {
+		count[c.Name]++
+	}
+	out := make([]string, len(comps))
+	for i, c := range comps {
+		out[i] = c.Name
+		if count[c.Name] > 1 {
+			out[i] += "-" + strconv.Itoa(c.PID)
+		}
+	}
+	return out
 }
 
-func (r *Report) check(section, title, subject string, ok bool, detail string) {
-	if section == "" {
-		return
-	}
-	st := Pass
+func (h *Host) errorf(path string, format string, args ...any) {
+	h.Errors = append(h.Errors, &Error{Path: path, Err: fmt.Errorf(format, args...)})
+}
+
+// add decodes one object the way `kguard scan` decodes a manifest, and
+// keeps its JSON for WriteInventory.
+func (h *Host) add(doc any, src inventory.Source) {
+	m, ok := doc.(map[string]any)
 	if !ok {
-		st = Fail
+		var err error
+		if m, err = runtime.DefaultUnstructuredConverter.ToUnstructured(doc); err != nil {
+			h.errorf(src.File, "cannot describe it as an object: %v", err)
+			return
+		}
 	}
-	r.Checks = append(r.Checks, Check{Section: section, Title: title, Subject: subject, Status: st, Detail: detail})
+	// A zero creation time marshals as null: noise in the written inventory.
+	unstructured.RemoveNestedField(m, "metadata", "creationTimestamp")
+	data, err := json.Marshal(m)
+	if err == nil {
+		var objs []*inventory.Object
+		objs, err = inventory.DecodeJSON(data, src)
+		if err == nil && len(objs) == 1 {
+			h.Objects = append(h.Objects, objs[0])
+			h.docs = append(h.docs, data)
+			return
+		}
+	}
+	// Only a bug gets here: the documents are built by this package.
+	h.errorf(src.File, "cannot describe it as an object: %v", err)
 }
 
-func (r *Report) checkFile(t Target) {
-	local, fi, err := resolve(r.Root, t.Path)
+func typeMeta(gk schema.GroupKind) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: controlplane.NodeAPIVersion, Kind: gk.Kind}
+}
+
+// addProcess describes a component's process. Credentials on its command
+// line and in its environment are redacted: objects are printed.
+func (h *Host) addProcess(c *Component, name string) {
+	p := controlplane.NodeProcess{
+		TypeMeta:   typeMeta(controlplane.NodeProcessKind),
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"component": c.Name}},
+		Spec: controlplane.NodeProcessSpec{
+			Component:  c.Name,
+			PID:        c.PID,
+			Command:    secrets.RedactArgs(c.Args),
+			WorkingDir: c.Cwd,
+		},
+	}
+	keys := make([]string, 0, len(c.Env))
+	for k := range c.Env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		p.Spec.Env = append(p.Spec.Env, controlplane.EnvVar{Name: k, Value: redactEnv(k, c.Env[k])})
+	}
+	h.add(&p, inventory.Source{File: h.hostPathOf(filepath.Join(h.procDir, strconv.Itoa(c.PID), "cmdline"))})
+}
+
+// hostPathOf names a local path as the host does: paths under the root
+// lose the root; others (a pod's own /proc, which shows the host's
+// processes) stay.
+func (h *Host) hostPathOf(local string) string {
+	if rel, err := filepath.Rel(h.Root, local); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.Join("/", rel)
+	}
+	return local
+}
+
+// redactEnv hides the value of a variable whose name or value looks like
+// a credential, as secrets.RedactArgs does for flags.
+func redactEnv(name, value string) string {
+	red := secrets.RedactArgs([]string{"--" + name + "=" + value})[0]
+	return strings.TrimPrefix(red, "--"+name+"=")
+}
+
+// configFiles lists the files a decoded configuration file names, to
+// check them too.
+type configFiles func(cfg map[string]any, c *Component) []Target
+
+// kubeletConfigFiles lists the files a KubeletConfiguration names.
+func kubeletConfigFiles(cfg map[string]any, c *Component) []Target {
+	var out []Target
+	for _, f := range []struct {
+		path []string
+		typ  controlplane.FileType
+		role string
+	}{
+		{[]string{"authentication", "x509", "clientCAFile"}, controlplane.FileCertificate, controlplane.RoleKubeletClientCA},
+		{[]string{"tlsCertFile"}, controlplane.FileCertificate, ""},
+		{[]string{"tlsPrivateKeyFile"}, controlplane.FilePrivateKey, ""},
+	} {
+		v, _ := nested(cfg, f.path...).(string)
+		if v == "" {
+			continue
+		}
+		t := Target{Path: c.abs(v), Type: f.typ, NamedBy: []string{"kubelet config " + strings.Join(f.path, ".")}, PID: c.PID}
+		if f.role != "" {
+			t.Roles = []string{f.role}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func nested(m map[string]any, path ...string) any {
+	var v any = m
+	for _, p := range path {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[p]
+	}
+	return v
+}
+
+// droppedConfigFields are configuration fields that may hold credentials
+// and that no rule reads: they are left out of the objects.
+var droppedConfigFields = map[string][]string{
+	controlplane.KubeletConfigKind.Kind: {"staticPodURLHeader"},
+}
+
+// addConfig reads the file a component's --config names as the object of
+// the given kind, annotated with its path so that rules pair it with the
+// process, and returns the files it names.
+func (h *Host) addConfig(c *Component, gk schema.GroupKind, files configFiles) []Target {
+	p, ok := c.Value("config")
+	if !ok || p == "" {
+		return nil
+	}
+	host := c.abs(p)
+	fail := func(local string, err error) []Target {
+		h.errorf(local, "cannot read the %s (%s --config), so the settings it holds were not checked: %v", gk.Kind, c.Name, err)
+		return nil
+	}
+	local, _, err := h.resolveFor(c.PID, host)
+	if err != nil {
+		return fail(local, unwrapPath(err))
+	}
+	b, err := os.ReadFile(local)
+	if err != nil {
+		return fail(local, unwrapPath(err))
+	}
+	j, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return fail(local, err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(j, &cfg); err != nil || cfg == nil {
+		return fail(local, errors.New("not a YAML or JSON object"))
+	}
+	apiVersion, _ := cfg["apiVersion"].(string)
+	kind, _ := cfg["kind"].(string)
+	gv, _ := schema.ParseGroupVersion(apiVersion)
+	if kind != gk.Kind || gv.Group != gk.Group {
+		return fail(local, fmt.Errorf("it is %s %q, want a %s of %s", orNone(kind), apiVersion, gk.Kind, gk.Group))
+	}
+	for _, f := range droppedConfigFields[gk.Kind] {
+		delete(cfg, f)
+	}
+	meta, _ := cfg["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	ann, _ := meta["annotations"].(map[string]any)
+	if ann == nil {
+		ann = map[string]any{}
+	}
+	ann[controlplane.AnnotationPath] = host
+	meta["annotations"] = ann
+	if _, named := meta["name"]; !named {
+		meta["name"] = c.Name
+	}
+	cfg["metadata"] = meta
+	h.add(cfg, inventory.Source{File: host})
+	if files == nil {
+		return nil
+	}
+	return files(cfg, c)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no kind"
+	}
+	return s
+}
+
+// addFile describes one file, or records why it could not be.
+func (h *Host) addFile(t Target) {
+	local, fi, err := h.resolveFor(t.PID, t.Path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && t.Optional {
 			return
 		}
-		r.errorf(local, "cannot check the %s (named by %s): %v", t.Kind, t.Why, unwrapPath(err))
+		h.errorf(local, "cannot check the %s (named by %s): %v", t.Type.Label(), strings.Join(t.NamedBy, ", "), unwrapPath(err))
 		return
 	}
-	if t.Kind == KindCertificate && strings.Contains(t.Why, "--service-account-key-file") {
+	if t.Type == controlplane.FileCertificate && slices.Contains(t.NamedBy, APIServer+" --service-account-key-file") {
 		// The API server accepts a public or a private key here.
 		if priv, err := looksLikePrivateKey(local); err != nil {
-			r.errorf(local, "cannot tell whether it holds a private key (named by %s): %v", t.Why, unwrapPath(err))
+			h.errorf(local, "cannot tell whether it holds a private key (named by %s): %v", strings.Join(t.NamedBy, ", "), unwrapPath(err))
 		} else if priv {
-			t.Kind = KindPrivateKey
+			t.Type = controlplane.FilePrivateKey
 		}
 	}
-	info := kinds[t.Kind]
-	if info.dir != fi.IsDir() {
+	if t.Type.IsDir() != fi.IsDir() {
 		want := "a regular file"
-		if info.dir {
+		if t.Type.IsDir() {
 			want = "a directory"
 		}
-		r.errorf(local, "the %s (named by %s) is not %s", t.Kind, t.Why, want)
+		h.errorf(local, "the %s (named by %s) is not %s", t.Type.Label(), strings.Join(t.NamedBy, ", "), want)
 		return
 	}
-	r.Files = append(r.Files, t)
-	mode := fi.Mode().Perm()
-	extra := mode &^ info.max
-	subject := t.Path
-	if extra != 0 {
-		r.add(finding.Finding{
-			Rule: RuleFilePermissions, Category: finding.CategoryRuntime, Severity: info.severity,
-			Title:    "Kubernetes file on the node is too permissive",
-			Resource: fileRef(t.Path), Source: inventory.Source{File: t.Path}, Field: "mode",
-			Message: fmt.Sprintf("%s %s has mode %s; want %s or stricter (%s)%s",
-				t.Kind, t.Path, describeMode(mode), describeMode(info.max), excess(extra), cisSuffix(t.CISMode)),
-		})
-	}
-	r.check(t.CISMode, fmt.Sprintf("%s permissions are %s or more restrictive", t.Kind, describeMode(info.max)), subject, extra == 0,
-		fmt.Sprintf("mode %s", describeMode(mode)))
-	if t.NoOwner {
-		return
-	}
-	uid, ok := owner(fi)
+	uid, gid, ok := owner(fi)
 	if !ok {
-		r.errorf(local, "cannot read the owner of the %s on this platform", t.Kind)
+		h.errorf(local, "cannot read the owner of the %s on this platform", t.Type.Label())
 		return
 	}
-	if uid != 0 {
-		r.add(finding.Finding{
-			Rule: RuleFileOwner, Category: finding.CategoryRuntime, Severity: finding.SeverityMedium,
-			Title:    "Kubernetes file on the node is not owned by root",
-			Resource: fileRef(t.Path), Source: inventory.Source{File: t.Path}, Field: "owner",
-			Message: fmt.Sprintf("%s %s is owned by uid %d; want root (uid 0)%s", t.Kind, t.Path, uid, cisSuffix(t.CISOwner)),
-		})
+	h.Files = append(h.Files, t)
+	f := controlplane.NodeFile{
+		TypeMeta:   typeMeta(controlplane.NodeFileKind),
+		ObjectMeta: metav1.ObjectMeta{Name: t.Path},
+		Spec:       controlplane.NodeFileSpec{Path: t.Path, Type: t.Type, Roles: t.Roles, NamedBy: t.NamedBy},
+		Status: controlplane.NodeFileStatus{
+			Mode: controlplane.FormatMode(fi.Mode()), UID: uid, GID: gid,
+			User: h.users[uid], Group: h.groups[gid],
+		},
 	}
-	r.check(t.CISOwner, fmt.Sprintf("%s ownership is root", t.Kind), subject, uid == 0, fmt.Sprintf("owner uid %d", uid))
+	h.add(&f, inventory.Source{File: t.Path})
 }
 
-func cisSuffix(section string) string {
-	if section == "" {
-		return ""
+// Inventory returns the objects as an inventory to scan.
+func (h *Host) Inventory() *inventory.Inventory { return inventory.New(h.Objects) }
+
+// NotEvaluated turns the paths that could not be read into the scan
+// result's not-evaluated entries.
+func (h *Host) NotEvaluated() []finding.NotEvaluated {
+	var out []finding.NotEvaluated
+	for _, e := range h.Errors {
+		out = append(out, finding.NotEvaluated{Subject: e.Path, Reason: e.Err.Error()})
 	}
-	return " [CIS " + section + "]"
+	return out
 }
 
-func fileRef(path string) inventory.Ref {
-	return inventory.Ref{Kind: "File", Name: filepath.Base(path)}
-}
-
-func (r *Report) add(f finding.Finding) { r.Findings = append(r.Findings, f) }
-
-// kubeletConfig is the part of a KubeletConfiguration the checks read.
-type kubeletConfig struct {
-	Path           string `json:"-"`
-	Authentication struct {
-		Anonymous struct {
-			Enabled *bool `json:"enabled"`
-		} `json:"anonymous"`
-		X509 struct {
-			ClientCAFile string `json:"clientCAFile"`
-		} `json:"x509"`
-	} `json:"authentication"`
-	Authorization struct {
-		Mode string `json:"mode"`
-	} `json:"authorization"`
-	ReadOnlyPort      *int   `json:"readOnlyPort"`
-	TLSCertFile       string `json:"tlsCertFile"`
-	TLSPrivateKeyFile string `json:"tlsPrivateKeyFile"`
-}
-
-// readKubeletConfig reads the kubelet's --config file, if it has one, and
-// returns it with the files it names. A nil config with a nil error means
-// the kubelet has no config file.
-func readKubeletConfig(root string, c *Component) (*kubeletConfig, []Target, *Error) {
-	p, ok := c.Value("config")
-	if !ok || p == "" {
-		return nil, nil, nil
+// WriteInventory writes the objects as a YAML stream that `kguard scan`
+// reads back into the same objects.
+func (h *Host) WriteInventory(w io.Writer) error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# The objects kguard node described the host at %s with; kguard scan reads them.\n", h.Root)
+	for i, doc := range h.docs {
+		y, err := yaml.JSONToYAML(doc)
+		if err != nil {
+			return fmt.Errorf("inventory object %d: %w", i, err)
+		}
+		fmt.Fprintf(&b, "---\n# from %s\n", h.Objects[i].Source.File)
+		b.Write(y)
 	}
-	host := c.abs(p)
-	local, _, err := resolve(root, host)
-	if err == nil {
-		var b []byte
-		if b, err = os.ReadFile(local); err == nil {
-			kc := &kubeletConfig{Path: host}
-			if err := yaml.Unmarshal(b, kc); err != nil {
-				return nil, nil, &Error{Path: local, Err: fmt.Errorf("cannot parse the kubelet configuration, so the kubelet settings it holds were not checked: %w", err)}
-			}
-			var ts []Target
-			if f := kc.Authentication.X509.ClientCAFile; f != "" {
-				ts = append(ts, Target{Path: c.abs(f), Kind: KindCertificate, Why: "kubelet config authentication.x509.clientCAFile", CISOwner: "4.1.8"})
-			}
-			if f := kc.TLSCertFile; f != "" {
-				ts = append(ts, Target{Path: c.abs(f), Kind: KindCertificate, Why: "kubelet config tlsCertFile"})
-			}
-			if f := kc.TLSPrivateKeyFile; f != "" {
-				ts = append(ts, Target{Path: c.abs(f), Kind: KindPrivateKey, Why: "kubelet config tlsPrivateKeyFile"})
-			}
-			return kc, ts, nil
-		}
-	}
-	return nil, nil, &Error{Path: local, Err: fmt.Errorf("cannot read the kubelet configuration (--config), so the kubelet settings it holds were not checked: %w", unwrapPath(err))}
-}
-
-// setting is a component setting with where its value came from.
-type setting struct {
-	value  string
-	source string
-}
-
-// kubeletSetting returns a kubelet setting: the flag wins, then the config
-// file, then the default that applies (flag defaults differ from config
-// file defaults). ok is false when the config file could not be read.
-func kubeletSetting(c *Component, kc *kubeletConfig, flag string, fromConfig func(*kubeletConfig) (string, bool), configField, flagDefault, configDefault string) (setting, bool) {
-	if v, ok := c.Value(flag); ok {
-		return setting{v, "--" + flag + "=" + v}, true
-	}
-	if _, hasConfig := c.Value("config"); hasConfig {
-		if kc == nil {
-			return setting{}, false
-		}
-		if v, ok := fromConfig(kc); ok {
-			return setting{v, configField + ": " + v + " in " + kc.Path}, true
-		}
-		return setting{configDefault, configField + " not set in " + kc.Path + " (default " + configDefault + ")"}, true
-	}
-	return setting{flagDefault, "--" + flag + " not set (default " + flagDefault + ")"}, true
-}
-
-func (r *Report) flagFinding(c *Component, sev finding.Severity, flag, section, msg string) {
-	r.add(finding.Finding{
-		Rule: RuleComponentFlag, Category: finding.CategoryExposure, Severity: sev,
-		Title:    "Kubernetes component runs with an insecure setting",
-		Resource: inventory.Ref{Kind: "Process", Name: fmt.Sprintf("%s (pid %d)", c.Name, c.PID)},
-		Source:   inventory.Source{File: fmt.Sprintf("/proc/%d/cmdline", c.PID)},
-		Field:    "--" + flag,
-		Message:  msg + cisSuffix(section),
-	})
-}
-
-func (r *Report) checkFlags(c *Component, kcs map[int]*kubeletConfig) {
-	subject := fmt.Sprintf("%s (pid %d)", c.Name, c.PID)
-	switch c.Name {
-	case APIServer:
-		v, set := c.Value("anonymous-auth")
-		ok := set && strings.EqualFold(v, "false")
-		detail := "--anonymous-auth=" + v
-		if !set {
-			detail = "--anonymous-auth not set (default true)"
-		}
-		if !ok {
-			r.flagFinding(c, finding.SeverityMedium, "anonymous-auth", "1.2.1",
-				fmt.Sprintf("kube-apiserver accepts anonymous requests: %s; want --anonymous-auth=false (or RBAC that grants system:anonymous nothing)", detail))
-		}
-		r.check("1.2.1", "kube-apiserver --anonymous-auth is false", subject, ok, detail)
-	case Kubelet:
-		kc := kcs[c.PID]
-		notEvaluated := func(what string) {
-			r.errorf(fmt.Sprintf("/proc/%d/cmdline", c.PID), "kubelet %s not evaluated: its configuration file could not be read", what)
-		}
-		if s, ok := kubeletSetting(c, kc, "anonymous-auth", func(k *kubeletConfig) (string, bool) {
-			if e := k.Authentication.Anonymous.Enabled; e != nil {
-				return strconv.FormatBool(*e), true
-			}
-			return "", false
-		}, "authentication.anonymous.enabled", "true", "false"); ok {
-			pass := strings.EqualFold(s.value, "false")
-			if !pass {
-				r.flagFinding(c, finding.SeverityHigh, "anonymous-auth", "4.2.1",
-					fmt.Sprintf("kubelet accepts anonymous requests to its API: %s; want --anonymous-auth=false", s.source))
-			}
-			r.check("4.2.1", "kubelet anonymous authentication is disabled", subject, pass, s.source)
-		} else {
-			notEvaluated("--anonymous-auth")
-		}
-		if s, ok := kubeletSetting(c, kc, "authorization-mode", func(k *kubeletConfig) (string, bool) {
-			return k.Authorization.Mode, k.Authorization.Mode != ""
-		}, "authorization.mode", "AlwaysAllow", "Webhook"); ok {
-			pass := !strings.EqualFold(s.value, "AlwaysAllow")
-			if !pass {
-				r.flagFinding(c, finding.SeverityCritical, "authorization-mode", "4.2.2",
-					fmt.Sprintf("kubelet authorizes every request to its API: %s; want Webhook", s.source))
-			}
-			r.check("4.2.2", "kubelet authorization mode is not AlwaysAllow", subject, pass, s.source)
-		} else {
-			notEvaluated("--authorization-mode")
-		}
-		if s, ok := kubeletSetting(c, kc, "read-only-port", func(k *kubeletConfig) (string, bool) {
-			if k.ReadOnlyPort != nil {
-				return strconv.Itoa(*k.ReadOnlyPort), true
-			}
-			return "", false
-		}, "readOnlyPort", "10255", "0"); ok {
-			pass := strings.TrimSpace(s.value) == "0"
-			if !pass {
-				r.flagFinding(c, finding.SeverityMedium, "read-only-port", "4.2.4",
-					fmt.Sprintf("kubelet serves its unauthenticated read-only API: %s; want --read-only-port=0", s.source))
-			}
-			r.check("4.2.4", "kubelet read-only port is 0", subject, pass, s.source)
-		} else {
-			notEvaluated("--read-only-port")
-		}
-	}
-}
-
-// manualChecks lists the CIS checks kguard cannot decide, for the
-// components found.
-func (r *Report) manualChecks() {
-	for _, c := range r.Components {
-		subject := fmt.Sprintf("%s (pid %d)", c.Name, c.PID)
-		switch c.Name {
-		case Etcd:
-			r.Checks = append(r.Checks, Check{Section: "1.1.12", Title: "etcd data directory ownership is etcd:etcd", Subject: subject, Status: Manual,
-				Detail: "the etcd user differs between installations; check with stat -c %U:%G on the --data-dir"})
-		case Kubelet:
-			r.Checks = append(r.Checks,
-				Check{Section: "4.1.1", Title: "kubelet service file permissions are 600 or more restrictive", Subject: subject, Status: Manual,
-					Detail: "the service file's location depends on the init system (systemctl cat kubelet)"},
-				Check{Section: "4.1.2", Title: "kubelet service file ownership is root:root", Subject: subject, Status: Manual,
-					Detail: "the service file's location depends on the init system (systemctl cat kubelet)"})
-		}
-	}
-}
-
-// Result turns the report into a scan result, so that every report format
-// of `kguard scan` renders it. Errors become NotEvaluated entries.
-func (r *Report) Result() *scan.Result {
-	res := &scan.Result{Findings: r.Findings, Rules: Rules(), Objects: len(r.Files) + len(r.Components)}
-	if res.Findings == nil {
-		res.Findings = []finding.Finding{}
-	}
-	for _, e := range r.Errors {
-		res.NotEvaluated = append(res.NotEvaluated, finding.NotEvaluated{Subject: e.Path, Reason: e.Err.Error()})
-	}
-	return res
+	_, err := w.Write(b.Bytes())
+	return err
 }

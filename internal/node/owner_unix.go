@@ -7,12 +7,12 @@ import (
 	"syscall"
 )
 
-// owner returns the numeric owner of a file, and false when the platform
-// does not say.
-func owner(fi fs.FileInfo) (uint32, bool) {
+// owner returns the numeric owner and group of a file, and false when the
+// platform does not say.
+func owner(fi fs.FileInfo) (uid, gid int64, ok bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
-	return st.Uid, true
+	return int64(st.Uid), int64(st.Gid), true
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kguard/kguard/internal/analysis"
@@ -31,8 +32,9 @@ type Pass struct {
 	Settings *Settings
 	Rule     *Rule
 
-	memo     *analysis.Memo
-	findings []finding.Finding
+	memo        *analysis.Memo
+	findings    []finding.Finding
+	evaluations []finding.Evaluation
 }
 
 // NewPass prepares a pass of rule over inv. Scan engines call it; rules and
@@ -90,7 +92,24 @@ func (p *Pass) Reportf(obj *inventory.Object, field, format string, args ...any)
 // ReportSeverity records a finding whose severity differs from the rule's
 // default, for rules whose risk depends on context.
 func (p *Pass) ReportSeverity(obj *inventory.Object, sev finding.Severity, field, message string) {
+	refs := p.Rule.References.CIS
+	p.report(obj, sev, refs[:len(refs):len(refs)], field, message)
+}
+
+// ReportCIS records a finding that fails only the listed CIS checks of a
+// rule that covers several (Report attributes a finding to all of them).
+// Every ID must be among the rule's References.CIS; an empty list ties the
+// finding to no check. sev is usually p.Rule.Severity.
+func (p *Pass) ReportCIS(obj *inventory.Object, sev finding.Severity, cis []string, field, message string) {
+	p.declaredCIS(cis)
+	p.report(obj, sev, cis, field, message)
+}
+
+func (p *Pass) report(obj *inventory.Object, sev finding.Severity, cis []string, field, message string) {
 	supp, _ := ignoredByAnnotation(obj, p.Rule.ID)
+	if len(cis) == 0 {
+		cis = nil
+	}
 	p.findings = append(p.findings, finding.Finding{
 		Suppressed: supp,
 		Rule:       p.Rule.ID,
@@ -101,7 +120,42 @@ func (p *Pass) ReportSeverity(obj *inventory.Object, sev finding.Severity, field
 		Message:    message,
 		Field:      field,
 		Source:     obj.Source,
+		CIS:        cis,
 	})
+}
+
+// Evaluated records that the rule judged obj against the listed CIS checks
+// (all of its References.CIS when none are listed), whether or not it
+// reported anything: a benchmark report then shows the checks as passed
+// rather than not evaluated. A rule calls it only when it could decide,
+// never for an object it skipped. Every ID must be among the rule's
+// References.CIS.
+func (p *Pass) Evaluated(obj *inventory.Object, cis ...string) {
+	if len(cis) == 0 {
+		cis = p.Rule.References.CIS
+	}
+	p.declaredCIS(cis)
+	if len(cis) == 0 {
+		return
+	}
+	p.evaluations = append(p.evaluations, finding.Evaluation{Rule: p.Rule.ID, Resource: obj.Ref, CIS: cis[:len(cis):len(cis)]})
+}
+
+// declaredCIS panics, like Use, when a check ID is not among the rule's
+// references: a finding must not claim a check its rule does not document.
+func (p *Pass) declaredCIS(cis []string) {
+	for _, id := range cis {
+		if !slices.Contains(p.Rule.References.CIS, id) {
+			panic(undeclaredCIS{p.Rule.ID, id})
+		}
+	}
+}
+
+// undeclaredCIS is the panic value of a CIS check a rule does not list.
+type undeclaredCIS struct{ rule, id string }
+
+func (u undeclaredCIS) String() string {
+	return fmt.Sprintf("rule %s names CIS check %s, which is not in its References.CIS", u.rule, u.id)
 }
 
 // Now is the time date-dependent rules judge by: Settings.Now (the scan's
@@ -127,6 +181,21 @@ func (p *Pass) AppendFindings(dst []finding.Finding) []finding.Finding {
 	p.findings = p.findings[:0]
 	return dst
 }
+
+// AppendEvaluations appends what the pass recorded with Evaluated to dst
+// and forgets it, like AppendFindings.
+func (p *Pass) AppendEvaluations(dst []finding.Evaluation) []finding.Evaluation {
+	if len(p.evaluations) == 0 {
+		return dst
+	}
+	dst = append(dst, p.evaluations...)
+	clear(p.evaluations)
+	p.evaluations = p.evaluations[:0]
+	return dst
+}
+
+// Evaluations returns what the pass recorded with Evaluated so far.
+func (p *Pass) Evaluations() []finding.Evaluation { return p.evaluations }
 
 // TakeFindings returns the findings and resets the pass, so that engines
 // can reuse one pass over many objects.

@@ -1,8 +1,11 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
@@ -102,5 +105,47 @@ func TestValidateRequirements(t *testing.T) {
 	nilReq := rule(func(r *Rule) { r.CheckInventory = func(*Pass) {}; r.Requires = []analysis.Key{nil} })
 	if err := Validate(nilReq); err == nil || !strings.Contains(err.Error(), "nil requirement") {
 		t.Errorf("nil requirement: got %v", err)
+	}
+}
+
+func TestPassCISAttribution(t *testing.T) {
+	obj := &inventory.Object{Ref: inventory.Ref{Kind: "Pod", Name: "p"}, Meta: &metav1.ObjectMeta{}}
+	r := rule(func(r *Rule) {
+		r.CheckInventory = func(*Pass) {}
+		r.References.CIS = []string{"1.2.6", "1.2.7"}
+	})
+	p := NewPass(r, inventory.New(nil), nil, nil)
+	p.Report(obj, "", "all checks")
+	p.ReportCIS(obj, finding.SeverityLow, []string{"1.2.7"}, "f", "one check")
+	p.ReportCIS(obj, finding.SeverityLow, nil, "f", "no check")
+	p.Evaluated(obj)
+	p.Evaluated(obj, "1.2.6")
+	fs := p.Findings()
+	if len(fs) != 3 || !slices.Equal(fs[0].CIS, []string{"1.2.6", "1.2.7"}) || !slices.Equal(fs[1].CIS, []string{"1.2.7"}) || fs[2].CIS != nil {
+		t.Errorf("findings' CIS: %+v", fs)
+	}
+	if fs[1].Severity != finding.SeverityLow {
+		t.Errorf("ReportCIS severity = %v", fs[1].Severity)
+	}
+	// The finding's list is not the rule's backing array: appending to it
+	// must not change the rule.
+	_ = append(fs[0].CIS, "9.9")
+	if len(r.References.CIS) != 2 {
+		t.Fatal("finding shares the rule's slice capacity")
+	}
+	ev := p.AppendEvaluations(nil)
+	if len(ev) != 2 || !slices.Equal(ev[0].CIS, []string{"1.2.6", "1.2.7"}) || !slices.Equal(ev[1].CIS, []string{"1.2.6"}) || ev[1].Rule != "r" || ev[1].Resource.Name != "p" {
+		t.Errorf("evaluations: %+v", ev)
+	}
+	if len(p.Evaluations()) != 0 {
+		t.Error("AppendEvaluations did not empty the pass")
+	}
+	for name, f := range map[string]func(){
+		"finding":    func() { p.ReportCIS(obj, finding.SeverityLow, []string{"1.2.8"}, "", "x") },
+		"evaluation": func() { p.Evaluated(obj, "1.2.6", "4.2.1") },
+	} {
+		if got := panicText(f); !strings.Contains(got, "not in its References.CIS") {
+			t.Errorf("%s with an undeclared CIS check: panic %q", name, got)
+		}
 	}
 }

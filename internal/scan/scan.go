@@ -38,6 +38,9 @@ type Result struct {
 	NotEvaluated []finding.NotEvaluated `json:"notEvaluated,omitempty"`
 	// Rules are the rules that ran, in registry order.
 	Rules []*rules.Rule `json:"-"`
+	// Evaluations record which objects the rules judged against which of
+	// their CIS checks (rules.Pass.Evaluated), for benchmark reports.
+	Evaluations []finding.Evaluation `json:"-"`
 	// Objects is how many objects were scanned.
 	Objects int `json:"-"`
 }
@@ -83,6 +86,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	// a lock cost more than the rules themselves).
 	perWorker := make([]findingBlocks, workers)
 	notEvalPer := make([][]finding.NotEvaluated, workers)
+	evalPer := make([][]finding.Evaluation, workers)
 
 	// Work items: chunks of objects for per-object rules, and one item per
 	// inventory rule. Both run on the same bounded pool.
@@ -100,7 +104,8 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 			defer wg.Done()
 			var fs findingBlocks
 			var ne []finding.NotEvaluated
-			defer func() { perWorker[w], notEvalPer[w] = fs, ne }()
+			var ev []finding.Evaluation
+			defer func() { perWorker[w], notEvalPer[w], evalPer[w] = fs, ne, ev }()
 			passes := make([]*rules.Pass, len(objectRules))
 			for i, r := range objectRules {
 				passes[i] = rules.NewPass(r, inv, settings, analyses)
@@ -110,6 +115,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 					p := rules.NewPass(it.rule, inv, settings, analyses)
 					ne = append(ne, guard(it.rule, nil, func() { it.rule.CheckInventory(p) })...)
 					fs.add(p)
+					ev = p.AppendEvaluations(ev)
 					continue
 				}
 				for _, o := range objs[it.lo:it.hi] {
@@ -124,6 +130,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 							ne = append(ne, guard(r, o, func() { r.CheckObject(p, o) })...)
 						}
 						fs.add(p)
+						ev = p.AppendEvaluations(ev)
 					}
 				}
 			}
@@ -161,6 +168,7 @@ feed:
 	for w := range perWorker {
 		findings = perWorker[w].appendTo(findings)
 		notEval = append(notEval, notEvalPer[w]...)
+		res.Evaluations = append(res.Evaluations, evalPer[w]...)
 		perWorker[w] = findingBlocks{}
 	}
 	// Split in place: the findings that count keep the front of the slice.
@@ -183,6 +191,7 @@ feed:
 	finding.SortFindings(res.Suppressed)
 	sortNotEvaluated(notEval)
 	res.NotEvaluated = notEval
+	sortEvaluations(res.Evaluations)
 	return res, nil
 }
 

@@ -243,3 +243,45 @@ func TestCancelledContext(t *testing.T) {
 		t.Fatal("want an error from a cancelled scan")
 	}
 }
+
+// TestEvaluationsCollected: what rules record with Pass.Evaluated reaches
+// the result from object and inventory rules alike, in an order that does
+// not depend on the workers.
+func TestEvaluationsCollected(t *testing.T) {
+	var docs string
+	for i := 0; i < 600; i++ {
+		docs += fmt.Sprintf("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%03d, namespace: ns}\n", i)
+	}
+	inv := load(t, docs)
+	perObject := testRule("per-object", finding.SeverityLow, func(r *rules.Rule) {
+		r.References.CIS = []string{"1.1.1", "1.1.2"}
+		r.CheckObject = func(p *rules.Pass, o *inventory.Object) {
+			p.Evaluated(o, "1.1.2")
+		}
+	})
+	once := testRule("once", finding.SeverityLow, func(r *rules.Rule) {
+		r.References.CIS = []string{"4.2.1"}
+		r.CheckInventory = func(p *rules.Pass) { p.Evaluated(p.Inventory().Objects()[0]) }
+	})
+	var first []finding.Evaluation
+	for _, workers := range []int{1, 3} {
+		res, err := Run(context.Background(), inv, Options{Registry: registry(t, perObject, once), Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Evaluations) != 601 {
+			t.Fatalf("workers=%d: %d evaluations, want 601", workers, len(res.Evaluations))
+		}
+		if e := res.Evaluations[0]; e.Rule != "once" || e.Resource.Name != "c000" || e.CIS[0] != "4.2.1" {
+			t.Errorf("first evaluation %+v", e)
+		}
+		if e := res.Evaluations[600]; e.Rule != "per-object" || e.Resource.Name != "c599" || len(e.CIS) != 1 || e.CIS[0] != "1.1.2" {
+			t.Errorf("last evaluation %+v", e)
+		}
+		if first == nil {
+			first = res.Evaluations
+		} else if !reflect.DeepEqual(first, res.Evaluations) {
+			t.Errorf("workers=%d: evaluations differ", workers)
+		}
+	}
+}

@@ -57,3 +57,13 @@ func sortNotEvaluated(ne []finding.NotEvaluated) {
 		return cmp.Or(cmp.Compare(a.Subject, b.Subject), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Reason, b.Reason))
 	})
 }
+
+// sortEvaluations orders evaluations by rule and resource, so that reports
+// do not depend on which worker ran what.
+func sortEvaluations(ev []finding.Evaluation) {
+	slices.SortFunc(ev, func(a, b finding.Evaluation) int {
+		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Resource.Kind, b.Resource.Kind),
+			cmp.Compare(a.Resource.Namespace, b.Resource.Namespace), cmp.Compare(a.Resource.Name, b.Resource.Name),
+			cmp.Compare(a.Resource.APIVersion, b.Resource.APIVersion), slices.Compare(a.CIS, b.CIS))
+	})
+}

@@ -1,54 +1,78 @@
-// Package nodecmd implements `kguard node`: checks of the node kguard runs
-// on (running components, their flags, and the ownership and permissions
-// of their files), like kube-bench but with kguard's findings.
+// Package nodecmd implements `kguard node`: it describes the node kguard
+// runs on (running components, their flags and configuration files, the
+// modes and owners of their files) as inventory objects and judges them
+// with the rule registry and scan engine `kguard scan` uses.
 package nodecmd
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/node"
 	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/scan"
 )
 
 // Options are the flags of `kguard node`.
 type Options struct {
-	Streams      *cmdutil.Streams
-	Root         string
-	Proc         string
-	Report       cmdutil.Report
-	Benchmark    string
-	AllowPartial bool
+	Streams  *cmdutil.Streams
+	Registry func() (*rules.Registry, error)
+
+	Root          string
+	Proc          string
+	Report        cmdutil.Report
+	Benchmark     string
+	AllowPartial  bool
+	ConfigFile    string
+	DumpInventory string
+	// PIDs limits discovery to these processes (tests on machines where
+	// other clusters run); nil checks every process.
+	PIDs []int
+	// Now fixes the reference time (tests); zero means time.Now().
+	Now time.Time
 }
 
 // NewCmd returns `kguard node`.
-func NewCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &Options{Streams: s}
+func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+	o := &Options{Streams: s, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "node",
-		Short: "Check the node kguard runs on: component flags, file ownership and permissions",
-		Long: `Check the node kguard runs on, like kube-bench but with kguard's findings.
+		Short: "Check the node kguard runs on: component flags, configuration, file ownership and permissions",
+		Long: `Check the node kguard runs on, like kube-bench but with kguard's rules.
 
 kguard finds the Kubernetes components running on the node (kube-apiserver,
-kubelet, etcd, kube-controller-manager, kube-scheduler, kube-proxy) in
-/proc, reads their flags, and checks:
+kube-controller-manager, kube-scheduler, etcd, kubelet, kube-proxy) in
+/proc and describes the node as objects that the rules of 'kguard scan'
+judge, with the same rule, severity and message for the same setting:
 
-  node-file-permissions  private keys, kubeconfigs, static pod manifests and
-                         configuration files are 0600 or stricter,
-                         certificates 0644, the etcd data directory 0700
-  node-file-owner        those files are owned by root
-  node-component-flag    kube-apiserver --anonymous-auth=false; kubelet
-                         anonymous auth off, authorization not AlwaysAllow,
-                         read-only port 0
+  NodeProcess     each component's command line (credentials redacted) and,
+                  for etcd, its ETCD_* environment: read like the flags of
+                  a static pod manifest
+  KubeletConfiguration, KubeProxyConfiguration
+                  the files the kubelet's and kube-proxy's --config name
+  NodeFile        the mode, owner and group of private keys, kubeconfigs,
+                  static pod manifests, configuration files, the kubelet's
+                  systemd unit, the PKI directory and the etcd data
+                  directory (node-file-permissions, node-file-owner)
 
 Files are those the components' flags name and the well-known kubeadm
 paths (/etc/kubernetes/manifests, /etc/kubernetes/*.conf,
-/etc/kubernetes/pki, /var/lib/kubelet/config.yaml, /var/lib/etcd), all
-read under --root. Findings cite CIS Kubernetes Benchmark sections.
+/etc/kubernetes/pki, /var/lib/kubelet/config.yaml, /var/lib/etcd, the
+kubelet's systemd unit), all read under --root. docs/node-objects.md
+describes the objects; --dump-inventory writes them, and 'kguard scan' of
+that file gives the same findings. Rules are configured in .kguard.yaml
+as for 'kguard scan' (--config).
+
+-o cis (or --benchmark cis) prints every check of the CIS Kubernetes
+Benchmark 1.12 with PASS, FAIL, MANUAL or NOT EVALUATED (docs/cis.md).
 
 Exit status: 0 when no finding is at or above --fail-on, 1 when one is,
 2 for usage errors or when a path could not be checked (unless
@@ -62,55 +86,93 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
   # Check a host filesystem mounted under /host, from a pod with hostPID
   kguard node --root /host --proc /proc
 
-  # CIS view: PASS/FAIL/MANUAL per check, totals per section
-  sudo kguard node --benchmark cis`,
+  # CIS view: PASS/FAIL/MANUAL/NOT EVALUATED per check, totals per section
+  sudo kguard node -o cis
+
+  # Keep what was found, and judge it again elsewhere
+  sudo kguard node --dump-inventory node.yaml
+  kguard scan node.yaml`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return Run(o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Benchmark != "" && cmd.Flags().Changed("output") && !strings.EqualFold(o.Report.Output, o.Benchmark) {
+				return cmdutil.UsageErrorf("--benchmark %s and -o %s: choose one", o.Benchmark, o.Report.Output)
+			}
+			return Run(cmd.Context(), o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Root, "root", "/", "directory where the node's filesystem is mounted")
 	f.StringVar(&o.Proc, "proc", "", "proc filesystem to find the running components in (default ROOT/proc)")
 	o.Report.AddFlags(cmd)
-	f.StringVar(&o.Benchmark, "benchmark", "", "print a benchmark summary instead of findings: cis")
+	f.StringVar(&o.Benchmark, "benchmark", "", "print a benchmark view instead of findings: cis (the same as -o cis)")
 	f.BoolVar(&o.AllowPartial, "allow-partial", false, "do not exit 2 when some paths could not be checked")
+	f.StringVar(&o.ConfigFile, "config", "", "config file (default ./"+config.FileName+" when present)")
+	f.StringVar(&o.DumpInventory, "dump-inventory", "", "also write the objects that describe the node to this file, as YAML that 'kguard scan' reads")
+	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates as of this day, YYYY-MM-DD (default: now)")
 	cmd.AddCommand(newManifestsCmd(s))
 	return cmd
 }
 
 // Run checks the node and writes the report.
-func Run(o *Options) error {
-	failOn, err := o.Report.Validate()
+func Run(ctx context.Context, o *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Benchmark != "" {
+		if !strings.EqualFold(o.Benchmark, "cis") {
+			return cmdutil.UsageErrorf("--benchmark: unknown benchmark %q (want cis)", o.Benchmark)
+		}
+		o.Report.Output = "cis"
+	}
+	reg, err := o.Registry()
+	if err != nil {
+		return fmt.Errorf("rule registry: %w", err)
+	}
+	cfg, err := cmdutil.LoadConfig(o.ConfigFile, reg, nil, nil)
 	if err != nil {
 		return err
 	}
-	if o.Benchmark != "" && !strings.EqualFold(o.Benchmark, "cis") {
-		return cmdutil.UsageErrorf("--benchmark: unknown benchmark %q (want cis)", o.Benchmark)
+	o.Report.DefaultFailOn = cfg.FailOn
+	failOn, err := o.Report.Validate()
+	if err != nil {
+		return err
 	}
 	if fi, err := os.Stat(o.Root); err != nil || !fi.IsDir() {
 		return cmdutil.UsageErrorf("--root %s: not a directory", o.Root)
 	}
 
-	rep := node.Run(node.Options{Root: o.Root, ProcDir: o.Proc})
-	if o.Benchmark != "" {
-		if err := node.WriteBenchmark(o.Streams.Out, rep); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
-	} else {
-		if err := o.Report.Write(o.Streams, rep.Result(), nil, report.Options{}); err != nil {
-			return err
+	host := node.Discover(node.Options{Root: o.Root, ProcDir: o.Proc, PIDs: o.PIDs})
+	if o.DumpInventory != "" {
+		if err := writeInventory(o.DumpInventory, host); err != nil {
+			return cmdutil.UsageErrorf("--dump-inventory: %v", err)
 		}
 	}
-	if len(rep.Errors) > 0 && !o.AllowPartial {
-		fmt.Fprintf(o.Streams.ErrOut, "error: %d path(s) could not be checked (use --allow-partial to accept):\n", len(rep.Errors))
-		for _, e := range rep.Errors {
-			fmt.Fprintf(o.Streams.ErrOut, "  %v\n", e)
+	res, err := scan.Run(ctx, host.Inventory(), scan.Options{Registry: reg, Config: cfg, Settings: &rules.Settings{Now: o.Now}})
+	if err != nil {
+		return err
+	}
+	res.AddNotEvaluated(host.NotEvaluated()...)
+	if err := o.Report.Write(o.Streams, res, reg, report.Options{}); err != nil {
+		return err
+	}
+	if len(res.NotEvaluated) > 0 && !o.AllowPartial {
+		for _, ne := range res.NotEvaluated {
+			fmt.Fprintf(o.Streams.ErrOut, "  not checked: %s\n", report.DescribeNotEvaluated(ne))
 		}
-		return cmdutil.Exit(cmdutil.ExitUsage)
 	}
-	if worst, any := rep.Result().Worst(); any && failOn != nil && worst >= *failOn {
-		return cmdutil.Exit(cmdutil.ExitFindings)
+	return cmdutil.ExitStatus(o.Streams, res, 0, failOn, o.AllowPartial)
+}
+
+func writeInventory(path string, host *node.Host) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
-	return nil
+	if err := host.WriteInventory(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
@@ -121,7 +183,8 @@ func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
 		Long: `Print a ServiceAccount and a Job that run 'kguard node' on a node.
 
 The Job shares the host's PID namespace and mounts /etc/kubernetes,
-/var/lib/kubelet and /var/lib/etcd read-only under /host. It runs as root
+/var/lib/kubelet, /var/lib/etcd, the kubelet's systemd unit directories
+and the host's user and group lists read-only under /host. It runs as root
 with every capability dropped, with a read-only root filesystem and a
 ServiceAccount that has no RBAC binding and no token. The manifest's
 comments explain why each setting is needed. Its namespace must allow

@@ -137,9 +137,9 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return fmt.Errorf("rule registry: %w", err)
 	}
-	cfg, err := o.loadConfig(reg)
+	cfg, err := cmdutil.LoadConfig(o.ConfigFile, reg, o.Enable, o.Disable)
 	if err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+		return err
 	}
 	if o.PodTemplates, err = cfg.Templates(); err != nil {
 		return cmdutil.UsageErrorf("%v", err)
@@ -219,25 +219,6 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors), failOn, o.AllowPartial)
-}
-
-func (o *Options) loadConfig(reg *rules.Registry) (*config.Config, error) {
-	var cfg *config.Config
-	var err error
-	if o.ConfigFile != "" {
-		cfg, err = config.Load(o.ConfigFile)
-	} else {
-		cfg, _, err = config.Find()
-	}
-	if err != nil {
-		return nil, err
-	}
-	cfg.Rules.Enable = append(cfg.Rules.Enable, o.Enable...)
-	cfg.Rules.Disable = append(cfg.Rules.Disable, o.Disable...)
-	if err := cfg.CheckRuleIDs(reg); err != nil {
-		return nil, err
-	}
-	return cfg, nil
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -44,6 +44,14 @@ var Cmdlines = map[string][]string{
 	"300": {"/hyperkube", "scheduler", "--kubeconfig=/etc/kubernetes/scheduler.conf"},
 	"400": {"/bin/bash", "-c", "sleep 1000"},
 	"500": {},
+	// etcd takes most settings from its environment (Environ).
+	"600": {"/usr/local/bin/etcd", "--data-dir=/var/lib/etcd", "--peer-auto-tls=true"},
+}
+
+// Environ are the fixture's process environments, /proc/<pid>/environ.
+var Environ = map[string][]string{
+	"600": {"PATH=/usr/bin", "ETCD_CERT_FILE=/etc/kubernetes/pki/etcd/server.crt", "ETCD_KEY_FILE=/etc/kubernetes/pki/etcd/server.key",
+		"ETCD_CLIENT_CERT_AUTH=true", "ETCD_PEER_CLIENT_CERT_AUTH=true", "ETCD_INITIAL_CLUSTER_TOKEN=s3cr3t-cluster-token-value"},
 }
 
 // Files are the fixture's files: some with good modes, some too
@@ -62,6 +70,11 @@ func Files() []File {
 		{Path: "/etc/kubernetes/manifests/etcd.yaml", Mode: 0o644, Content: "kind: Pod\n"},
 		{Path: "/var/lib/kubelet/config.yaml", Mode: 0o644, Content: KubeletConfig},
 		{Path: "/var/lib/etcd/", Mode: 0o755},
+		{Path: "/etc/kubernetes/pki/etcd/server.crt", Mode: 0o644, Content: "-----BEGIN CERTIFICATE-----\n"},
+		{Path: "/etc/kubernetes/pki/etcd/server.key", Mode: 0o600, Content: "-----BEGIN EC PRIVATE KEY-----\n"},
+		{Path: "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", Mode: 0o644, Content: "[Service]\n"},
+		{Path: "/etc/passwd", Mode: 0o644, Content: "root:x:0:0:root:/root:/bin/sh\netcd:x:998:998::/var/lib/etcd:/usr/sbin/nologin\n"},
+		{Path: "/etc/group", Mode: 0o644, Content: "root:x:0:\netcd:x:998:\n"},
 	}
 }
 
@@ -85,6 +98,9 @@ func Root(t testing.TB, withProc bool) string {
 				b = strings.Join(argv, "\x00") + "\x00"
 			}
 			must(os.WriteFile(filepath.Join(dir, "cmdline"), []byte(b), 0o444))
+			if env, ok := Environ[pid]; ok {
+				must(os.WriteFile(filepath.Join(dir, "environ"), []byte(strings.Join(env, "\x00")+"\x00"), 0o400))
+			}
 		}
 		// Not a process.
 		must(os.MkdirAll(filepath.Join(root, "proc", "sys"), 0o755))

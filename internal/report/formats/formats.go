@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/report/cis"
 	"github.com/kguard/kguard/internal/report/json"
 	"github.com/kguard/kguard/internal/report/junit"
 	"github.com/kguard/kguard/internal/report/policyreport"
@@ -19,6 +20,7 @@ func All() []report.Format {
 		{Name: "sarif", Description: "SARIF 2.1.0, for GitHub code scanning and SARIF viewers", Write: sarif.Write},
 		{Name: "junit", Description: "JUnit XML, for CI test reports (GitLab, Jenkins)", Write: junit.Write},
 		{Name: "policyreport", Description: "wgpolicyk8s.io/v1alpha2 PolicyReports per namespace, for kubectl apply and Policy Report tools", Write: policyreport.Write},
+		{Name: "cis", Description: "CIS Kubernetes Benchmark " + cis.Version + ": PASS, FAIL, MANUAL or NOT EVALUATED per check", Write: cis.Write},
 	}
 }
 

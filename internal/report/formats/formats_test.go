@@ -9,7 +9,7 @@ import (
 )
 
 func TestNamesAndLookup(t *testing.T) {
-	if got, want := Names(), []string{"table", "json", "sarif", "junit", "policyreport"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"table", "json", "sarif", "junit", "policyreport", "cis"}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v (table first: it is the default)", got, want)
 	}
 	for _, name := range []string{"table", "JSON", "Sarif", "junit"} {

@@ -5,7 +5,8 @@
 //	{
 //	  "findings": [{"rule", "category", "severity", "title",
 //	                "resource": {"apiVersion", "kind", "namespace", "name"},
-//	                "message", "field", "source": {"file", "line"}}],
+//	                "message", "field", "source": {"file", "line"},
+//	                "cis": [the CIS Benchmark checks the finding fails]}],
 //	  "suppressed":   [finding + "suppression": {"by", "reason", "expires"}],
 //	  "notEvaluated": [{"subject", "namespace", "reason", "permission"}],
 //	  "errors":       [{"file", "line", "message"}],
@@ -23,5 +24,6 @@
 // read from a live cluster, which carry source.cluster instead. "partial" is
 // true when something was not evaluated or an input could not be read: a
 // partial report is never a clean pass. Output is indented, keys keep the
-// order above, and the document ends with a newline.
+// order above, and the document ends with a newline. "cis" is left out when
+// the finding fails no CIS Kubernetes Benchmark check.
 package json

@@ -36,6 +36,7 @@ type jsonFinding struct {
 	Message     string       `json:"message"`
 	Field       string       `json:"field"`
 	Source      source       `json:"source"`
+	CIS         []string     `json:"cis,omitempty"`
 	Suppression *suppression `json:"suppression,omitempty"`
 }
 
@@ -165,6 +166,7 @@ func convertFinding(f *finding.Finding) jsonFinding {
 		Message:  f.Message,
 		Field:    f.Field,
 		Source:   source(f.Source),
+		CIS:      f.CIS,
 	}
 	if f.Suppressed != nil {
 		c.Suppression = &suppression{By: f.Suppressed.By, Reason: f.Suppressed.Reason, Expires: f.Suppressed.Expires}

@@ -53,6 +53,7 @@ func admissionConfigPodSecurity() *rules.Rule {
 					// Given by path: the file is not among the inputs.
 					continue
 				}
+				p.Evaluated(obj)
 				enforce, _, _ := unstructured.NestedString(cfg, "defaults", "enforce")
 				if enforce == "" || enforce == "privileged" {
 					what := "defaults.enforce is " + enforce

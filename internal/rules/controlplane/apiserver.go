@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kguard/kguard/internal/analysis"
@@ -33,11 +34,40 @@ func apiServerAnonymousAuth() *rules.Rule {
 					if _, structured := a.Value("authentication-config"); structured {
 						continue // decided by the config file, which is not visible
 					}
-					p.Report(a.Pod, apiField(a), "kube-apiserver allows anonymous requests (--anonymous-auth is unset; the default is true)")
+					p.Evaluated(a.Object)
+					p.Report(a.Object, a.Field, "kube-apiserver allows anonymous requests (--anonymous-auth is unset; the default is true)")
 					continue
 				}
+				p.Evaluated(a.Object)
 				if a.AnonymousAuth() {
-					p.Reportf(a.Pod, apiField(a), "kube-apiserver allows anonymous requests (--anonymous-auth=%s)", v)
+					p.Reportf(a.Object, a.Field, "kube-apiserver allows anonymous requests (--anonymous-auth=%s)", v)
+				}
+			}
+		},
+	}
+}
+
+func apiServerTokenAuthFile() *rules.Rule {
+	return &rules.Rule{
+		ID:       "apiserver-token-auth-file",
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategorySecrets,
+		Severity: finding.SeverityHigh,
+		Title:    "API server accepts static tokens from a file",
+		Rationale: "Tokens in a --token-auth-file never expire, sit in clear text on the control-plane node, and can " +
+			"only be changed by editing the file and restarting the API server: a leaked token stays valid " +
+			"indefinitely.",
+		Remediation: "Remove --token-auth-file and authenticate people with OIDC or client certificates and " +
+			"workloads with service account tokens.",
+		References: finding.References{
+			CIS:  []string{"1.2.2"},
+			URLs: []string{"https://kubernetes.io/docs/reference/access-authn-authz/authentication/#static-token-file"},
+		},
+		CheckInventory: func(p *rules.Pass) {
+			for _, a := range apiServers(p) {
+				p.Evaluated(a.Object)
+				if v, ok := a.Value("token-auth-file"); ok && v != "" {
+					p.Report(a.Object, a.Field, "kube-apiserver authenticates static tokens from a file (--token-auth-file)")
 				}
 			}
 		},
@@ -57,6 +87,7 @@ func apiServerAuthorizationMode() *rules.Rule {
 		Remediation: "Start kube-apiserver with --authorization-mode=Node,RBAC (never AlwaysAllow), or an " +
 			"equivalent --authorization-config.",
 		References: finding.References{
+			CIS: []string{"1.2.6", "1.2.7", "1.2.8"},
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/access-authn-authz/authorization/",
 				"https://kubernetes.io/docs/reference/access-authn-authz/node/",
@@ -69,20 +100,23 @@ func apiServerAuthorizationMode() *rules.Rule {
 						continue // decided by the config file, which is not visible
 					}
 				}
+				p.Evaluated(a.Object)
 				modes := a.AuthorizationModes()
 				_, set := a.Value("authorization-mode")
 				if slices.Contains(modes, "AlwaysAllow") {
-					if set {
-						p.Reportf(a.Pod, apiField(a), "kube-apiserver authorizes with AlwaysAllow (--authorization-mode=%s)", strings.Join(modes, ","))
-					} else {
-						p.Report(a.Pod, apiField(a), "kube-apiserver authorizes with AlwaysAllow (--authorization-mode is unset; AlwaysAllow is the default)")
+					msg := "kube-apiserver authorizes with AlwaysAllow (--authorization-mode=" + strings.Join(modes, ",") + ")"
+					if !set {
+						msg = "kube-apiserver authorizes with AlwaysAllow (--authorization-mode is unset; AlwaysAllow is the default)"
 					}
+					p.ReportCIS(a.Object, finding.SeverityCritical, []string{"1.2.6"}, a.Field, msg)
 				}
 				if !slices.Contains(modes, "RBAC") {
-					p.Reportf(a.Pod, apiField(a), "kube-apiserver authorization does not include RBAC (modes: %s)", strings.Join(modes, ","))
+					p.ReportCIS(a.Object, finding.SeverityHigh, []string{"1.2.8"}, a.Field,
+						"kube-apiserver authorization does not include RBAC (modes: "+strings.Join(modes, ",")+")")
 				}
 				if !slices.Contains(modes, "Node") {
-					p.Reportf(a.Pod, apiField(a), "kube-apiserver authorization does not include Node (modes: %s)", strings.Join(modes, ","))
+					p.ReportCIS(a.Object, finding.SeverityMedium, []string{"1.2.7"}, a.Field,
+						"kube-apiserver authorization does not include Node (modes: "+strings.Join(modes, ",")+")")
 				}
 			}
 		},
@@ -97,11 +131,15 @@ func apiServerAdmissionPlugins() *rules.Rule {
 		Severity: finding.SeverityHigh,
 		Title:    "API server admission plugins are unsafe",
 		Rationale: "AlwaysAdmit bypasses admission control. Without NodeRestriction a kubelet's credentials can " +
-			"modify any Node and the pods of other nodes, so one compromised node spreads. Disabling PodSecurity " +
-			"removes the built-in enforcement of the Pod Security Standards.",
+			"modify any Node and the pods of other nodes, so one compromised node spreads. Disabling " +
+			"ServiceAccount lets pods run without the service account machinery (tokens, image pull secrets), " +
+			"disabling NamespaceLifecycle lets objects be created in namespaces being deleted, and disabling " +
+			"PodSecurity removes the built-in enforcement of the Pod Security Standards.",
 		Remediation: "Start kube-apiserver with --enable-admission-plugins including NodeRestriction and never " +
-			"AlwaysAdmit, and do not list PodSecurity in --disable-admission-plugins.",
+			"AlwaysAdmit, and list none of ServiceAccount, NamespaceLifecycle and PodSecurity in " +
+			"--disable-admission-plugins.",
 		References: finding.References{
+			CIS: []string{"1.2.10", "1.2.12", "1.2.13", "1.2.14"},
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/",
 				"https://kubernetes.io/docs/reference/access-authn-authz/admission-controllers/#noderestriction",
@@ -109,20 +147,152 @@ func apiServerAdmissionPlugins() *rules.Rule {
 		},
 		CheckInventory: func(p *rules.Pass) {
 			for _, a := range apiServers(p) {
+				p.Evaluated(a.Object)
 				enabled := a.List("enable-admission-plugins")
 				disabled := a.List("disable-admission-plugins")
+				sev := p.Rule.Severity
 				if slices.Contains(enabled, "AlwaysAdmit") {
-					p.Report(a.Pod, apiField(a), "kube-apiserver enables the AlwaysAdmit admission plugin (--enable-admission-plugins)")
+					p.ReportCIS(a.Object, sev, []string{"1.2.10"}, a.Field, "kube-apiserver enables the AlwaysAdmit admission plugin (--enable-admission-plugins)")
 				}
 				if !slices.Contains(enabled, "NodeRestriction") {
-					p.Report(a.Pod, apiField(a), "kube-apiserver does not enable the NodeRestriction admission plugin (--enable-admission-plugins)")
+					p.ReportCIS(a.Object, sev, []string{"1.2.14"}, a.Field, "kube-apiserver does not enable the NodeRestriction admission plugin (--enable-admission-plugins)")
 				}
-				if slices.Contains(disabled, "PodSecurity") {
-					p.Report(a.Pod, apiField(a), "kube-apiserver disables the PodSecurity admission plugin (--disable-admission-plugins)")
+				for _, d := range []struct{ plugin, cis string }{{"ServiceAccount", "1.2.12"}, {"NamespaceLifecycle", "1.2.13"}, {"PodSecurity", ""}} {
+					if !slices.Contains(disabled, d.plugin) {
+						continue
+					}
+					var cis []string
+					if d.cis != "" {
+						cis = []string{d.cis}
+					}
+					p.ReportCIS(a.Object, sev, cis, a.Field, "kube-apiserver disables the "+d.plugin+" admission plugin (--disable-admission-plugins)")
 				}
 			}
 		},
 	}
+}
+
+func apiServerKubeletTLS() *rules.Rule {
+	return &rules.Rule{
+		ID:       "apiserver-kubelet-tls",
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityMedium,
+		Title:    "API server does not authenticate itself to kubelets or does not verify them",
+		Rationale: "The API server connects to every kubelet for logs, exec and port-forward. Without a client " +
+			"certificate it cannot authenticate, so kubelets must accept anonymous requests for those to work; " +
+			"without the kubelets' certificate authority it cannot tell a kubelet from an impostor on the network " +
+			"and hands it the session.",
+		Remediation: "Start kube-apiserver with --kubelet-client-certificate and --kubelet-client-key (a client " +
+			"certificate the kubelets' authorizer accepts) and --kubelet-certificate-authority (the CA that signs " +
+			"the kubelets' serving certificates, for example with serverTLSBootstrap).",
+		References: finding.References{
+			CIS:  []string{"1.2.4", "1.2.5"},
+			URLs: []string{"https://kubernetes.io/docs/concepts/architecture/control-plane-node-communication/#api-server-to-kubelet"},
+		},
+		CheckInventory: func(p *rules.Pass) {
+			for _, a := range apiServers(p) {
+				p.Evaluated(a.Object)
+				if missing := missingFlags(a, "kubelet-client-certificate", "kubelet-client-key"); len(missing) > 0 {
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.4"}, a.Field,
+						"kube-apiserver has no "+strings.Join(missing, ", ")+": it cannot authenticate to kubelets")
+				}
+				if missing := missingFlags(a, "kubelet-certificate-authority"); len(missing) > 0 {
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.5"}, a.Field,
+						"kube-apiserver has no --kubelet-certificate-authority: it does not verify the kubelets' serving certificates")
+				}
+			}
+		},
+	}
+}
+
+func apiServerEtcdTLS() *rules.Rule {
+	return &rules.Rule{
+		ID:       "apiserver-etcd-tls",
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityHigh,
+		Title:    "API server talks to etcd without TLS or without verifying it",
+		Rationale: "Everything the cluster stores, Secrets included, travels between the API server and etcd. Over " +
+			"plain HTTP anyone on the path reads and rewrites it; without a client certificate etcd cannot require " +
+			"one, and without etcd's CA the API server cannot tell etcd from an impostor.",
+		Remediation: "Serve etcd over https with client-certificate authentication, and start kube-apiserver with " +
+			"https:// --etcd-servers, --etcd-certfile, --etcd-keyfile and --etcd-cafile.",
+		References: finding.References{
+			CIS:  []string{"1.2.23", "1.2.26"},
+			URLs: []string{"https://kubernetes.io/docs/tasks/administer-cluster/configure-upgrade-etcd/#securing-communication"},
+		},
+		CheckInventory: func(p *rules.Pass) {
+			for _, a := range apiServers(p) {
+				p.Evaluated(a.Object)
+				var plain []string
+				for _, s := range a.List("etcd-servers") {
+					if strings.HasPrefix(strings.ToLower(s), "http://") {
+						plain = append(plain, s)
+					}
+				}
+				if len(plain) > 0 {
+					// Without TLS the certificate flags do nothing: one
+					// finding says what to fix first.
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.23", "1.2.26"}, a.Field,
+						"kube-apiserver talks to etcd over plain HTTP (--etcd-servers "+strings.Join(plain, ",")+")")
+					continue
+				}
+				if missing := missingFlags(a, "etcd-certfile", "etcd-keyfile"); len(missing) > 0 {
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.23"}, a.Field,
+						"kube-apiserver has no "+strings.Join(missing, ", ")+": it presents no client certificate to etcd")
+				}
+				if missing := missingFlags(a, "etcd-cafile"); len(missing) > 0 {
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.26"}, a.Field,
+						"kube-apiserver has no --etcd-cafile: it does not verify etcd's certificate")
+				}
+			}
+		},
+	}
+}
+
+func apiServerServingTLS() *rules.Rule {
+	return &rules.Rule{
+		ID:       "apiserver-serving-tls",
+		Requires: []analysis.Key{controlplane.FactsAnalysis},
+		Category: finding.CategoryTLS,
+		Severity: finding.SeverityMedium,
+		Title:    "API server serves a self-generated certificate or accepts no client certificates",
+		Rationale: "Without --tls-cert-file the API server makes itself a self-signed certificate that clients " +
+			"cannot verify, which trains them to skip verification. Without --client-ca-file no client can " +
+			"authenticate with a certificate, which the kubelets and control-plane components rely on.",
+		Remediation: "Start kube-apiserver with --tls-cert-file and --tls-private-key-file (a certificate signed by " +
+			"the cluster CA) and --client-ca-file.",
+		References: finding.References{
+			CIS:  []string{"1.2.24", "1.2.25"},
+			URLs: []string{apiServerFlagsURL},
+		},
+		CheckInventory: func(p *rules.Pass) {
+			for _, a := range apiServers(p) {
+				p.Evaluated(a.Object)
+				if missing := missingFlags(a, "tls-cert-file", "tls-private-key-file"); len(missing) > 0 {
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.24"}, a.Field,
+						"kube-apiserver has no "+strings.Join(missing, ", ")+": it serves a self-signed certificate")
+				}
+				if missing := missingFlags(a, "client-ca-file"); len(missing) > 0 {
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.25"}, a.Field,
+						"kube-apiserver has no --client-ca-file: no client can authenticate with a certificate")
+				}
+			}
+		},
+	}
+}
+
+// missingFlags lists, as "--name", the flags a component does not set (or
+// sets to "").
+func missingFlags(c *controlplane.Component, names ...string) []string {
+	var out []string
+	for _, n := range names {
+		if v, _, ok := c.Setting(n); !ok || v == "" {
+			out = append(out, "--"+n)
+		}
+	}
+	return out
 }
 
 func apiServerAuditLogMissing() *rules.Rule {
@@ -138,7 +308,7 @@ func apiServerAuditLogMissing() *rules.Rule {
 			"all requests and RequestResponse for Secrets and RBAC changes) and --audit-log-path or " +
 			"--audit-webhook-config-file.",
 		References: finding.References{
-			CIS:  []string{"3.2.1"},
+			CIS:  []string{"1.2.16", "3.2.1"},
 			URLs: []string{"https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/"},
 		},
 		CheckInventory: func(p *rules.Pass) {
@@ -146,11 +316,17 @@ func apiServerAuditLogMissing() *rules.Rule {
 				_, logPath := a.Value("audit-log-path")
 				_, webhook := a.Value("audit-webhook-config-file")
 				_, policy := a.Value("audit-policy-file")
+				p.Evaluated(a.Object, "3.2.1")
+				// CIS 1.2.16 asks for a log file; a webhook-only backend
+				// satisfies this rule but not the letter of the check.
+				if logPath || !webhook {
+					p.Evaluated(a.Object, "1.2.16")
+				}
 				if !logPath && !webhook {
-					p.Report(a.Pod, apiField(a), "kube-apiserver has no audit backend (neither --audit-log-path nor --audit-webhook-config-file)")
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"1.2.16"}, a.Field, "kube-apiserver has no audit backend (neither --audit-log-path nor --audit-webhook-config-file)")
 				}
 				if !policy {
-					p.Report(a.Pod, apiField(a), "kube-apiserver has no audit policy (--audit-policy-file): nothing is audited")
+					p.ReportCIS(a.Object, p.Rule.Severity, []string{"3.2.1"}, a.Field, "kube-apiserver has no audit policy (--audit-policy-file): nothing is audited")
 				}
 			}
 		},
@@ -163,12 +339,14 @@ func apiServerAuditLogRotation() *rules.Rule {
 		Requires: []analysis.Key{controlplane.FactsAnalysis},
 		Category: finding.CategoryAudit,
 		Severity: finding.SeverityLow,
-		Title:    "API server audit log has no retention limits",
+		Title:    "API server audit log is kept too briefly",
 		Rationale: "Without limits on age, number and size of the audit log files, the log either fills the " +
-			"control-plane disk (stopping the API server) or is rotated away before anyone looks at it.",
-		Remediation: "Set --audit-log-maxage (for example 30), --audit-log-maxbackup (10) and --audit-log-maxsize " +
-			"(100) to match your retention needs, and ship the log off the node.",
+			"control-plane disk (stopping the API server) or is rotated away before anyone looks at it. The CIS " +
+			"Benchmark asks for at least 30 days, 10 files and 100 MB per file.",
+		Remediation: "Set --audit-log-maxage=30 (or more), --audit-log-maxbackup=10 and --audit-log-maxsize=100 (MB), " +
+			"or larger values that match your retention needs, and ship the log off the node.",
 		References: finding.References{
+			CIS:  []string{"1.2.17", "1.2.18", "1.2.19"},
 			URLs: []string{"https://kubernetes.io/docs/tasks/debug/debug-cluster/audit/#log-backend"},
 		},
 		CheckInventory: func(p *rules.Pass) {
@@ -177,14 +355,25 @@ func apiServerAuditLogRotation() *rules.Rule {
 				if !ok || path == "-" || path == "" {
 					continue // no file (or stdout): nothing to rotate
 				}
-				var missing []string
-				for _, f := range []string{"audit-log-maxage", "audit-log-maxbackup", "audit-log-maxsize"} {
-					if v, ok := a.Value(f); !ok || v == "" || v == "0" {
-						missing = append(missing, "--"+f)
+				p.Evaluated(a.Object)
+				for _, lim := range []struct {
+					flag, cis, unit string
+					min             int
+				}{
+					{"audit-log-maxage", "1.2.17", " days", 30},
+					{"audit-log-maxbackup", "1.2.18", " files", 10},
+					{"audit-log-maxsize", "1.2.19", " MB", 100},
+				} {
+					v, set := a.Value(lim.flag)
+					n, err := strconv.Atoi(v)
+					switch {
+					case !set || v == "":
+						p.ReportCIS(a.Object, p.Rule.Severity, []string{lim.cis}, a.Field,
+							"kube-apiserver writes the audit log to "+path+" without --"+lim.flag+" (want at least "+strconv.Itoa(lim.min)+lim.unit+")")
+					case err != nil || n < lim.min:
+						p.ReportCIS(a.Object, p.Rule.Severity, []string{lim.cis}, a.Field,
+							"kube-apiserver keeps the audit log with --"+lim.flag+"="+v+" (want at least "+strconv.Itoa(lim.min)+lim.unit+")")
 					}
-				}
-				if len(missing) > 0 {
-					p.Reportf(a.Pod, apiField(a), "kube-apiserver writes the audit log to %s without %s", path, strings.Join(missing, ", "))
 				}
 			}
 		},
@@ -203,12 +392,14 @@ func apiServerEncryptionMissing() *rules.Rule {
 		Remediation: "Write an EncryptionConfiguration that encrypts secrets with kms (v2) or secretbox, start " +
 			"kube-apiserver with --encryption-provider-config pointing at it, then rewrite all Secrets.",
 		References: finding.References{
+			CIS:  []string{"1.2.27"},
 			URLs: []string{"https://kubernetes.io/docs/tasks/administer-cluster/encrypt-data/"},
 		},
 		CheckInventory: func(p *rules.Pass) {
 			for _, a := range apiServers(p) {
+				p.Evaluated(a.Object)
 				if v, ok := a.Value("encryption-provider-config"); !ok || v == "" {
-					p.Report(a.Pod, apiField(a), "kube-apiserver has no --encryption-provider-config: Secrets are stored in etcd unencrypted")
+					p.Report(a.Object, a.Field, "kube-apiserver has no --encryption-provider-config: Secrets are stored in etcd unencrypted")
 				}
 			}
 		},
@@ -224,10 +415,14 @@ func apiServerServiceAccountFlags() *rules.Rule {
 		Title:    "API server service account token settings are incomplete",
 		Rationale: "With --service-account-lookup=false, tokens of deleted service accounts stay valid until they " +
 			"expire. Without explicit signing and verification keys and an issuer, tokens cannot be rotated " +
-			"deliberately or validated by other parties, and bound tokens are not issued.",
+			"deliberately or validated by other parties, and bound tokens are not issued. With " +
+			"--service-account-extend-token-expiration (the default), projected tokens meant to live an hour are " +
+			"issued for a year, so a stolen token stays useful far longer.",
 		Remediation: "Start kube-apiserver with --service-account-lookup=true (the default), " +
-			"--service-account-key-file, --service-account-signing-key-file and --service-account-issuer.",
+			"--service-account-key-file, --service-account-signing-key-file, --service-account-issuer and " +
+			"--service-account-extend-token-expiration=false (after checking that workloads refresh their tokens).",
 		References: finding.References{
+			CIS: []string{"1.2.21", "1.2.22", "1.2.30"},
 			URLs: []string{
 				"https://kubernetes.io/docs/reference/access-authn-authz/service-accounts-admin/",
 				apiServerFlagsURL,
@@ -235,11 +430,16 @@ func apiServerServiceAccountFlags() *rules.Rule {
 		},
 		CheckInventory: func(p *rules.Pass) {
 			for _, a := range apiServers(p) {
+				p.Evaluated(a.Object)
+				sev := p.Rule.Severity
 				if !a.Bool("service-account-lookup", true) {
-					p.Report(a.Pod, apiField(a), "kube-apiserver accepts tokens of deleted service accounts (--service-account-lookup=false)")
+					p.ReportCIS(a.Object, sev, []string{"1.2.21"}, a.Field, "kube-apiserver accepts tokens of deleted service accounts (--service-account-lookup=false)")
+				}
+				if missing := missingFlags(a, "service-account-key-file"); len(missing) > 0 {
+					p.ReportCIS(a.Object, sev, []string{"1.2.22"}, a.Field, "kube-apiserver is missing --service-account-key-file")
 				}
 				var missing []string
-				for _, f := range []string{"service-account-key-file", "service-account-signing-key-file", "service-account-issuer"} {
+				for _, f := range []string{"service-account-signing-key-file", "service-account-issuer"} {
 					if f == "service-account-signing-key-file" {
 						if _, external := a.Value("service-account-signing-endpoint"); external {
 							continue // an external signer replaces the key file
@@ -250,7 +450,15 @@ func apiServerServiceAccountFlags() *rules.Rule {
 					}
 				}
 				if len(missing) > 0 {
-					p.Reportf(a.Pod, apiField(a), "kube-apiserver is missing %s", strings.Join(missing, ", "))
+					p.ReportCIS(a.Object, sev, nil, a.Field, "kube-apiserver is missing "+strings.Join(missing, ", "))
+				}
+				if a.Bool("service-account-extend-token-expiration", true) {
+					why := "--service-account-extend-token-expiration is unset; the default is true"
+					if v, set := a.Value("service-account-extend-token-expiration"); set {
+						why = "--service-account-extend-token-expiration=" + v
+					}
+					p.ReportCIS(a.Object, finding.SeverityLow, []string{"1.2.30"}, a.Field,
+						"kube-apiserver extends the lifetime of projected service account tokens ("+why+")")
 				}
 			}
 		},

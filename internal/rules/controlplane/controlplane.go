@@ -1,6 +1,10 @@
 // Package controlplane holds the rules on control-plane and node
-// configuration (API server, controller manager, scheduler, etcd, kubelet),
-// in the categories of what they protect.
+// configuration (API server, controller manager, scheduler, etcd, kubelet,
+// kube-proxy, and the files of a node), in the categories of what they
+// protect. They read static pod manifests, KubeletConfiguration and
+// KubeProxyConfiguration files, and the NodeProcess and NodeFile objects
+// `kguard node` describes a host with, so that a scan of manifests and a
+// check of a running node judge the same setting with the same rule.
 package controlplane
 
 import (
@@ -12,16 +16,24 @@ import (
 func Rules() []*rules.Rule {
 	return []*rules.Rule{
 		apiServerAnonymousAuth(),
+		apiServerTokenAuthFile(),
 		apiServerAuthorizationMode(),
 		apiServerAdmissionPlugins(),
+		apiServerKubeletTLS(),
+		apiServerEtcdTLS(),
+		apiServerServingTLS(),
 		apiServerProfiling(),
 		componentBindAllInterfaces(),
+		controllerManagerInsecure(),
 		apiServerAuditLogMissing(),
 		apiServerAuditLogRotation(),
 		apiServerEncryptionMissing(),
 		apiServerServiceAccountFlags(),
 		etcdTLS(),
 		kubeletConfigInsecure(),
+		kubeProxyMetricsExposed(),
+		nodeFilePermissions(),
+		nodeFileOwner(),
 		controlPlaneReleaseUnsupported(),
 		containerRuntimeUnsupported(),
 		admissionConfigPodSecurity(),
@@ -49,14 +61,4 @@ func components(p *rules.Pass, name string) []*controlplane.Component {
 		}
 	}
 	return out
-}
-
-// apiField is the field path of an API server's container.
-func apiField(a *controlplane.APIServer) string {
-	return controlplane.ContainerField(a.Pod, a.Container)
-}
-
-// compField is the field path of a component's container.
-func compField(c *controlplane.Component) string {
-	return controlplane.ContainerField(c.Pod, c.Container)
 }

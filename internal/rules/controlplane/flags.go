@@ -31,11 +31,11 @@ func componentUnknownFlag() *rules.Rule {
 		},
 		CheckInventory: func(p *rules.Pass) {
 			for _, a := range rules.Use(p, controlplane.FactsAnalysis).APIServers {
-				reportUnknown(p, "kube-apiserver", a.Pod, apiField(a), a.Flags)
+				reportUnknown(p, "kube-apiserver", a.Object, a.Field, a.Flags)
 			}
 			for _, c := range rules.Use(p, controlplane.ComponentsAnalysis) {
 				if c.Name == controlplane.ComponentEtcd {
-					reportUnknown(p, "etcd", c.Pod, compField(c), c.Flags)
+					reportUnknown(p, "etcd", c.Object, c.Field, c.Flags)
 				}
 			}
 		},

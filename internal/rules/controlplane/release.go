@@ -33,12 +33,12 @@ func controlPlaneReleaseUnsupported() *rules.Rule {
 			now := p.Now()
 			facts := rules.Use(p, controlplane.FactsAnalysis)
 			for _, a := range facts.APIServers {
-				image := controlplane.ContainerImage(a.Pod, a.Container)
+				image := controlplane.ContainerImage(a.Object, a.Container)
 				r, ok := imageRelease(image)
 				if !ok || controlplane.Supported(r, now) {
 					continue
 				}
-				p.Reportf(a.Pod, apiField(a)+".image", "kube-apiserver runs Kubernetes %s (%s), %s", r, image, eolText(r))
+				p.Reportf(a.Object, a.Field+".image", "kube-apiserver runs Kubernetes %s (%s), %s", r, image, eolText(r))
 			}
 			for _, k := range facts.Kubelets {
 				r, err := k8sversions.ParseRelease(k.Version)

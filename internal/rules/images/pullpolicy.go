@@ -35,7 +35,7 @@ func pullPolicyNotAlways() *rules.Rule {
 		Remediation: "Pin the image by digest (then IfNotPresent is safe), or set imagePullPolicy: Always; " +
 			"cluster-wide, enable the AlwaysPullImages admission plugin.",
 		References: finding.References{
-			CIS:   []string{"1.2.11 (AlwaysPullImages admission plugin; 1.2.12 in older benchmark versions)"},
+			CIS:   []string{"1.2.11"},
 			NSA:   []string{"Pod security: use immutable container images"},
 			MITRE: []string{"T1525"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy"},

@@ -25,17 +25,17 @@ func apiServerTLS() *rules.Rule {
 		Remediation: "Start kube-apiserver with --tls-min-version=VersionTLS12 (or VersionTLS13) and, if you set " +
 			"--tls-cipher-suites, only AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305).",
 		References: finding.References{
-			CIS:  []string{"1.2.26"},
+			CIS:  []string{"1.2.29"},
 			NSA:  []string{"Network separation and hardening: encrypt traffic"},
 			URLs: []string{"https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/"},
 		},
 		CheckInventory: func(p *rules.Pass) {
 			for _, a := range rules.Use(p, controlplane.FactsAnalysis).APIServers {
 				if v, ok := a.Value("tls-min-version"); ok && (v == "VersionTLS10" || v == "VersionTLS11") {
-					p.Reportf(a.Pod, "spec.containers", "kube-apiserver accepts %s (--tls-min-version)", v)
+					p.Reportf(a.Object, a.Field, "kube-apiserver accepts %s (--tls-min-version)", v)
 				}
 				if weak := tlsutil.Insecure(a.List("tls-cipher-suites")); len(weak) > 0 {
-					p.Reportf(a.Pod, "spec.containers", "kube-apiserver offers insecure cipher suites: %s", strings.Join(weak, ", "))
+					p.Reportf(a.Object, a.Field, "kube-apiserver offers insecure cipher suites: %s", strings.Join(weak, ", "))
 				}
 			}
 		},
