@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -117,24 +118,47 @@ func TestLoadBadInputs(t *testing.T) {
 	}
 }
 
-// TestAliasBombBoundedMemory: a billion-laughs document must fail fast
-// without expanding. The bound is generous (the expansion would need
-// gigabytes) so it never flakes, yet fails if aliases were expanded.
+// TestAliasBombBoundedMemory: alias bombs must fail early, without
+// expanding, with an error that says why. yaml.v2 (kubectl's reader)
+// counts every node it decodes through an alias and gives up when they
+// are too large a share of the document. The bound is generous (the
+// expansions would need gigabytes to terabytes) so it never flakes, yet
+// fails if aliases were expanded.
 func TestAliasBombBoundedMemory(t *testing.T) {
-	data, err := os.ReadFile("testdata/bad/alias-bomb.yaml")
+	laughs, err := os.ReadFile("testdata/bad/alias-bomb.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	objs, errs := DecodeFile("bomb.yaml", data)
-	runtime.ReadMemStats(&after)
-	if len(objs) != 0 || len(errs) != 1 {
-		t.Fatalf("got %d objects and %d errors, want 0 and 1", len(objs), len(errs))
+	// Fat leaves: a 1,000-element list behind each of 9 levels of 10
+	// aliases, so that aliases are few next to the nodes they expand.
+	var fat strings.Builder
+	fat.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fat}\ndata:\n  l0: &l0 [")
+	for i := 0; i < 1000; i++ {
+		fat.WriteString("lol,")
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
-		t.Errorf("decoding the alias bomb allocated %d MB", alloc>>20)
+	fat.WriteString("lol]\n")
+	for l := 1; l <= 9; l++ {
+		fmt.Fprintf(&fat, "  l%d: &l%d [%s*l%d]\n", l, l, strings.Repeat(fmt.Sprintf("*l%d,", l-1), 9), l-1)
+	}
+	for name, data := range map[string][]byte{"billion laughs": laughs, "fat leaves": []byte(fat.String())} {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			objs, errs := DecodeFile("bomb.yaml", data)
+			runtime.ReadMemStats(&after)
+			if len(objs) != 0 || len(errs) != 1 {
+				t.Fatalf("got %d objects and %d errors, want 0 and 1", len(objs), len(errs))
+			}
+			if !strings.Contains(errs[0].Err.Error(), "excessive aliasing") || errs[0].Line != 1 {
+				t.Errorf("error = %v, want excessive aliasing at the document's line 1", errs[0])
+			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%s allocated %d KB", errs[0], alloc>>10)
+			if alloc > 64<<20 {
+				t.Errorf("decoding the alias bomb allocated %d MB", alloc>>20)
+			}
+		})
 	}
 }
 

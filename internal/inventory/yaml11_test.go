@@ -110,7 +110,7 @@ func TestYAML11Findings(t *testing.T) {
 		{"run-as-user-underscore", runAsUser, quiet},
 		{"ports-hex", hostPorts, fire},
 		{"merged", privileged, fire},
-		{"merged", escalation, quiet},
+		{"merged", escalation, fire},
 		{"duplicate", privileged, fire},
 	}
 	for _, tt := range tests {
@@ -160,8 +160,9 @@ func TestYAML11Values(t *testing.T) {
 		t.Errorf("runAsNonRoot: NO read as %v, want false", nr)
 	}
 	merged := pod("merged").Spec.Containers[1]
-	if sc := merged.SecurityContext; sc.Privileged == nil || !*sc.Privileged || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || len(sc.Capabilities.Drop) != 1 {
-		t.Errorf("merged sidecar security context = %+v, want the anchor's fields plus privileged", sc)
+	if sc := merged.SecurityContext; sc.Privileged == nil || !*sc.Privileged || sc.AllowPrivilegeEscalation == nil || !*sc.AllowPrivilegeEscalation ||
+		sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || len(sc.Capabilities.Drop) != 1 {
+		t.Errorf("merged sidecar security context = %+v, want the anchor's fields with privileged and escalation overridden to true", sc)
 	}
 	if merged.Resources.Limits.Memory().String() != "256Mi" {
 		t.Errorf("aliased resources = %v", merged.Resources.Limits)
