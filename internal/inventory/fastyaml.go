@@ -98,7 +98,9 @@ func loneCR(doc []byte) bool {
 }
 
 // printable reports whether doc is valid UTF-8 made only of the
-// characters YAML allows in a stream (yaml.v2 rejects the rest).
+// characters YAML allows in a stream (yaml.v2 rejects the rest), and has
+// none of the line breaks YAML 1.1 adds to \n and \r (NEL, LS, PS),
+// which the fast path does not split lines at.
 func printable(doc []byte) bool {
 	for i := 0; i < len(doc); {
 		c := doc[i]
@@ -113,7 +115,7 @@ func printable(doc []byte) bool {
 		if r == utf8.RuneError && n <= 1 {
 			return false
 		}
-		if r < 0xa0 && r != 0x85 || r >= 0xd800 && r <= 0xdfff || r == 0xfffe || r == 0xffff {
+		if r < 0xa0 || r >= 0xd800 && r <= 0xdfff || r == 0xfffe || r == 0xffff || r == 0x2028 || r == 0x2029 {
 			return false
 		}
 		i += n

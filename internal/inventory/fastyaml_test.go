@@ -100,6 +100,11 @@ var tricky = []string{
 	"a:\n  - b\n  c: d\n",
 	"bin: !!binary aGVsbG8=\n",
 	"html: \"<a href='x'>&amp;</a>\"\n",
+	// YAML 1.1 line breaks beyond \n and \r: NEL, LS, PS.
+	"a: x\u0085y\n",
+	"a: x\u2028y\nb: |\n  p\u2029q\n",
+	"k: 'x\u2028y'\n",
+	"a: 1\r\r\nb: |\n  x\r\r\n  y\r\n",
 	"env:\n- name: A\n  value: \"1\"\n- name: B\n  valueFrom:\n    secretKeyRef: {name: s, key: k}\n",
 }
 

@@ -292,11 +292,7 @@ func readDocuments(name string, data []byte, fn func(line int, js []byte, apiVer
 	st := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(st)
 	splitDocuments(data, func(doc []byte, line, base int) {
-		if doc[len(doc)-1] != '\n' {
-			// kubectl's reader ends every line, the last one included,
-			// with a line break (it matters to a trailing block scalar).
-			doc = append(doc[:len(doc):len(doc)], '\n')
-		}
+		doc = kubectlLines(doc)
 		out, apiVersion, kind, err := st.parser.convert(st.buf[:0], doc)
 		if err == errFallback {
 			out, err = convertDocument(st.buf[:0], doc)
@@ -316,6 +312,21 @@ func readDocuments(name string, data []byte, fn func(line int, js []byte, apiVer
 	}, func(line int, err error) {
 		fail(&InputError{File: name, Line: line, Err: err})
 	})
+}
+
+// kubectlLines returns doc as kubectl's line reader hands it on: every
+// line, the last one included, ends with "\n" (it matters to a trailing
+// block scalar), and "\r\n" becomes "\n" (it matters where another "\r"
+// comes before it: "\r\r\n" is two line breaks to YAML, one to kubectl).
+// doc is copied only when it changes.
+func kubectlLines(doc []byte) []byte {
+	if bytes.IndexByte(doc, '\r') >= 0 {
+		doc = bytes.ReplaceAll(doc, []byte("\r\n"), []byte("\n"))
+	}
+	if len(doc) > 0 && doc[len(doc)-1] != '\n' {
+		doc = append(doc[:len(doc):len(doc)], '\n')
+	}
+	return doc
 }
 
 // isJSONStream reports whether data starts as JSON does. kubectl tries

@@ -211,12 +211,7 @@ func checkStreamParity(t testing.TB, name string, data []byte) {
 // eachDocument calls fn with every document of data as readDocuments
 // hands it to the converters.
 func eachDocument(data []byte, fn func(doc []byte)) {
-	splitDocuments(data, func(doc []byte, _, _ int) {
-		if doc[len(doc)-1] != '\n' {
-			doc = append(doc[:len(doc):len(doc)], '\n')
-		}
-		fn(doc)
-	}, func(int, error) {})
+	splitDocuments(data, func(doc []byte, _, _ int) { fn(kubectlLines(doc)) }, func(int, error) {})
 }
 
 // manifestFiles returns every YAML file under the repository root that
