@@ -36,7 +36,9 @@ var errSeparator = errors.New("invalid document separator: only a comment may fo
 // leading "---" stays with its document). fn gets the 1-based line of the
 // document's first content line and of its first byte (YAML error lines
 // count from there). Documents with no content (blank lines, comments)
-// are skipped: they decode to null, which kubectl skips too.
+// are skipped: they decode to null, which kubectl skips too, unless they
+// hold a character YAML does not allow (even in a comment), which is an
+// error for kubectl.
 //
 // A "---" line followed by anything but a comment is an error for kubectl,
 // which then stops reading the file; kguard reports it to bad and goes on
@@ -47,9 +49,13 @@ func splitDocuments(data []byte, fn func(doc []byte, line, base int), bad func(l
 	start, startLine := 0, 1
 	flush := func(end int) {
 		doc := data[start:end]
-		if first, ok := firstContentLine(doc); ok {
-			fn(doc, startLine+first, startLine)
+		first, ok := firstContentLine(doc)
+		if !ok {
+			if first, ok = badChar(doc); !ok {
+				return
+			}
 		}
+		fn(doc, startLine+first, startLine)
 	}
 	line := 1
 	for pos := 0; pos < len(data); line++ {
@@ -311,7 +317,8 @@ func docError(file string, docLine, base int, doc []byte, err error) *InputError
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	switch {
 	case hasAny(msg, readerProblems):
-		return &InputError{File: file, Line: base + badCharLine(doc), Err: errors.New(msg)}
+		line, _ := badChar(doc)
+		return &InputError{File: file, Line: base + line, Err: errors.New(msg)}
 	case hasAny(msg, decodeProblems):
 		return &InputError{File: file, Line: docLine, Err: errors.New(msg)}
 	}
@@ -329,17 +336,18 @@ func hasAny(s string, list []string) bool {
 	return false
 }
 
-// badCharLine returns the 0-based line of doc's first character that YAML
-// does not allow in a stream (or of its first invalid UTF-8), or 0.
-func badCharLine(doc []byte) int {
+// badChar returns the 0-based line of doc's first character that YAML
+// does not allow in a stream (or of its first invalid UTF-8), and false
+// when there is none.
+func badChar(doc []byte) (int, bool) {
 	for i := 0; i < len(doc); {
 		r, n := utf8.DecodeRune(doc[i:])
 		if !allowedRune(r, n) {
-			return bytes.Count(doc[:i], []byte{'\n'})
+			return bytes.Count(doc[:i], []byte{'\n'}), true
 		}
 		i += n
 	}
-	return 0
+	return 0, false
 }
 
 // allowedRune reports whether YAML allows the character r (n bytes long,
