@@ -262,6 +262,7 @@ func TestErrorLines(t *testing.T) {
 		{"scanner, quote open at the end", "---\na: 1\n---\nb: \"open\nc: 2\n", 6, "unexpected end of stream"},
 		{"reader, control character", "a: 1\n---\nb: 1\nc: <\x01>\n", 4, "control characters"},
 		{"reader, in a comment-only document", "a: 1\n---\n# ok\n# not ok: \x00\n", 4, "control characters"},
+		{"scanner, a tab-only line", "a: 1\n---\n\t\n", 3, "cannot start any token"},
 		{"bad separator", "apiVersion: v1\n--- x\nb: 2\n", 2, "document separator"},
 		{"unknown alias, at the document", "apiVersion: v1\nkind: ConfigMap\n---\n# c\nmetadata: *nope\n", 5, "unknown anchor"},
 	}

@@ -95,7 +95,9 @@ func isMarker(line []byte, marker string) bool {
 
 // firstContentLine returns the 0-based line of doc's first line that is
 // neither blank nor a comment (nor a leading "---" marker), and false when
-// there is none.
+// there is none. Only spaces count as blank: a tab where a line's
+// indentation would be is an error for yaml.v2, so such a line is content,
+// left for the decoder to judge.
 func firstContentLine(doc []byte) (int, bool) {
 	for i := 0; len(doc) > 0; i++ {
 		l := doc
@@ -104,9 +106,9 @@ func firstContentLine(doc []byte) (int, bool) {
 		} else {
 			doc = nil
 		}
-		t := bytes.TrimSpace(l)
-		if i == 0 && isMarker(t, "---") {
-			t = bytes.TrimSpace(t[3:])
+		t := bytes.TrimRight(bytes.TrimLeft(l, " "), "\r")
+		if i == 0 && isMarker(l, "---") {
+			t = bytes.TrimSpace(l[3:])
 		}
 		if len(t) > 0 && t[0] != '#' {
 			return i, true
