@@ -105,6 +105,8 @@ var tricky = []string{
 	"a: x\u2028y\nb: |\n  p\u2029q\n",
 	"k: 'x\u2028y'\n",
 	"a: 1\r\r\nb: |\n  x\r\r\n  y\r\n",
+	"# comment\r0\n",
+	"# comment\u2028a: 1\n",
 	"env:\n- name: A\n  value: \"1\"\n- name: B\n  valueFrom:\n    secretKeyRef: {name: s, key: k}\n",
 }
 

@@ -97,7 +97,8 @@ func isMarker(line []byte, marker string) bool {
 // neither blank nor a comment (nor a leading "---" marker), and false when
 // there is none. Only spaces count as blank: a tab where a line's
 // indentation would be is an error for yaml.v2, so such a line is content,
-// left for the decoder to judge.
+// left for the decoder to judge, as is a comment line that holds another
+// kind of line break.
 func firstContentLine(doc []byte) (int, bool) {
 	for i := 0; len(doc) > 0; i++ {
 		l := doc
@@ -110,11 +111,19 @@ func firstContentLine(doc []byte) (int, bool) {
 		if i == 0 && isMarker(l, "---") {
 			t = bytes.TrimSpace(l[3:])
 		}
-		if len(t) > 0 && t[0] != '#' {
+		if len(t) > 0 && (t[0] != '#' || hasOtherBreak(t)) {
 			return i, true
 		}
 	}
 	return 0, false
+}
+
+// hasOtherBreak reports a line break other than "\n" inside a line: a lone
+// "\r", or NEL, LS or PS, which YAML 1.1 also reads as line breaks (so a
+// comment may end there, and content follow).
+func hasOtherBreak(l []byte) bool {
+	return bytes.IndexByte(l, '\r') >= 0 || bytes.Contains(l, []byte("\u0085")) ||
+		bytes.Contains(l, []byte("\u2028")) || bytes.Contains(l, []byte("\u2029"))
 }
 
 // convertDocument turns one YAML document into JSON, appending to dst, the
