@@ -206,7 +206,11 @@ func denyMessage(req *admissionv1.AdmissionRequest, denied []finding.Finding, re
 
 // warning formats one finding for the API server's Warning header. Long
 // warnings are cut: clients show them on one line.
-func warning(f finding.Finding) string {
+func warning(f finding.Finding) string { return Warning(f) }
+
+// Warning is the admission warning a finding becomes (API servers limit a
+// warning's length, so long messages are cut).
+func Warning(f finding.Finding) string {
 	s := fmt.Sprintf("kguard [%s]: %s", f.Rule, f.Message)
 	if len(s) > 256 {
 		s = s[:253] + "..."

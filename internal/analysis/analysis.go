@@ -70,3 +70,13 @@ var Objects = &Analysis[*inventory.Inventory]{
 	Name:  "objects",
 	Build: func(inv *inventory.Inventory) *inventory.Inventory { return inv },
 }
+
+// Manifest is the objects' provenance, as a requirement: a rule that judges
+// how an object was written or where it was read from (a Secret's values
+// committed to a file, a manifest that names no namespace, inputs read
+// from a live cluster) declares it and asks the Pass (rules.Pass.Manifest).
+// An admitted object shows neither, so such rules do not run at admission.
+var Manifest = &Analysis[struct{}]{
+	Name:  "manifest",
+	Build: func(*inventory.Inventory) struct{} { return struct{}{} },
+}
