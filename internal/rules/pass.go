@@ -146,6 +146,15 @@ func (p *Pass) report(obj *inventory.Object, sev finding.Severity, cis []string,
 	})
 }
 
+// Confirm attaches to the finding just reported the kguard query that
+// shows its claim holds (finding.Finding.Confirm), such as
+// "rbac", "can-i", "serviceaccount:shop:web", "get", "secrets", "-n", "shop".
+func (p *Pass) Confirm(args ...string) {
+	if n := len(p.findings); n > 0 {
+		p.findings[n-1].Confirm = args
+	}
+}
+
 // Evaluated records that the rule judged obj against the listed CIS checks
 // (all of its References.CIS when none are listed), whether or not it
 // reported anything: a benchmark report then shows the checks as passed
