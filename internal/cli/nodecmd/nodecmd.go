@@ -131,7 +131,7 @@ func Run(o *Options) error {
 }
 
 func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := node.ManifestOptions{Namespace: "kguard-node", Image: cmdutil.DefaultImage()}
+	o := node.ManifestOptions{Namespace: "kguard-node"}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print a Job that runs 'kguard node' on a control-plane node",
@@ -147,6 +147,9 @@ privileged pods (Pod Security "privileged" level).`,
   kubectl -n kguard-node logs job/kguard-node`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if err := cmdutil.ValidateImage(o.Image); err != nil {
+				return err
+			}
 			if err := node.WriteManifests(s.Out, o); err != nil {
 				return cmdutil.UsageErrorf("%v", err)
 			}
@@ -155,7 +158,7 @@ privileged pods (Pod Security "privileged" level).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "namespace of the Job and its ServiceAccount")
-	f.StringVar(&o.Image, "image", o.Image, "kguard image")
+	cmdutil.AddImageFlag(f, &o.Image)
 	f.StringVar(&o.NodeName, "node", "", "run on this node (default: a control-plane node)")
 	return cmd
 }
