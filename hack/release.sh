@@ -42,6 +42,8 @@ for p in $platforms; do
   "$tools/sbom" --version "$KGUARD_VERSION" --time "$KGUARD_DATE" -o "$dist/${bin%.exe}.cdx.json" "$dist/$bin"
   files+=("$bin" "${bin%.exe}.cdx.json")
 done
-(cd "$dist" && sha256sum "${files[@]}" > SHA256SUMS)
+sha256=(sha256sum)
+command -v sha256sum >/dev/null || sha256=(shasum -a 256) # macOS
+(cd "$dist" && "${sha256[@]}" "${files[@]}" > SHA256SUMS)
 echo "wrote ${#files[@]} files and SHA256SUMS" >&2
 echo "$dist"

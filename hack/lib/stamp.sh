@@ -5,7 +5,7 @@
 # dev-<commit> (with -dirty for uncommitted changes). The date is the
 # commit's, not the build's, so the same commit builds the same bytes.
 KGUARD_COMMIT=$(git rev-parse HEAD)
-KGUARD_DATE=$(date -u -d "@$(git log -1 --format=%ct HEAD)" +%Y-%m-%dT%H:%M:%SZ)
+KGUARD_DATE=$(TZ=UTC git log -1 --date=format-local:%Y-%m-%dT%H:%M:%SZ --format=%cd HEAD)
 dirty=""
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   dirty="-dirty"
