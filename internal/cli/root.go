@@ -87,10 +87,10 @@ func registryOnce() func() (*rules.Registry, error) {
 func newVersionCmd(s *cmdutil.Streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print kguard's version",
+		Short: "Print kguard's version, commit and build date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(s.Out, "kguard %s\n", version.String())
+			_, err := fmt.Fprint(s.Out, version.Get())
 			return err
 		},
 	}
