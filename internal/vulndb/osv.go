@@ -67,9 +67,9 @@ type Advisory struct {
 	Modified time.Time `json:"modified"`
 	// Severity is CRITICAL, HIGH, MEDIUM, LOW or "" (unknown); Score and
 	// Vector are set when it comes from a CVSS vector.
-	Severity string    `json:"severity,omitempty"`
-	Score    float64   `json:"score,omitempty"`
-	Vector   string    `json:"vector,omitempty"`
+	Severity string     `json:"severity,omitempty"`
+	Score    float64    `json:"score,omitempty"`
+	Vector   string     `json:"vector,omitempty"`
 	Affected []Affected `json:"affected"`
 	// Source is the import the advisory came from.
 	Source string `json:"source,omitempty"`

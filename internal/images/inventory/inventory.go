@@ -252,5 +252,3 @@ func (quietLogger) Error(...any)          {}
 func (quietLogger) Warn(...any)           {}
 func (quietLogger) Info(...any)           {}
 func (quietLogger) Debug(...any)          {}
-
-
