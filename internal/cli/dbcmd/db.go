@@ -40,7 +40,6 @@ func (o *Options) now() time.Time {
 	return time.Now().UTC()
 }
 
-
 // NewCmd returns `kguard db`.
 func NewCmd(s *cmdutil.Streams) *cobra.Command {
 	return newCmd(&Options{Streams: s})
