@@ -7,6 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/images/imagevuln"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
 )
@@ -16,11 +19,14 @@ import (
 var testAllowlist = []string{"registry.example.com", "ghcr.io/acme", "docker.io/library", "*.corp.example"}
 
 func TestRules(t *testing.T) {
-	var plain, withAllowlist []*rules.Rule
+	var plain, withAllowlist, withScan []*rules.Rule
 	for _, r := range Rules() {
-		if r.ID == "image-registry-not-allowed" {
+		switch r.ID {
+		case "image-registry-not-allowed":
 			withAllowlist = append(withAllowlist, r)
-		} else {
+		case "image-vulnerable":
+			withScan = append(withScan, r)
+		default:
 			plain = append(plain, r)
 		}
 	}
@@ -29,6 +35,46 @@ func TestRules(t *testing.T) {
 	}
 	rulestest.Run(t, plain, "testdata", nil)
 	rulestest.Run(t, withAllowlist, "testdata", &rules.Settings{AllowedRegistries: testAllowlist})
+	rulestest.Run(t, withScan, "testdata", nil, analysis.Value(imagevuln.Analysis, vulnerableImages))
+}
+
+// vulnerableImages are the image scan results the image-vulnerable
+// fixtures are written for.
+var vulnerableImages = &imagevuln.Results{Images: map[string]*imagevuln.Image{
+	"registry.example/web:1.0": {Ref: "registry.example/web:1.0", Vulnerabilities: []imagevuln.Vulnerability{
+		{ID: "GHSA-test-0001", Aliases: []string{"CVE-2099-1001"}, Severity: "HIGH", Score: 7.5, Package: "openssl", Installed: "3.0.11", Fixed: "3.0.13"},
+		{ID: "GHSA-test-0002", Severity: "MEDIUM", Score: 5.3, Package: "zlib", Installed: "1.2.13"},
+	}},
+	"registry.example/clean:1.0":  {Ref: "registry.example/clean:1.0"},
+	"registry.example/broken:1.0": {Ref: "registry.example/broken:1.0", Error: "image registry.example/broken:1.0: layer 1 of 1: unexpected EOF"},
+}}
+
+// TestVulnerableRisk: the severity starts at the worst vulnerability's
+// and rises one level per risk; a NetworkPolicy that closes the pods to
+// outside clients removes the exposure (asked of the network model).
+func TestVulnerableRisk(t *testing.T) {
+	provided := analysis.Value(imagevuln.Analysis, vulnerableImages)
+	for _, tc := range []struct {
+		file string
+		want finding.Severity
+	}{
+		{"fire-plain.yaml", finding.SeverityHigh},
+		{"fire-ingress.yaml", finding.SeverityCritical},
+		{"fire-exposed.yaml", finding.SeverityCritical},
+	} {
+		res := rulestest.Scan(t, filepath.Join("testdata", "image-vulnerable", tc.file), []*rules.Rule{vulnerable()}, nil, provided)
+		if len(res.Findings) != 1 || res.Findings[0].Severity != tc.want {
+			t.Errorf("%s: %v, want one finding at %s", tc.file, res.Findings, tc.want)
+		}
+	}
+	// Without image scan results (no --images) the rule is silent.
+	if res := rulestest.Scan(t, filepath.Join("testdata", "image-vulnerable", "fire-exposed.yaml"), []*rules.Rule{vulnerable()}, nil); len(res.Findings) != 0 {
+		t.Errorf("without results: %v", res.Findings)
+	}
+	res := rulestest.Scan(t, filepath.Join("testdata", "image-vulnerable", "denied.yaml.txt"), []*rules.Rule{vulnerable()}, nil, provided)
+	if len(res.Findings) != 1 || strings.Contains(res.Findings[0].Message, "reachable") || res.Findings[0].Severity != finding.SeverityHigh {
+		t.Errorf("behind a deny-all NetworkPolicy: %+v", res.Findings)
+	}
 }
 
 // TestRegistryRuleIdleWithoutAllowlist: with no allowlist configured the

@@ -16,7 +16,7 @@ import (
 func policySelectsNothing() *rules.Rule {
 	return &rules.Rule{
 		ID:       "networkpolicy-selects-nothing",
-		Requires: []analysis.Key{modelAnalysis},
+		Requires: []analysis.Key{ModelAnalysis},
 		Category: finding.CategoryNetwork,
 		Severity: finding.SeverityLow,
 		Title:    "NetworkPolicy selects none of its namespace's workloads",
@@ -36,7 +36,7 @@ func policySelectsNothing() *rules.Rule {
 }
 
 func checkSelectsNothing(p *rules.Pass) {
-	m := rules.Use(p, modelAnalysis)
+	m := rules.Use(p, ModelAnalysis)
 	count := map[string]int{}
 	for _, pod := range m.Pods {
 		count[pod.Namespace]++
@@ -54,7 +54,7 @@ func checkSelectsNothing(p *rules.Pass) {
 func policyPortNotExposed() *rules.Rule {
 	return &rules.Rule{
 		ID:       "networkpolicy-port-not-exposed",
-		Requires: []analysis.Key{modelAnalysis},
+		Requires: []analysis.Key{ModelAnalysis},
 		Category: finding.CategoryNetwork,
 		Severity: finding.SeverityLow,
 		Title:    "NetworkPolicy ingress port names a port that no selected workload declares",
@@ -74,7 +74,7 @@ func policyPortNotExposed() *rules.Rule {
 }
 
 func checkPortNotExposed(p *rules.Pass) {
-	m := rules.Use(p, modelAnalysis)
+	m := rules.Use(p, ModelAnalysis)
 	for _, pol := range m.Policies {
 		if !pol.Ingress {
 			continue

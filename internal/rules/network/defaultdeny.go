@@ -12,7 +12,7 @@ import (
 func noDefaultDenyIngress() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-no-default-deny-ingress",
-		Requires: []analysis.Key{modelAnalysis},
+		Requires: []analysis.Key{ModelAnalysis},
 		Category: finding.CategoryNetwork,
 		Severity: finding.SeverityMedium,
 		Title:    "Namespace runs workloads that no NetworkPolicy isolates for ingress",
@@ -38,7 +38,7 @@ func noDefaultDenyIngress() *rules.Rule {
 func noDefaultDenyEgress() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-no-default-deny-egress",
-		Requires: []analysis.Key{modelAnalysis},
+		Requires: []analysis.Key{ModelAnalysis},
 		Category: finding.CategoryNetwork,
 		Severity: finding.SeverityLow,
 		Title:    "Namespace runs workloads that no NetworkPolicy isolates for egress",
@@ -70,7 +70,7 @@ type nsOpen struct {
 // workloads open in direction d: selected by no policy isolating d, or by
 // one whose rule in d allows every peer on every port.
 func checkDefaultDeny(p *rules.Pass, d direction) {
-	m := rules.Use(p, modelAnalysis)
+	m := rules.Use(p, ModelAnalysis)
 	byNS := map[string]*nsOpen{}
 	for _, pod := range governed(m) {
 		if pod.Namespace == "kube-system" {

@@ -25,7 +25,7 @@ var (
 func egressToMetadataOrAPIServer() *rules.Rule {
 	return &rules.Rule{
 		ID:       "egress-to-metadata-or-apiserver",
-		Requires: []analysis.Key{modelAnalysis},
+		Requires: []analysis.Key{ModelAnalysis},
 		Category: finding.CategoryNetwork,
 		Severity: finding.SeverityMedium,
 		Title:    "Egress-restricted workload may still reach the cloud metadata service or the Kubernetes API",
@@ -57,7 +57,7 @@ func egressToMetadataOrAPIServer() *rules.Rule {
 }
 
 func checkEgressTargets(p *rules.Pass) {
-	m := rules.Use(p, modelAnalysis)
+	m := rules.Use(p, ModelAnalysis)
 	for _, pod := range governed(m) {
 		if _, out := m.PoliciesFor(pod); len(out) == 0 {
 			continue

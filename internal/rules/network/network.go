@@ -30,9 +30,9 @@ func Rules() []*rules.Rule {
 	}
 }
 
-// modelAnalysis is the NetworkPolicy model of the scanned inventory, built
+// ModelAnalysis is the NetworkPolicy model of the scanned inventory, built
 // once per scan for every rule of the family.
-var modelAnalysis = &analysis.Analysis[*netpol.Model]{
+var ModelAnalysis = &analysis.Analysis[*netpol.Model]{
 	Name: "network.model",
 	Build: func(inv *inventory.Inventory) *netpol.Model {
 		return netpol.Build(inv, netpol.Options{})

@@ -13,7 +13,7 @@ import (
 func workloadNotSelected() *rules.Rule {
 	return &rules.Rule{
 		ID:       "workload-not-selected-by-policy",
-		Requires: []analysis.Key{modelAnalysis},
+		Requires: []analysis.Key{ModelAnalysis},
 		Category: finding.CategoryNetwork,
 		Severity: finding.SeverityLow,
 		Title:    "Workload is selected by no NetworkPolicy in a namespace that has policies",
@@ -34,7 +34,7 @@ func workloadNotSelected() *rules.Rule {
 }
 
 func checkNotSelected(p *rules.Pass) {
-	m := rules.Use(p, modelAnalysis)
+	m := rules.Use(p, ModelAnalysis)
 	byNS := map[string][]*netpol.Policy{}
 	for _, pol := range m.Policies {
 		ns := namespaceOf(pol.Object)
