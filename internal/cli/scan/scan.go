@@ -70,6 +70,8 @@ type Options struct {
 	Namespace   string
 	// Now fixes the reference time (tests); zero means time.Now().
 	Now time.Time
+	// Images scans the workloads' images (--images, images.go).
+	Images ImageOptions
 }
 
 // NewCmd returns `kguard scan`.
@@ -166,6 +168,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "with --cluster: only this namespace; with Helm: the release namespace (default default)")
 	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates (certificate expiry, end-of-life releases, backup age) as of this day, YYYY-MM-DD (default: now)")
 	f.BoolVar(&o.Timings, "timings", false, "print on standard error how long reading, the rules and the report took")
+	o.Images.addFlags(f)
 	return cmd
 }
 
@@ -233,7 +236,11 @@ func Run(ctx context.Context, o *Options) error {
 	if d := cfg.TLS.ExpiryWarningDays; d > 0 {
 		settings.CertExpiryWarning = time.Duration(d) * 24 * time.Hour
 	}
-	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings})
+	provided, imageErrs, err := o.scanImages(ctx, loaded.Inventory, cfg, restCfg)
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Provided: provided})
 	if err != nil {
 		return err
 	}
@@ -286,8 +293,11 @@ func Run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
+	for _, e := range imageErrs {
+		fmt.Fprintf(o.Streams.ErrOut, "error: %s\n", e)
+	}
 	switch {
-	case len(loaded.Errors) > 0:
+	case len(loaded.Errors) > 0 || len(imageErrs) > 0:
 		return cmdutil.Exit(cmdutil.ExitUsage)
 	case len(res.NotEvaluated) > 0 && !o.AllowPartial:
 		fmt.Fprintf(o.Streams.ErrOut, "error: the scan was partial: %d item(s) could not be evaluated (use --allow-partial to accept)\n", len(res.NotEvaluated))
