@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -19,9 +20,12 @@ import (
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/images/access"
+	"github.com/kguard/kguard/internal/images/imagesig"
 	"github.com/kguard/kguard/internal/images/imagevuln"
+	"github.com/kguard/kguard/internal/images/sign"
 	"github.com/kguard/kguard/internal/images/vulnscan"
 	"github.com/kguard/kguard/internal/inventory"
+	imagerules "github.com/kguard/kguard/internal/rules/images"
 	"github.com/kguard/kguard/internal/vulndb"
 )
 
@@ -88,7 +92,53 @@ func (o *Options) scanImages(ctx context.Context, inv *inventory.Inventory, cfg 
 		}
 		errs = append(errs, img.Problems...)
 	}
-	return []analysis.Provided{analysis.Value(imagevuln.Analysis, out)}, errs, nil
+	provided := []analysis.Provided{analysis.Value(imagevuln.Analysis, out)}
+	if pol := cfg.Images.Signatures; pol.Enabled() {
+		sigs, sigErrs, err := o.verifySignatures(ctx, inv, pol, so.Access)
+		if err != nil {
+			return nil, nil, err
+		}
+		provided = append(provided, analysis.Value(imagesig.Analysis, sigs))
+		errs = append(errs, sigErrs...)
+	}
+	return provided, errs, nil
+}
+
+// verifySignatures checks, once per distinct image, the images that the
+// policy requires to be signed where the workloads run them.
+func (o *Options) verifySignatures(ctx context.Context, inv *inventory.Inventory, pol config.SignaturePolicy, ao access.Options) (*imagesig.Results, []string, error) {
+	dir := ""
+	if o.ConfigFile != "" {
+		dir = filepath.Dir(o.ConfigFile)
+	}
+	v, err := sign.NewVerifier(pol, dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--images: %w", err)
+	}
+	required := map[string]bool{}
+	for _, obj := range inv.Objects() {
+		w, ok := extract.PodSpec(obj)
+		if !ok {
+			continue
+		}
+		for _, c := range w.Containers() {
+			if imagerules.SignatureRequired(pol.Require, obj.Namespace, c.Container.Image) {
+				required[c.Container.Image] = true
+			}
+		}
+	}
+	res := &imagesig.Results{Require: pol.Require, Images: map[string]*imagesig.Verdict{}}
+	var errs []string
+	for _, ref := range sortedKeys(required) {
+		r, err := v.Verify(ctx, ref, ao)
+		if err != nil {
+			res.Images[ref] = &imagesig.Verdict{Ref: ref, Error: err.Error()}
+			errs = append(errs, err.Error())
+			continue
+		}
+		res.Images[ref] = &imagesig.Verdict{Ref: ref, Digest: r.Digest, Verified: r.Verified, Signer: r.Signer, Reason: r.Reason()}
+	}
+	return res, errs, nil
 }
 
 // workloadImages lists the distinct images of every workload, sorted, and

@@ -190,30 +190,38 @@ func (r *Result) Reason() string {
 	return strings.Join(r.Rejected, "; ")
 }
 
-// Verify resolves ref (a registry reference) to its digest and checks the
-// Sigstore bundles attached to that digest as OCI referrers. An error
-// means the registry could not be asked; an unsigned or wrongly signed
-// image is a Result with Verified false.
+// Verify resolves ref (a registry reference) to the digest of the
+// manifest it names (an index for a multi-platform image: that is what
+// gets signed) and checks the Sigstore bundles attached to that digest as
+// OCI referrers. An error means the registry could not be asked; an
+// unsigned or wrongly signed image is a Result with Verified false.
 func (v *Verifier) Verify(ctx context.Context, ref string, ao access.Options) (*Result, error) {
-	kind, rest := access.ParseKind(ref)
-	if kind != access.Registry {
-		return nil, fmt.Errorf("image %s: signatures are verified for registry images only", ref)
-	}
-	img, err := access.Open(ctx, ref, ao)
+	d, err := Resolve(ctx, ref, ao)
 	if err != nil {
 		return nil, err
 	}
-	// The signature covers the manifest the reference names: the index
-	// for a multi-platform image.
-	digest := img.Digest
-	if img.IndexDigest != nil {
-		digest = *img.IndexDigest
+	return v.VerifyDigest(ctx, d, ao, ref)
+}
+
+// Resolve returns the digest ref names: the reference itself when it has
+// one, else one HEAD request to the registry.
+func Resolve(ctx context.Context, ref string, ao access.Options) (name.Digest, error) {
+	kind, rest := access.ParseKind(ref)
+	if kind != access.Registry {
+		return name.Digest{}, fmt.Errorf("image %s: signatures are verified for registry images only", ref)
 	}
 	r, err := ao.ParseReference(rest)
 	if err != nil {
-		return nil, err
+		return name.Digest{}, fmt.Errorf("image %s: bad reference: %w", ref, err)
 	}
-	return v.VerifyDigest(ctx, r.Context().Digest(digest.String()), ao, ref)
+	if d, ok := r.(name.Digest); ok {
+		return d, nil
+	}
+	desc, err := remote.Head(r, ao.RemoteOptions(ctx)...)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("image %s: registry %s: %w", ref, r.Context().RegistryStr(), err)
+	}
+	return r.Context().Digest(desc.Digest.String()), nil
 }
 
 // VerifyDigest checks the bundles attached to d.

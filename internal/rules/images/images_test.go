@@ -9,6 +9,8 @@ import (
 
 	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/images/imagesig"
 	"github.com/kguard/kguard/internal/images/imagevuln"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
@@ -24,7 +26,7 @@ func TestRules(t *testing.T) {
 		switch r.ID {
 		case "image-registry-not-allowed":
 			withAllowlist = append(withAllowlist, r)
-		case "image-vulnerable":
+		case "image-vulnerable", "image-signature-invalid":
 			withScan = append(withScan, r)
 		default:
 			plain = append(plain, r)
@@ -35,7 +37,39 @@ func TestRules(t *testing.T) {
 	}
 	rulestest.Run(t, plain, "testdata", nil)
 	rulestest.Run(t, withAllowlist, "testdata", &rules.Settings{AllowedRegistries: testAllowlist})
-	rulestest.Run(t, withScan, "testdata", nil, analysis.Value(imagevuln.Analysis, vulnerableImages))
+	rulestest.Run(t, withScan, "testdata", nil, analysis.Value(imagevuln.Analysis, vulnerableImages), analysis.Value(imagesig.Analysis, signatureResults))
+}
+
+// signatureResults are the verdicts the image-signature-invalid fixtures
+// are written for.
+var signatureResults = &imagesig.Results{
+	Require: []config.SignatureRequirement{{Namespaces: []string{"prod*"}}, {Registries: []string{"registry.example/secure"}}},
+	Images: map[string]*imagesig.Verdict{
+		"registry.example/web:1.0":         {Reason: "no signature attached to sha256:0123"},
+		"registry.example/api:2.0":         {Reason: "bundle 1 (https://sigstore.dev/cosign/sign/v1): signed with a key the policy does not list"},
+		"registry.example/signed:1.0":      {Verified: true, Signer: "key cosign.pub"},
+		"registry.example/secure/db:1":     {Reason: "no signature attached to sha256:4567"},
+		"registry.example/unreachable:1.0": {Error: "image registry.example/unreachable:1.0: registry registry.example: connection refused"},
+	},
+}
+
+func TestSignatureRequired(t *testing.T) {
+	reqs := []config.SignatureRequirement{{Namespaces: []string{"prod-*", "payments"}}, {Registries: []string{"ghcr.io/acme"}}}
+	for _, tc := range []struct {
+		ns, image string
+		want      bool
+	}{
+		{"prod-eu", "nginx:1", true},
+		{"payments", "nginx:1", true},
+		{"dev", "ghcr.io/acme/api:1", true},
+		{"dev", "ghcr.io/acme-evil/api:1", false},
+		{"dev", "nginx:1", false},
+		{"", "nginx:1", false},
+	} {
+		if got := SignatureRequired(reqs, tc.ns, tc.image); got != tc.want {
+			t.Errorf("SignatureRequired(%q, %q) = %v", tc.ns, tc.image, got)
+		}
+	}
 }
 
 // vulnerableImages are the image scan results the image-vulnerable
