@@ -63,6 +63,8 @@ type Options struct {
 	Keychain authn.Keychain
 	// Transport, when set, carries registry requests (tests count them).
 	Transport http.RoundTripper
+	// Remote are more registry options (a puller to reuse, say).
+	Remote []remote.Option
 	// CacheDir, when set, keeps registry layers on disk by digest so that
 	// an image is downloaded once.
 	CacheDir string
@@ -174,7 +176,7 @@ func (o Options) RemoteOptions(ctx context.Context) []remote.Option {
 	if o.Transport != nil {
 		opts = append(opts, remote.WithTransport(o.Transport))
 	}
-	return opts
+	return append(opts, o.Remote...)
 }
 
 // ParseReference parses a registry reference, marking the registries
