@@ -8,8 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kguard/kguard/internal/analysis"
-	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/images/imagesig"
 	"github.com/kguard/kguard/internal/images/imagevuln"
 	"github.com/kguard/kguard/internal/rules"
