@@ -35,7 +35,7 @@ func NewCmd(s *cmdutil.Streams) *cobra.Command {
 (docker-archive:PATH). Nothing in an image is run: packages are read from
 its layers.`,
 	}
-	cmd.AddCommand(newScanCmd(s), newSBOMCmd(s))
+	cmd.AddCommand(newScanCmd(s), newSBOMCmd(s), newVerifyCmd(s))
 	return cmd
 }
 

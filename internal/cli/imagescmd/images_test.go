@@ -18,6 +18,7 @@ import (
 	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/images/imagetest"
+	"github.com/kguard/kguard/internal/images/signtest"
 	"github.com/kguard/kguard/internal/vulndb"
 )
 
@@ -160,5 +161,27 @@ func TestSBOMCommand(t *testing.T) {
 				t.Errorf("%s lacks %q", f, want)
 			}
 		}
+	}
+}
+
+func TestVerifyCommand(t *testing.T) {
+	reg := imagetest.NewRegistry(t)
+	signed := reg.Push(t, "alpine:signed", alpine(t))
+	unsigned := reg.Push(t, "other:1", imagetest.Image(t, "", imagetest.Layer(t, imagetest.File{Path: "x", Content: []byte("x")})))
+	s, _ := signtest.NewKeySigner()
+	r, _ := name.ParseReference(signed)
+	if err := s.SignImage(r, nil); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := s.PublicKeyPEM()
+	key := filepath.Join(t.TempDir(), "cosign.pub")
+	os.WriteFile(key, pub, 0o644)
+	out, errOut, code := clitest.Run(t, newCmd, "verify", "--key", key, signed)
+	if code != 0 || !strings.HasPrefix(out, "VERIFIED "+signed) {
+		t.Errorf("signed: exit %d %s %s", code, out, errOut)
+	}
+	out, _, code = clitest.Run(t, newCmd, "verify", "--key", key, signed, unsigned)
+	if code != 1 || !strings.Contains(out, "NOT VERIFIED "+unsigned) {
+		t.Errorf("unsigned: exit %d %s", code, out)
 	}
 }
