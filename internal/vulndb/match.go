@@ -25,67 +25,92 @@ type Match struct {
 	Fixed string
 }
 
-// Matcher matches packages against a DB, remembering the answer for each
-// distinct package: images share most packages with their base images.
+// Matcher matches packages against a DB, remembering each package's
+// advisories compiled for matching: images share most packages with their
+// base images, at one version or another.
 type Matcher struct {
 	db *DB
 	mu sync.Mutex
-	// memo is keyed by ecosystem, name and version.
-	memo map[Query]memoEntry
+	// candidates holds, per package (index key), the affected entries
+	// that name it, compiled once: many images ask about the same package
+	// at different versions.
+	candidates map[string]*candidateList
 }
 
-type memoEntry struct {
-	matches []Match
-	err     error
+type candidateList struct {
+	once  sync.Once
+	cands []candidate
+	err   error
+}
+
+type candidate struct {
+	adv *Advisory
+	ca  *compiledAffected
 }
 
 // NewMatcher returns a matcher over db.
 func NewMatcher(db *DB) *Matcher {
-	return &Matcher{db: db, memo: map[Query]memoEntry{}}
+	return &Matcher{db: db, candidates: map[string]*candidateList{}}
 }
 
 // Match returns the advisories affecting q, sorted by ID.
-func (m *Matcher) Match(q Query) ([]Match, error) {
-	m.mu.Lock()
-	e, ok := m.memo[q]
-	m.mu.Unlock()
-	if ok {
-		return e.matches, e.err
-	}
-	matches, err := m.match(q)
-	m.mu.Lock()
-	m.memo[q] = memoEntry{matches, err}
-	m.mu.Unlock()
-	return matches, err
-}
+func (m *Matcher) Match(q Query) ([]Match, error) { return m.match(q) }
 
 func (m *Matcher) match(q Query) ([]Match, error) {
-	advs, err := m.db.Lookup(q.Ecosystem, q.Name)
-	if err != nil || len(advs) == 0 {
+	cands, err := m.candidatesFor(q.Ecosystem, q.Name)
+	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
 	var out []Match
-	name := NormalizeName(q.Ecosystem, q.Name)
-	for _, a := range advs {
-		for i := range a.Affected {
-			af := &a.Affected[i]
-			if !EcosystemApplies(af.Ecosystem, q.Ecosystem) || NormalizeName(af.Ecosystem, af.Name) != name {
-				continue
-			}
-			hit, fixed, err := Affects(af, q.Version)
-			if err != nil {
-				// An unparsable version cannot be judged; it is not a
-				// pass either, but one bad record must not stop a scan.
-				continue
-			}
-			if hit {
-				out = append(out, Match{Advisory: a, Fixed: fixed})
-				break
-			}
+	var parsed parsedVersions // the query's version, per ordering
+	var last *Advisory
+	for _, c := range cands {
+		if c.adv == last || !EcosystemApplies(c.ca.af.Ecosystem, q.Ecosystem) {
+			continue // one match per advisory
+		}
+		hit, fixed, err := c.ca.affects(q.Version, &parsed)
+		if err != nil {
+			// An unparsable version cannot be judged; it is not a pass
+			// either, but one bad record must not stop a scan.
+			continue
+		}
+		if hit {
+			out = append(out, Match{Advisory: c.adv, Fixed: fixed})
+			last = c.adv
 		}
 	}
 	slices.SortFunc(out, func(a, b Match) int { return strings.Compare(a.Advisory.ID, b.Advisory.ID) })
 	return out, nil
+}
+
+// candidatesFor returns the compiled affected entries naming the package
+// (in any release of the ecosystem), built on first use.
+func (m *Matcher) candidatesFor(ecosystem, name string) ([]candidate, error) {
+	key := indexKey(ecosystem, name)
+	m.mu.Lock()
+	cl, ok := m.candidates[key]
+	if !ok {
+		cl = &candidateList{}
+		m.candidates[key] = cl
+	}
+	m.mu.Unlock()
+	cl.once.Do(func() {
+		advs, err := m.db.Lookup(ecosystem, name)
+		if err != nil {
+			cl.err = err
+			return
+		}
+		norm := NormalizeName(ecosystem, name)
+		for _, a := range advs {
+			for i := range a.Affected {
+				af := &a.Affected[i]
+				if baseEcosystem(af.Ecosystem) == baseEcosystem(ecosystem) && NormalizeName(af.Ecosystem, af.Name) == norm {
+					cl.cands = append(cl.cands, candidate{adv: a, ca: compileAffected(af)})
+				}
+			}
+		}
+	})
+	return cl.cands, cl.err
 }
 
 // EcosystemApplies reports whether an advisory's ecosystem covers a
@@ -103,19 +128,78 @@ func EcosystemApplies(advisory, pkg string) bool {
 // revisions and "~"; Alpine suffixes and -r revisions; RPM
 // epoch:version-release; SemVer; PEP 440; Maven.
 func Affects(af *Affected, version string) (bool, string, error) {
-	if slices.Contains(af.Versions, version) {
-		return true, fixedAfter(af, version), nil
+	var parsed parsedVersions
+	return compileAffected(af).affects(version, &parsed)
+}
+
+// parsedVersions remembers one version parsed in up to two orderings (an
+// ecosystem's own and SemVer), without a map per query.
+type parsedVersions struct {
+	n    int
+	ecos [2]string
+	vs   [2]semantic.Version
+}
+
+func (p *parsedVersions) get(eco string) (semantic.Version, bool) {
+	for i := 0; i < p.n; i++ {
+		if p.ecos[i] == eco {
+			return p.vs[i], true
+		}
 	}
+	return nil, false
+}
+
+func (p *parsedVersions) put(eco string, v semantic.Version) {
+	if p.n < len(p.ecos) {
+		p.ecos[p.n], p.vs[p.n] = eco, v
+		p.n++
+	}
+}
+
+// compiledAffected is an affected entry ready to evaluate: each range's
+// events parsed in the range's ordering and sorted.
+type compiledAffected struct {
+	af     *Affected
+	ranges []compiledRange
+}
+
+type compiledRange struct {
+	eco string // the ordering: the ecosystem, or "npm" for SEMVER
+	evs []event
+	err error
+}
+
+func compileAffected(af *Affected) *compiledAffected {
+	c := &compiledAffected{af: af}
 	for _, r := range af.Ranges {
 		eco := af.Ecosystem
 		if r.Type == "SEMVER" {
 			eco = "npm" // plain SemVer ordering
 		}
-		v, err := parseVersion(strings.TrimPrefix(version, goPrefix(af.Ecosystem)), eco)
-		if err != nil {
-			return false, "", fmt.Errorf("version %q: %w", version, err)
+		evs, err := sortedEvents(r, eco)
+		c.ranges = append(c.ranges, compiledRange{eco: eco, evs: evs, err: err})
+	}
+	return c
+}
+
+func (c *compiledAffected) affects(version string, parsed *parsedVersions) (bool, string, error) {
+	if slices.Contains(c.af.Versions, version) {
+		return true, fixedAfter(c.af, version), nil
+	}
+	for _, r := range c.ranges {
+		if r.err != nil {
+			return false, "", r.err
 		}
-		hit, fixed, err := inRange(v, r, eco)
+		v, ok := parsed.get(r.eco)
+		if !ok {
+			var err error
+			v, err = parseVersion(strings.TrimPrefix(version, goPrefix(c.af.Ecosystem)), r.eco)
+			if err != nil {
+				return false, "", fmt.Errorf("version %q: %w", version, err)
+			}
+			parsed.put(r.eco, v)
+		}
+		hit, fixed, err := evaluate(v, r.evs)
 		if err != nil {
 			return false, "", err
 		}
@@ -145,10 +229,9 @@ type event struct {
 	v    semantic.Version // nil for introduced "0"
 }
 
-// inRange evaluates one range as the OSV schema describes: events sorted
-// by version, each introduced opening and each fixed or last_affected
-// closing the affected interval.
-func inRange(v semantic.Version, r Range, eco string) (bool, string, error) {
+// sortedEvents parses a range's events and sorts them by version, as the
+// OSV schema's evaluation requires ("introduced: 0" first).
+func sortedEvents(r Range, eco string) ([]event, error) {
 	evs := make([]event, 0, len(r.Events))
 	for _, e := range r.Events {
 		var ev event
@@ -165,9 +248,9 @@ func inRange(v semantic.Version, r Range, eco string) (bool, string, error) {
 			continue
 		}
 		if !(ev.kind == "introduced" && ev.ver == "0") {
-			pv, err := parseVersion(strings.TrimPrefix(ev.ver, goPrefix(eco)), eco)
+			pv, err := parseVersion(ev.ver, eco)
 			if err != nil {
-				return false, "", fmt.Errorf("event %s %q: %w", ev.kind, ev.ver, err)
+				return nil, fmt.Errorf("event %s %q: %w", ev.kind, ev.ver, err)
 			}
 			ev.v = pv
 		}
@@ -189,9 +272,13 @@ func inRange(v semantic.Version, r Range, eco string) (bool, string, error) {
 		}
 		return c
 	})
-	if sortErr != nil {
-		return false, "", sortErr
-	}
+	return evs, sortErr
+}
+
+// evaluate walks the sorted events: each introduced at or below v opens
+// the affected interval, each fixed or limit at or below v and each
+// last_affected below v closes it.
+func evaluate(v semantic.Version, evs []event) (bool, string, error) {
 	affected, fixed := false, ""
 	for i, e := range evs {
 		c := 1 // v compared with the event's version; "0" is below all
@@ -207,16 +294,12 @@ func inRange(v semantic.Version, r Range, eco string) (bool, string, error) {
 			if c >= 0 {
 				affected, fixed = true, nextFixed(evs[i+1:])
 			}
-		case "fixed":
+		case "fixed", "limit":
 			if c >= 0 {
 				affected, fixed = false, ""
 			}
 		case "last_affected":
 			if c > 0 {
-				affected, fixed = false, ""
-			}
-		case "limit":
-			if c >= 0 {
 				affected, fixed = false, ""
 			}
 		}
