@@ -15,6 +15,9 @@ type Query struct {
 	Ecosystem string
 	Name      string
 	Version   string
+	// OS is the operating system the package is built for ("linux"), when
+	// known: Go advisories limited to other systems do not apply.
+	OS string
 }
 
 // Match is an advisory that affects a queried package.
@@ -67,6 +70,9 @@ func (m *Matcher) match(q Query) ([]Match, error) {
 	for _, c := range cands {
 		if c.adv == last || !EcosystemApplies(c.ca.af.Ecosystem, q.Ecosystem) {
 			continue // one match per advisory
+		}
+		if q.OS != "" && len(c.ca.af.GOOS) > 0 && !slices.Contains(c.ca.af.GOOS, q.OS) {
+			continue
 		}
 		hit, fixed, err := c.ca.affects(q.Version, &parsed)
 		if err != nil {

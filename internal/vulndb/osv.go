@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,6 +83,10 @@ type Affected struct {
 	Name      string   `json:"name"`
 	Ranges    []Range  `json:"ranges,omitempty"`
 	Versions  []string `json:"versions,omitempty"`
+	// GOOS, for Go advisories whose every vulnerable import is limited to
+	// some operating systems (ecosystem_specific.imports[].goos), lists
+	// them: a binary for another OS is not affected.
+	GOOS []string `json:"goos,omitempty"`
 }
 
 // Range is an ECOSYSTEM or SEMVER range (GIT ranges name commits, which
@@ -112,7 +117,7 @@ func parseRecord(data []byte) (adv *Advisory, withdrawn bool, err error) {
 		if a.Package.Name == "" || a.Package.Ecosystem == "" {
 			continue
 		}
-		af := Affected{Ecosystem: a.Package.Ecosystem, Name: a.Package.Name, Versions: a.Versions}
+		af := Affected{Ecosystem: a.Package.Ecosystem, Name: a.Package.Name, Versions: a.Versions, GOOS: goosOf(a)}
 		for _, rg := range a.Ranges {
 			if rg.Type == "ECOSYSTEM" || rg.Type == "SEMVER" {
 				af.Ranges = append(af.Ranges, Range{Type: rg.Type, Events: rg.Events})
@@ -126,6 +131,35 @@ func parseRecord(data []byte) (adv *Advisory, withdrawn bool, err error) {
 	}
 	adv.Severity, adv.Score, adv.Vector = severityOf(sevs, r.DatabaseSpecific, r.Affected)
 	return adv, r.Withdrawn != nil, nil
+}
+
+// goosOf reads the operating systems a Go advisory is limited to: only
+// when every import entry names some (an entry without goos applies to
+// all).
+func goosOf(a osvAffected) []string {
+	if a.Package.Ecosystem != "Go" || len(a.EcosystemSpecific) == 0 {
+		return nil
+	}
+	var es struct {
+		Imports []struct {
+			GOOS []string `json:"goos"`
+		} `json:"imports"`
+	}
+	if json.Unmarshal(a.EcosystemSpecific, &es) != nil || len(es.Imports) == 0 {
+		return nil
+	}
+	var out []string
+	for _, imp := range es.Imports {
+		if len(imp.GOOS) == 0 {
+			return nil
+		}
+		for _, g := range imp.GOOS {
+			if !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
 }
 
 // severityOf takes the highest CVSS base score among the vectors, or else

@@ -44,28 +44,28 @@ func TestMatch(t *testing.T) {
 		q    Query
 		want []string // "ID fixed severity score"
 	}{
-		{Query{"Debian:12", "edge", "1:2.0~rc1-1"}, nil},
-		{Query{"Debian:12", "tilde", "2.0~rc1-1"}, []string{"DEBIAN-CVE-2099-0002 2.0-1 CRITICAL 9.8"}},
-		{Query{"Debian:12", "tilde", "2.0-1"}, nil},
-		{Query{"Debian:12", "openssl", "3.0.11-1~deb12u2"}, []string{"DEBIAN-CVE-2099-0004 3.0.13-1~deb12u1 MEDIUM 5.9"}},
-		{Query{"Debian:11", "openssl", "3.0.11-1~deb11u1"}, []string{"DEBIAN-CVE-2099-0003 3.0.99-1  0"}},
-		{Query{"Debian:12", "tiff", "4.5.0-6+deb12u1"}, []string{"DEBIAN-CVE-2099-0017  CRITICAL 9.3"}},
-		{Query{"Alpine:v3.20", "openssl", "3.3.1_p1-r0"}, []string{"ALPINE-CVE-2099-0006 3.3.1_p2-r0  0"}},
-		{Query{"Alpine:v3.20", "musl", "1.2.5-r0"}, []string{"ALPINE-CVE-2099-0007 1.2.5-r1  0"}},
-		{Query{"Alpine:v3.20", "musl", "1.2.5-r1"}, nil},
-		{Query{"Alpine:v3.19", "musl", "1.2.5-r0"}, nil},
-		{Query{"AlmaLinux:9", "openssl-libs", "1:3.0.7-25.el9"}, []string{"ALSA-2099:0008 1:3.0.7-27.el9  0"}},
-		{Query{"Go", "golang.org/x/text", "0.3.5"}, []string{"GO-2099-0010 0.3.7  0"}},
-		{Query{"Go", "golang.org/x/text", "v0.3.5"}, []string{"GO-2099-0010 0.3.7  0"}},
-		{Query{"Go", "golang.org/x/text", "0.3.7"}, nil},
-		{Query{"Go", "example.com/pseudo", "0.0.0-20210101000000-123456789abc"}, []string{"GO-2099-0011 0.0.0-20210601000000-abcdefabcdef  0"}},
-		{Query{"Go", "example.com/pseudo", "0.0.0-20220101000000-123456789abc"}, nil},
-		{Query{"PyPI", "URLLib3", "1.26.4"}, []string{"PYSEC-2099-0012 1.26.5 MEDIUM 4.3"}},
-		{Query{"npm", "lodash", "4.17.20"}, []string{"GHSA-2099-0013  HIGH 0"}},
-		{Query{"npm", "lodash", "4.17.21"}, nil},
-		{Query{"npm", "lodash", "3.10.1"}, nil},
-		{Query{"Maven", "org.apache.logging.log4j:log4j-core", "2.14.1"}, []string{"GHSA-2099-0015 2.15.0 CRITICAL 10"}},
-		{Query{"Maven", "org.apache.logging.log4j:log4j-core", "2.3"}, []string{"GHSA-2099-0015 2.15.0 CRITICAL 10", "GHSA-2099-0016 2.3.1  0"}},
+		{Query{Ecosystem: "Debian:12", Name: "edge", Version: "1:2.0~rc1-1"}, nil},
+		{Query{Ecosystem: "Debian:12", Name: "tilde", Version: "2.0~rc1-1"}, []string{"DEBIAN-CVE-2099-0002 2.0-1 CRITICAL 9.8"}},
+		{Query{Ecosystem: "Debian:12", Name: "tilde", Version: "2.0-1"}, nil},
+		{Query{Ecosystem: "Debian:12", Name: "openssl", Version: "3.0.11-1~deb12u2"}, []string{"DEBIAN-CVE-2099-0004 3.0.13-1~deb12u1 MEDIUM 5.9"}},
+		{Query{Ecosystem: "Debian:11", Name: "openssl", Version: "3.0.11-1~deb11u1"}, []string{"DEBIAN-CVE-2099-0003 3.0.99-1  0"}},
+		{Query{Ecosystem: "Debian:12", Name: "tiff", Version: "4.5.0-6+deb12u1"}, []string{"DEBIAN-CVE-2099-0017  CRITICAL 9.3"}},
+		{Query{Ecosystem: "Alpine:v3.20", Name: "openssl", Version: "3.3.1_p1-r0"}, []string{"ALPINE-CVE-2099-0006 3.3.1_p2-r0  0"}},
+		{Query{Ecosystem: "Alpine:v3.20", Name: "musl", Version: "1.2.5-r0"}, []string{"ALPINE-CVE-2099-0007 1.2.5-r1  0"}},
+		{Query{Ecosystem: "Alpine:v3.20", Name: "musl", Version: "1.2.5-r1"}, nil},
+		{Query{Ecosystem: "Alpine:v3.19", Name: "musl", Version: "1.2.5-r0"}, nil},
+		{Query{Ecosystem: "AlmaLinux:9", Name: "openssl-libs", Version: "1:3.0.7-25.el9"}, []string{"ALSA-2099:0008 1:3.0.7-27.el9  0"}},
+		{Query{Ecosystem: "Go", Name: "golang.org/x/text", Version: "0.3.5"}, []string{"GO-2099-0010 0.3.7  0"}},
+		{Query{Ecosystem: "Go", Name: "golang.org/x/text", Version: "v0.3.5"}, []string{"GO-2099-0010 0.3.7  0"}},
+		{Query{Ecosystem: "Go", Name: "golang.org/x/text", Version: "0.3.7"}, nil},
+		{Query{Ecosystem: "Go", Name: "example.com/pseudo", Version: "0.0.0-20210101000000-123456789abc"}, []string{"GO-2099-0011 0.0.0-20210601000000-abcdefabcdef  0"}},
+		{Query{Ecosystem: "Go", Name: "example.com/pseudo", Version: "0.0.0-20220101000000-123456789abc"}, nil},
+		{Query{Ecosystem: "PyPI", Name: "URLLib3", Version: "1.26.4"}, []string{"PYSEC-2099-0012 1.26.5 MEDIUM 4.3"}},
+		{Query{Ecosystem: "npm", Name: "lodash", Version: "4.17.20"}, []string{"GHSA-2099-0013  HIGH 0"}},
+		{Query{Ecosystem: "npm", Name: "lodash", Version: "4.17.21"}, nil},
+		{Query{Ecosystem: "npm", Name: "lodash", Version: "3.10.1"}, nil},
+		{Query{Ecosystem: "Maven", Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1"}, []string{"GHSA-2099-0015 2.15.0 CRITICAL 10"}},
+		{Query{Ecosystem: "Maven", Name: "org.apache.logging.log4j:log4j-core", Version: "2.3"}, []string{"GHSA-2099-0015 2.15.0 CRITICAL 10", "GHSA-2099-0016 2.3.1  0"}},
 	} {
 		ms, err := m.Match(tc.q)
 		if err != nil {
@@ -149,7 +149,7 @@ func TestWithdrawnLater(t *testing.T) {
 	}
 	db, _ := Open(dir)
 	defer db.Close()
-	if ms, _ := NewMatcher(db).Match(Query{"Go", "golang.org/x/text", "0.3.5"}); len(ms) != 0 {
+	if ms, _ := NewMatcher(db).Match(Query{Ecosystem: "Go", Name: "golang.org/x/text", Version: "0.3.5"}); len(ms) != 0 {
 		t.Errorf("withdrawn record still matches: %v", ms[0].Advisory.ID)
 	}
 }

@@ -97,8 +97,10 @@ func Match(inv *inventory.Inventory, m *vulndb.Matcher, o Options) *Image {
 		Ref: inv.Image, Digest: inv.Digest, ConfigDigest: inv.ConfigDigest, Platform: inv.Platform,
 		Packages: len(inv.Packages), Problems: inv.Problems,
 	}
+	os, _, _ := strings.Cut(inv.Platform, "/")
 	for _, p := range inv.Packages {
 		q := QueryFor(p)
+		q.OS = os
 		matches, err := m.Match(q)
 		if err != nil {
 			img.Problems = append(img.Problems, fmt.Sprintf("image %s: package %s: %v", inv.Image, p.Name, err))
