@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	scalibr "github.com/google/osv-scalibr"
 	scalibrimage "github.com/google/osv-scalibr/artifact/image"
 	"github.com/google/osv-scalibr/artifact/image/layerscanning/image"
+	"github.com/google/osv-scalibr/artifact/image/layerscanning/trace"
 	cpb "github.com/google/osv-scalibr/binary/proto/config_go_proto"
 	"github.com/google/osv-scalibr/extractor"
 	"github.com/google/osv-scalibr/extractor/filesystem"
@@ -24,8 +24,10 @@ import (
 	dpkgmeta "github.com/google/osv-scalibr/extractor/filesystem/os/dpkg/metadata"
 	"github.com/google/osv-scalibr/extractor/filesystem/os/rpm"
 	rpmmeta "github.com/google/osv-scalibr/extractor/filesystem/os/rpm/metadata"
+	scalibrfs "github.com/google/osv-scalibr/fs"
 	scalibrlog "github.com/google/osv-scalibr/log"
 	"github.com/google/osv-scalibr/plugin"
+	"github.com/google/osv-scalibr/stats"
 
 	"github.com/kguard/kguard/internal/images/access"
 )
@@ -88,10 +90,12 @@ func init() {
 }
 
 // extractors are the package extractors kguard runs: OS package databases
-// and the language ecosystems found in images.
-func extractors() ([]plugin.Plugin, error) {
+// and the language ecosystems found in images. They are called through
+// scalibr's filesystem runner, not its top-level scanner, whose plugin
+// lists would link every extractor and secret detector scalibr has.
+func extractors() ([]filesystem.Extractor, error) {
 	cfg := &cpb.PluginConfig{}
-	var out []plugin.Plugin
+	var out []filesystem.Extractor
 	for _, mk := range []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 		dpkg.New, apk.New, rpm.New, gobinary.New, packagelockjson.New, wheelegg.New, archive.New,
 	} {
@@ -128,24 +132,30 @@ func Extract(ctx context.Context, img *access.Image, o Options) (*Inventory, err
 		return nil, layerError(img, err)
 	}
 	defer simg.CleanUp()
-	plugins, err := extractors()
+	exs, err := extractors()
 	if err != nil {
 		return nil, err
 	}
-	cfg := &scalibr.ScanConfig{
-		Plugins:      plugins,
-		Capabilities: &plugin.Capabilities{OS: plugin.OSLinux, Network: plugin.NetworkOffline},
-		MaxFileSize:  int(o.MaxFileBytes),
+	cfg := &filesystem.Config{
+		Extractors:  exs,
+		ScanRoots:   []*scalibrfs.ScanRoot{{FS: simg.FS()}},
+		MaxFileSize: int(o.MaxFileBytes),
+		Stats:       stats.NoopCollector{},
 	}
-	res, err := scalibr.New().ScanContainer(ctx, simg, cfg)
+	found, statuses, err := filesystem.Run(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", img.Ref, err)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	// Which layer added each package: scalibr re-runs the extractors on
+	// the files a package came from in each layer.
+	if chain, err := simg.ChainLayers(); err == nil {
+		trace.PopulateLayerDetails(ctx, &found, chain, exs, cfg)
+	}
 	layers, _ := simg.Layers()
-	for _, st := range res.PluginStatus {
+	for _, st := range statuses {
 		if st.Status == nil {
 			continue
 		}
@@ -157,7 +167,7 @@ func Extract(ctx context.Context, img *access.Image, o Options) (*Inventory, err
 			inv.Problems = append(inv.Problems, fmt.Sprintf("image %s: %s: %s", img.Ref, st.Name, st.Status.FailureReason))
 		}
 	}
-	for _, p := range res.Inventory.Packages {
+	for _, p := range found.Packages {
 		inv.Packages = append(inv.Packages, convert(p))
 	}
 	slices.SortFunc(inv.Packages, func(a, b Package) int {
