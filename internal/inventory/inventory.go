@@ -17,6 +17,8 @@ type Inventory struct {
 	// namespaces are all namespace names seen, from Namespace objects or
 	// from the namespace of namespaced objects.
 	namespaces map[string]bool
+	// baseline: see Baseline.
+	baseline []*Object
 }
 
 type key struct {
@@ -69,6 +71,22 @@ func (inv *Inventory) ByKind(group, kind string) []*Object {
 func (inv *Inventory) Get(group, kind, namespace, name string) (*Object, bool) {
 	o, ok := inv.byKey[key{schema.GroupKind{Group: group, Kind: kind}, namespace, name}]
 	return o, ok
+}
+
+// Baseline returns the objects that every cluster the inputs are applied to
+// holds without them, such as the API server's built-in RBAC policy; nil
+// for a live cluster, whose objects are all inputs. They are not among
+// Objects: rules never judge them (the user did not write them), while
+// engines that model the cluster (RBAC) take them into account, letting an
+// input object of the same kind, namespace and name replace one.
+func (inv *Inventory) Baseline() []*Object { return inv.baseline }
+
+// WithBaseline returns a copy of inv, sharing its objects and indexes,
+// whose Baseline is objs.
+func (inv *Inventory) WithBaseline(objs []*Object) *Inventory {
+	c := *inv
+	c.baseline = objs
+	return &c
 }
 
 // Namespaces returns every namespace name the inventory mentions, sorted.
