@@ -24,6 +24,8 @@ import (
 
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/k8sversions"
+	"github.com/kguard/kguard/internal/rbac/builtin"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
@@ -71,7 +73,21 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, Settings: settings})
+	// Fixtures are files: the built-in RBAC policy is their baseline, as
+	// in kguard scan.
+	target := ""
+	if settings != nil {
+		target = settings.TargetVersion
+	}
+	release, err := k8sversions.Target(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, _, err := builtin.Attach(inventory.New(objs), release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scan.Run(context.Background(), inv, scan.Options{Registry: reg, Settings: settings})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +126,11 @@ func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settin
 			found = found || strings.Contains(f.Message, m)
 		}
 		if !found {
-			t.Errorf("%s: no finding message contains %q", file, m)
+			var msgs []string
+			for _, f := range got {
+				msgs = append(msgs, f.Message)
+			}
+			t.Errorf("%s: no finding message contains %q; the messages:\n%s", file, m, strings.Join(msgs, "\n"))
 		}
 	}
 	for _, f := range got {
