@@ -16,7 +16,7 @@ import (
 // newPathsCmd is `kguard rbac paths`: shortest privilege-escalation paths
 // to cluster-admin.
 func newPathsCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
+	in := &Input{Input: cmdutil.Input{Streams: s}}
 	var output string
 	cmd := &cobra.Command{
 		Use:   "paths [SUBJECT]",
@@ -30,6 +30,9 @@ or bind cluster roles, write clusterrolebindings or use nodes/proxy.
 
 With SUBJECT, print its shortest path (or say there is none); without,
 the shortest path of every service account and bound user that has one.
+With files, the built-in policy's bindings count as in any cluster, and
+its own identities (kube-system's controllers, the control plane's users)
+are counted rather than listed: they hold their power by design.
 -o dot writes the whole graph (or, with SUBJECT, the path) for Graphviz;
 an identity that may become every service account of a namespace points
 to one node standing for them all.`,
@@ -64,7 +67,7 @@ to one node standing for them all.`,
 					names, edges := esc.Graph()
 					return writePathsDot(s.Out, names, edges, paths)
 				}
-				return writePathsTable(s.Out, paths)
+				return writePathsTable(s.Out, paths, esc.BuiltinPaths())
 			}
 			p, ok := esc.PathFrom(*subject)
 			var paths []rbac.Path
@@ -108,25 +111,37 @@ func writePath(w io.Writer, p rbac.Path) error {
 	return nil
 }
 
-// writePathsTable prints one line per identity with a path.
-func writePathsTable(w io.Writer, paths []rbac.Path) error {
+// writePathsTable prints one line per identity with a path (a step
+// granted through a built-in binding or role is marked), then how many
+// identities of the built-in policy have one.
+func writePathsTable(w io.Writer, paths []rbac.Path, builtin int) error {
 	if len(paths) == 0 {
-		_, err := fmt.Fprintf(w, "no identity can reach %s\n", rbac.Goal)
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "IDENTITY\tSTEPS\tPATH")
-	for _, p := range paths {
-		var sb strings.Builder
-		for i, st := range p.Steps {
-			if i > 0 {
-				sb.WriteString(" -> ")
+		fmt.Fprintf(w, "no identity can reach %s\n", rbac.Goal)
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "IDENTITY\tSTEPS\tPATH")
+		for _, p := range paths {
+			var sb strings.Builder
+			for i, st := range p.Steps {
+				if i > 0 {
+					sb.WriteString(" -> ")
+				}
+				sb.WriteString(st.Action)
+				if g := st.Grant; g != nil && (g.Binding.Builtin || g.Binding.RoleBuiltin) {
+					sb.WriteString(" " + rbac.BuiltinMark)
+				}
+				sb.WriteString(" -> " + st.To)
 			}
-			sb.WriteString(st.Action + " -> " + st.To)
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Start, len(p.Steps), sb.String())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Start, len(p.Steps), sb.String())
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	if builtin > 0 {
+		fmt.Fprintf(w, "(%d identities of the built-in policy, such as kube-system's controllers, also reach %s, by design; ask for one by name)\n", builtin, rbac.Goal)
+	}
+	return nil
 }
 
 type pathJSON struct {

@@ -51,7 +51,7 @@ func (r *requestFlags) parseRequest(verb, resource string) (rbac.Request, error)
 }
 
 func newWhoCanCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
+	in := &Input{Input: cmdutil.Input{Streams: s}}
 	var rf requestFlags
 	var output string
 	cmd := &cobra.Command{
@@ -97,6 +97,9 @@ type refJSON struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
+	// Builtin: the object is the built-in policy's, not in the input
+	// files (see --no-builtin-rbac).
+	Builtin bool `json:"builtin,omitempty"`
 }
 
 type ruleJSON struct {
@@ -108,11 +111,11 @@ type ruleJSON struct {
 }
 
 func bindingRef(b *rbac.Binding) refJSON {
-	return refJSON{Kind: b.Object.Kind, Namespace: b.Object.Namespace, Name: b.Object.Name}
+	return refJSON{Kind: b.Object.Kind, Namespace: b.Object.Namespace, Name: b.Object.Name, Builtin: b.Builtin}
 }
 
 func roleRef(b *rbac.Binding) refJSON {
-	r := refJSON{Kind: b.RoleRef.Kind, Name: b.RoleRef.Name}
+	r := refJSON{Kind: b.RoleRef.Kind, Name: b.RoleRef.Name, Builtin: b.RoleBuiltin}
 	if r.Kind == "Role" {
 		r.Namespace = b.Namespace
 	}
@@ -154,14 +157,18 @@ func writeWhoCan(w io.Writer, format string, req rbac.Request, subs []rbac.Subje
 }
 
 func refString(r refJSON) string {
+	s := r.Kind + " " + r.Name
 	if r.Namespace != "" {
-		return r.Kind + " " + r.Namespace + "/" + r.Name
+		s = r.Kind + " " + r.Namespace + "/" + r.Name
 	}
-	return r.Kind + " " + r.Name
+	if r.Builtin {
+		s += " " + rbac.BuiltinMark
+	}
+	return s
 }
 
 func newCanICmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
+	in := &Input{Input: cmdutil.Input{Streams: s}}
 	var rf requestFlags
 	cmd := &cobra.Command{
 		Use:   "can-i SUBJECT VERB RESOURCE",
@@ -208,7 +215,7 @@ can use it.`,
 }
 
 func newPermissionsCmd(s *cmdutil.Streams) *cobra.Command {
-	in := &Input{cmdutil.Input{Streams: s}}
+	in := &Input{Input: cmdutil.Input{Streams: s}}
 	var output string
 	cmd := &cobra.Command{
 		Use:   "permissions SUBJECT",

@@ -2,6 +2,7 @@ package rbaccmd
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -26,18 +27,35 @@ func TestWhoCan(t *testing.T) {
 			t.Errorf("who-can output lacks %q:\n%s", want, out)
 		}
 	}
+	// The fixture's group oncall and user alice, and system:masters
+	// through the built-in binding to the built-in cluster-admin.
 	out, _, _ = run(t, "who-can", "create", "pods/exec", "-n", "alpha", "-f", fixture, "-o", "json")
 	var doc struct {
 		Request  string `json:"request"`
 		Subjects []struct {
-			Kind, Name string
+			Kind, Name    string
+			Binding, Role refJSON
 		} `json:"subjects"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("json: %v\n%s", err, out)
 	}
-	if doc.Request != "create pods/exec in alpha" || len(doc.Subjects) != 2 {
-		t.Errorf("who-can json: %+v", doc)
+	if doc.Request != "create pods/exec in alpha" || len(doc.Subjects) != 3 {
+		t.Fatalf("who-can json: %+v", doc)
+	}
+	for i, want := range []string{"Group oncall false", "User alice false", "Group system:masters true"} {
+		s := doc.Subjects[i]
+		if got := fmt.Sprint(s.Kind, " ", s.Name, " ", s.Binding.Builtin && s.Role.Builtin); got != want {
+			t.Errorf("subject %d: %s, want %s", i, got, want)
+		}
+	}
+	out, _, _ = run(t, "who-can", "create", "pods/exec", "-n", "alpha", "-f", fixture)
+	if !strings.Contains(out, "ClusterRoleBinding cluster-admin (built-in)  ClusterRole cluster-admin (built-in)") {
+		t.Errorf("who-can table does not mark the built-in binding and role:\n%s", out)
+	}
+	out, _, _ = run(t, "who-can", "create", "pods/exec", "-n", "alpha", "-f", fixture, "--no-builtin-rbac")
+	if strings.Contains(out, "system:masters") || strings.Contains(out, "built-in") {
+		t.Errorf("--no-builtin-rbac: %s", out)
 	}
 }
 

@@ -13,16 +13,29 @@ import (
 	"github.com/kguard/kguard/internal/rbac"
 )
 
-// Input says where the RBAC objects come from: files or a live cluster.
-type Input struct{ cmdutil.Input }
+// Input says where the RBAC objects come from: files (with the built-in
+// policy every cluster has, unless --no-builtin-rbac) or a live cluster.
+type Input struct {
+	cmdutil.Input
+	Builtin cmdutil.BuiltinRBAC
+}
 
-func (in *Input) addFlags(cmd *cobra.Command) { in.AddFlags(cmd, "the RBAC objects") }
+func (in *Input) addFlags(cmd *cobra.Command) {
+	in.AddFlags(cmd, "the RBAC objects")
+	in.Builtin.AddFlags(cmd.Flags(), true)
+}
 
-// Load reads the objects and builds the RBAC model.
+// Load reads the objects and builds the RBAC model, the same model scan's
+// rules use.
 func (in *Input) Load(ctx context.Context) (*inventory.Inventory, *rbac.Model, error) {
 	inv, err := in.Input.Load(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !in.Cluster {
+		if inv, err = in.Builtin.Attach(inv, in.Builtin.TargetVersion); err != nil {
+			return nil, nil, err
+		}
 	}
 	return inv, rbac.Build(inv), nil
 }

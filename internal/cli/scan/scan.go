@@ -47,6 +47,9 @@ type Options struct {
 	AllowPartial   bool
 	Enable         []string
 	Disable        []string
+	// BuiltinRBAC adds the built-in RBAC policy to files (--no-builtin-rbac),
+	// as the rbac commands do.
+	BuiltinRBAC cmdutil.BuiltinRBAC
 
 	// Live cluster.
 	Cluster          bool
@@ -165,6 +168,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 	f.StringVar(&o.Release, "release", "", "Helm release name (default release-name)")
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "with --cluster: only this namespace; with Helm: the release namespace (default default)")
 	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates (certificate expiry, end-of-life releases, backup age) as of this day, YYYY-MM-DD (default: now)")
+	o.BuiltinRBAC.AddFlags(f, false)
 	f.BoolVar(&o.Timings, "timings", false, "print on standard error how long reading, the rules and the report took")
 	return cmd
 }
@@ -221,6 +225,9 @@ func Run(ctx context.Context, o *Options) error {
 		setMemoryLimit(o.Paths)
 		loaded, err = cmdutil.LoadManifests(ctx, o.Streams, o.Paths, inventory.LoadOptions{MaxFileSize: o.MaxFileSize, Renderers: renderers})
 		if err != nil {
+			return err
+		}
+		if loaded.Inventory, err = o.BuiltinRBAC.Attach(loaded.Inventory, target); err != nil {
 			return err
 		}
 	}
