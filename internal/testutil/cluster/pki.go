@@ -22,8 +22,8 @@ type pki struct {
 	// kcmCertPEM, kcmKey authenticate as system:kube-controller-manager,
 	// the user the bootstrap policy binds the controller manager's role to.
 	kcmCertPEM, kcmKey []byte
-	saPub, saKey           string // files
-	caFile                 string
+	saPub, saKey       string // files
+	caFile             string
 }
 
 func newPKI(dir string) (*pki, error) {
