@@ -50,6 +50,13 @@ manifests (-f) or a live cluster (--cluster): who may make a request, what
 one identity may do, the escalation paths from workloads to cluster-admin,
 and the least privilege an identity really needs, from an audit log.
 
+With files, the RBAC objects every cluster has besides them (the API
+server's built-in policy: cluster-admin, admin, edit, view, the system:
+roles and their bindings, of the release nearest --target-version) count
+too, marked "(built-in)"; an input object of the same kind and name
+replaces a built-in one, and --no-builtin-rbac leaves them all out. A live
+cluster has its own.
+
 Subjects are written serviceaccount:NAMESPACE:NAME (or the token's user
 name system:serviceaccount:NAMESPACE:NAME), user:NAME or group:NAME.`,
 		Example: `  kguard rbac who-can get secrets -n shop -f deploy/
