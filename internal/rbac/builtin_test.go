@@ -298,3 +298,38 @@ aggregationRule:
 		}
 	}
 }
+
+// TestAggregationCycle: two aggregated roles that take each other's rules
+// settle (the controller converges too, both ending with both leaves'
+// rules) instead of looping.
+func TestAggregationCycle(t *testing.T) {
+	_, m := withBuiltins(t, `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: a, labels: {y: "1"}}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {x: "1"}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: b, labels: {x: "1"}}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {y: "1"}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: leaf-a, labels: {x: "1"}}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: leaf-b, labels: {y: "1"}}
+rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]
+`)
+	for _, name := range []string{"a", "b"} {
+		rules := roleRules(m, name)
+		if !ruleAllows(rules, res("get", "", "configmaps", "", "", "")) || !ruleAllows(rules, res("get", "", "secrets", "", "", "")) {
+			t.Errorf("%s: %q", name, ruleDescs(rules))
+		}
+	}
+}

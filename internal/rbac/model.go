@@ -83,7 +83,11 @@ func (m *Model) HasBuiltins() bool { return m.builtins > 0 }
 // applying it to a cluster would. Aggregated ClusterRoles get the rules
 // the aggregation controller would write (see aggregate).
 func Build(inv *inventory.Inventory) *Model {
-	m := &Model{roles: map[roleKey]*role{}, byUser: map[string][]*Binding{}, byGroup: map[string][]*Binding{}}
+	baseline := inv.Baseline()
+	nRoles := len(baseline) + len(inv.ByKind(rbacv1.GroupName, "Role")) + len(inv.ByKind(rbacv1.GroupName, "ClusterRole"))
+	nBindings := len(baseline) + len(inv.ByKind(rbacv1.GroupName, "RoleBinding")) + len(inv.ByKind(rbacv1.GroupName, "ClusterRoleBinding"))
+	m := &Model{roles: make(map[roleKey]*role, nRoles), byUser: make(map[string][]*Binding, nBindings),
+		byGroup: map[string][]*Binding{}, Bindings: make([]*Binding, 0, nBindings)}
 	addRole := func(o *inventory.Object, builtin bool) {
 		switch r := o.Typed.(type) {
 		case *rbacv1.Role:
@@ -93,7 +97,6 @@ func Build(inv *inventory.Inventory) *Model {
 		}
 	}
 	// Built-in roles first, so that inputs replace them.
-	baseline := inv.Baseline()
 	for _, o := range baseline {
 		if o.Group() == rbacv1.GroupName {
 			m.builtins++
@@ -166,37 +169,62 @@ func (m *Model) aggregate() {
 	}
 	byName(all)
 	byName(targets)
-	sels := make([][]labels.Selector, len(targets))
-	valid := make([]bool, len(targets))
-	for i, t := range targets {
-		valid[i] = true
+	// The roles each target's selectors match, in the controller's order
+	// (selector by selector, by name; a role matched twice adds nothing
+	// the second time). Labels do not change, so this is done once.
+	sources := make(map[*role][]*role, len(targets))
+	var valid []*role
+	for _, t := range targets {
+		var srcs []*role
+		ok := true
 		for j := range t.aggregation.ClusterRoleSelectors {
 			sel, err := metav1.LabelSelectorAsSelector(&t.aggregation.ClusterRoleSelectors[j])
 			if err != nil {
-				valid[i] = false
+				ok = false
 				break
 			}
-			sels[i] = append(sels[i], sel)
+			for _, src := range all {
+				if src != t && sel.Matches(labels.Set(src.obj.Meta.Labels)) && !slices.Contains(srcs, src) {
+					srcs = append(srcs, src)
+				}
+			}
+		}
+		if ok {
+			sources[t] = srcs
+			valid = append(valid, t)
 		}
 	}
-	// A chain of n aggregated roles settles in at most n+1 rounds; a
-	// cycle may not settle, and stops there.
-	for round := 0; round <= len(targets); round++ {
-		changed := false
-		for i, t := range targets {
-			if !valid[i] {
-				continue
+	// Sync a role after the aggregated roles it takes rules from (view
+	// before edit before admin), so that a chain settles in one round and
+	// the next finds nothing to change; a cycle may not settle, and stops
+	// after as many rounds as there are roles.
+	var order []*role
+	state := map[*role]int{} // 1 visiting, 2 done
+	var visit func(t *role)
+	visit = func(t *role) {
+		if state[t] != 0 {
+			return
+		}
+		state[t] = 1
+		for _, src := range sources[t] {
+			if _, aggregated := sources[src]; aggregated {
+				visit(src)
 			}
+		}
+		state[t] = 2
+		order = append(order, t)
+	}
+	for _, t := range valid {
+		visit(t)
+	}
+	for round := 0; round <= len(order); round++ {
+		changed := false
+		for _, t := range order {
 			var rules []rbacv1.PolicyRule
-			for _, sel := range sels[i] {
-				for _, src := range all {
-					if src == t || !sel.Matches(labels.Set(src.obj.Meta.Labels)) {
-						continue
-					}
-					for _, r := range src.rules {
-						if !ruleIn(rules, &r) {
-							rules = append(rules, r)
-						}
+			for _, src := range sources[t] {
+				for i := range src.rules {
+					if !ruleIn(rules, &src.rules[i]) {
+						rules = append(rules, src.rules[i])
 					}
 				}
 			}
