@@ -178,3 +178,27 @@ func TestKnownObjects(t *testing.T) {
 		get("Role", "kube-system", "extension-apiserver-authentication-reader")
 	}
 }
+
+// BenchmarkDecode: decoding one release's data, which a process does once.
+func BenchmarkDecode(b *testing.B) {
+	var n int
+	for b.Loop() {
+		p, err := load("data/v1.37.yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(p.Objects)
+	}
+	b.ReportMetric(float64(n), "objects")
+}
+
+// BenchmarkAttach: what each scan pays once the data is decoded.
+func BenchmarkAttach(b *testing.B) {
+	inv := inventory.New(nil)
+	if _, _, err := Attach(inv, rel(37)); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		Attach(inv, rel(37))
+	}
+}
