@@ -167,7 +167,6 @@ func (m *Model) aggregate() {
 	byName := func(list []*role) {
 		sort.Slice(list, func(i, j int) bool { return list[i].obj.Name < list[j].obj.Name })
 	}
-	byName(all)
 	byName(targets)
 	// The roles each target's selectors match, in the controller's order
 	// (selector by selector, by name; a role matched twice adds nothing
@@ -183,11 +182,14 @@ func (m *Model) aggregate() {
 				ok = false
 				break
 			}
+			var matched []*role
 			for _, src := range all {
 				if src != t && sel.Matches(labels.Set(src.obj.Meta.Labels)) && !slices.Contains(srcs, src) {
-					srcs = append(srcs, src)
+					matched = append(matched, src)
 				}
 			}
+			byName(matched)
+			srcs = append(srcs, matched...)
 		}
 		if ok {
 			sources[t] = srcs
