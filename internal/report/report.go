@@ -83,6 +83,17 @@ func Rules(res *scan.Result, opts Options) []*rules.Rule {
 	return out
 }
 
+// RuleIndex maps the rule IDs of Rules(res, opts) to their rules, for
+// writers that need a finding's rule metadata (its remediation, say).
+func RuleIndex(res *scan.Result, opts Options) map[string]*rules.Rule {
+	rs := Rules(res, opts)
+	m := make(map[string]*rules.Rule, len(rs))
+	for _, r := range rs {
+		m[r.ID] = r
+	}
+	return m
+}
+
 // DescribeNotEvaluated renders a not-evaluated entry as one sentence:
 // subject, scope, reason and the missing permission when known.
 func DescribeNotEvaluated(ne scan.NotEvaluated) string {

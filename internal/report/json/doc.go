@@ -5,7 +5,8 @@
 //	{
 //	  "findings": [{"rule", "category", "severity", "title",
 //	                "resource": {"apiVersion", "kind", "namespace", "name"},
-//	                "message", "field", "source": {"file", "line"}}],
+//	                "message", "field", "source": {"file", "line"},
+//	                "fingerprint", "remediation"}],
 //	  "suppressed":   [finding + "suppression": {"by", "reason", "expires"}],
 //	  "notEvaluated": [{"subject", "namespace", "reason", "permission"}],
 //	  "errors":       [{"file", "line", "message"}],
@@ -22,6 +23,9 @@
 // absent or cluster-scoped). source.file is "" and source.line 0 for objects
 // read from a live cluster, which carry source.cluster instead. "partial" is
 // true when something was not evaluated or an input could not be read: a
-// partial report is never a clean pass. Output is indented, keys keep the
+// partial report is never a clean pass. "fingerprint" identifies a finding
+// across runs (rule, API group, kind, namespace, name and field; not the
+// file, line or message), see finding.Fingerprint. "remediation" is the
+// rule's fix, "" when the rule is not known. Output is indented, keys keep the
 // order above, and the document ends with a newline.
 package json

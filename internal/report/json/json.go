@@ -6,6 +6,7 @@ import (
 
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
 )
 
@@ -37,6 +38,10 @@ type jsonFinding struct {
 	Field       string       `json:"field"`
 	Source      source       `json:"source"`
 	Suppression *suppression `json:"suppression,omitempty"`
+	// Fingerprint is finding.Fingerprint: stable across runs.
+	Fingerprint string `json:"fingerprint"`
+	// Remediation is the rule's, "" when the rule is unknown.
+	Remediation string `json:"remediation"`
 }
 
 type resource struct {
@@ -105,8 +110,9 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		Errors:       []inputError{},
 		Tool:         tool{Name: "kguard", Version: opts.ToolVersion},
 	}
+	rulesByID := report.RuleIndex(res, opts)
 	if opts.ShowSuppressed {
-		list := convertFindings(res.Suppressed)
+		list := convertFindings(res.Suppressed, rulesByID)
 		doc.Suppressed = &list
 	}
 	for _, ne := range res.NotEvaluated {
@@ -139,7 +145,7 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 
 	doc.Findings = []jsonFinding{} // streamed in by WriteJSONStreaming
 	err := report.WriteJSONStreaming(w, doc, "findings", len(res.Findings), func(i int) jsonFinding {
-		return convertFinding(&res.Findings[i])
+		return convertFinding(&res.Findings[i], rulesByID)
 	})
 	if err != nil {
 		return fmt.Errorf("write JSON report: %w", err)
@@ -147,15 +153,15 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	return nil
 }
 
-func convertFindings(fs []finding.Finding) []jsonFinding {
+func convertFindings(fs []finding.Finding, rulesByID map[string]*rules.Rule) []jsonFinding {
 	out := make([]jsonFinding, 0, len(fs))
 	for i := range fs {
-		out = append(out, convertFinding(&fs[i]))
+		out = append(out, convertFinding(&fs[i], rulesByID))
 	}
 	return out
 }
 
-func convertFinding(f *finding.Finding) jsonFinding {
+func convertFinding(f *finding.Finding, rulesByID map[string]*rules.Rule) jsonFinding {
 	c := jsonFinding{
 		Rule:     f.Rule,
 		Category: string(f.Category),
@@ -165,6 +171,11 @@ func convertFinding(f *finding.Finding) jsonFinding {
 		Message:  f.Message,
 		Field:    f.Field,
 		Source:   source(f.Source),
+
+		Fingerprint: finding.Fingerprint(f),
+	}
+	if r := rulesByID[f.Rule]; r != nil {
+		c.Remediation = r.Remediation
 	}
 	if f.Suppressed != nil {
 		c.Suppression = &suppression{By: f.Suppressed.By, Reason: f.Suppressed.Reason, Expires: f.Suppressed.Expires}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/reporttest"
 	"github.com/kguard/kguard/internal/scan"
@@ -105,6 +106,17 @@ func TestContract(t *testing.T) {
 	for k, v := range want {
 		if !reflect.DeepEqual(web[k], v) {
 			t.Errorf("web finding %s = %#v, want %#v", k, web[k], v)
+		}
+	}
+	// Added fields: the rule's remediation, as the fixture rule states it,
+	// and the fingerprint of the finding.
+	if got := web["remediation"]; got != "Remove securityContext.privileged or set it to false." {
+		t.Errorf("web finding remediation = %#v", got)
+	}
+	for i, raw := range findings {
+		want := finding.Fingerprint(&reporttest.Result(t).Findings[i])
+		if got := raw.(map[string]any)["fingerprint"]; got != want {
+			t.Errorf("finding %d: fingerprint %#v, want %q", i, got, want)
 		}
 	}
 

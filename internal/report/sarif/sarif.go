@@ -1,8 +1,6 @@
 package sarif
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/url"
@@ -25,9 +23,11 @@ const (
 	// srcRoot is the conventional base for paths relative to the
 	// repository checkout; GitHub resolves it to the checkout.
 	srcRoot = "%SRCROOT%"
-	// fingerprintKey names kguard's fingerprint; the version lets the
-	// recipe change one day without silently merging unrelated alerts.
-	fingerprintKey = "kguard/v1"
+	// fingerprintKey names kguard's fingerprint (finding.Fingerprint); the
+	// version lets the recipe change without silently merging unrelated
+	// alerts. v1 also hashed the file name, so an object moved to another
+	// file became a new alert; v2 is the fingerprint of the JSON report.
+	fingerprintKey = "kguard/v2"
 )
 
 // securitySeverity is what GitHub code scanning reads to rank alerts.
@@ -274,7 +274,7 @@ func convert(f *finding.Finding, index map[string]int) result {
 		Level:               Level(f.Severity),
 		Message:             message{Text: text},
 		Locations:           []location{loc},
-		PartialFingerprints: map[string]string{fingerprintKey: Fingerprint(f)},
+		PartialFingerprints: map[string]string{fingerprintKey: finding.Fingerprint(f)},
 		Properties: resultProps{
 			Severity: f.Severity.String(),
 			Category: string(f.Category),
@@ -298,19 +298,6 @@ func convert(f *finding.Finding, index map[string]int) result {
 		r.Suppressions = []suppression{sup}
 	}
 	return r
-}
-
-// Fingerprint identifies a finding across runs: the same rule on the same
-// field of the same object in the same file. Line and message are left
-// out on purpose so that edits elsewhere in the file, or a reworded
-// message, keep the alert.
-func Fingerprint(f *finding.Finding) string {
-	h := sha256.New()
-	for _, part := range []string{f.Rule, filepath.ToSlash(f.Source.File), f.Resource.Group(), f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Field} {
-		h.Write([]byte(part))
-		h.Write([]byte{0}) // separator: ("ab","c") must differ from ("a","bc")
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // qualifiedName is "Kind/namespace/name", or "Kind/name" for objects
