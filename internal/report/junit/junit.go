@@ -46,6 +46,10 @@ type testCase struct {
 	Failure   *problem `xml:"failure"`
 	Error     *problem `xml:"error"`
 	Skipped   *skipped `xml:"skipped"`
+	// SystemOut carries the findings of a case that passes because they
+	// are below --fail-on (or not new, with --fail-on-new): CI systems show
+	// it, so nothing is hidden, but the case does not fail.
+	SystemOut string `xml:"system-out,omitempty"`
 }
 
 type problem struct {
@@ -111,7 +115,7 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		suite := &doc.Suites[len(doc.Suites)-1]
 		class := name + "." + r.ID
 		for _, g := range failing[r.ID] {
-			suite.add(failureCase(r, class, g))
+			suite.add(findingCase(r, class, g, opts))
 		}
 		if len(failing[r.ID]) == 0 {
 			suite.add(testCase{Name: r.ID + ": no findings", Classname: class})
@@ -234,12 +238,16 @@ func groupByResource(fs []finding.Finding) map[string][]*group {
 	return out
 }
 
-func failureCase(r *rules.Rule, class string, g *group) testCase {
+// findingCase is the case of one rule on one object: a failure when one of
+// its findings fails the gate, else a passing case whose output lists them.
+func findingCase(r *rules.Rule, class string, g *group, opts report.Options) testCase {
 	worst := g.findings[0].Severity
 	msgs := make([]string, 0, len(g.findings))
+	fails := false
 	for _, f := range g.findings {
 		worst = max(worst, f.Severity)
 		msgs = append(msgs, f.Message)
+		fails = fails || opts.Gate.Fails(f, opts.Baseline)
 	}
 	message := msgs[0]
 	if len(msgs) > 1 {
@@ -257,6 +265,9 @@ func failureCase(r *rules.Rule, class string, g *group) testCase {
 		if f.Field != "" {
 			fmt.Fprintf(&body, " (field: %s)", f.Field)
 		}
+		if st := opts.Baseline.Status(f); st != "" {
+			fmt.Fprintf(&body, " [%s]", st)
+		}
 		body.WriteString("\n")
 	}
 	if r.Title != "" {
@@ -267,12 +278,17 @@ func failureCase(r *rules.Rule, class string, g *group) testCase {
 	}
 	fmt.Fprintf(&body, "Docs: %s#%s\n", rulesDocURI, r.ID)
 
-	return testCase{
+	c := testCase{
 		Name:      r.ID + " on " + g.ref.String(),
 		Classname: class,
 		File:      g.file(),
-		Failure:   &problem{Message: clean(message), Type: worst.String(), Body: clean(body.String())},
 	}
+	if fails {
+		c.Failure = &problem{Message: clean(message), Type: worst.String(), Body: clean(body.String())}
+	} else {
+		c.SystemOut = clean("below the failure threshold (--fail-on), reported but not failing:\n" + body.String())
+	}
+	return c
 }
 
 func suppressionText(fs []*finding.Finding) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/reporttest"
 	"github.com/kguard/kguard/internal/scan"
@@ -175,5 +176,70 @@ func TestCleanScan(t *testing.T) {
 	res.NotEvaluated = []scan.NotEvaluated{{Subject: "rule x", Reason: "panic"}}
 	if doc := parse(t, render(t, res, report.Options{})); doc.Errors != 1 {
 		t.Errorf("not-evaluated entry gave %d errors, want 1", doc.Errors)
+	}
+}
+
+// TestFailuresFollowTheGate: with --fail-on high, LOW and MEDIUM findings
+// are passing cases that still carry their text, and the failure count is
+// the number of (rule, object) pairs at high or above: worked out from the
+// fixture by hand (privileged-container on two objects, rbac-wildcard-verbs,
+// service-exposes-ssh).
+func TestFailuresFollowTheGate(t *testing.T) {
+	opts := reporttest.Options(t)
+	opts.Gate = report.Gate{Min: finding.SeverityHigh}
+	doc := parse(t, render(t, reporttest.Result(t), opts))
+	if doc.Failures != 4 {
+		t.Errorf("%d failures with --fail-on high, want 4", doc.Failures)
+	}
+	cases := map[string]testCase{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			cases[c.Name] = c
+		}
+	}
+	latest := cases["image-latest-tag on Deployment shop/web"]
+	if latest.Failure != nil || !strings.Contains(latest.SystemOut, `container "app" uses image "nginx:latest"`) || !strings.Contains(latest.SystemOut, "below the failure threshold") {
+		t.Errorf("medium finding under --fail-on high = %+v", latest)
+	}
+	if c := cases["privileged-container on Deployment shop/web"]; c.Failure == nil || c.SystemOut != "" {
+		t.Errorf("critical finding under --fail-on high = %+v", c)
+	}
+
+	opts.Gate = report.Gate{None: true}
+	if doc := parse(t, render(t, reporttest.Result(t), opts)); doc.Failures != 0 {
+		t.Errorf("%d failures with --fail-on none, want 0", doc.Failures)
+	}
+}
+
+// TestFailOnNew: with a baseline that already has the critical finding on
+// Deployment shop/web, only the other critical one (Pod debug-shell) is
+// new, so it is the only failure at --fail-on critical --fail-on-new.
+func TestFailOnNew(t *testing.T) {
+	res := reporttest.Result(t)
+	var web finding.Finding
+	for _, f := range res.Findings {
+		if f.Rule == "privileged-container" && f.Resource.Name == "web" {
+			web = f
+		}
+	}
+	base := reporttest.Baseline(t, web)
+	opts := reporttest.Options(t)
+	opts.Baseline = base
+	opts.Gate = report.Gate{Min: finding.SeverityCritical, NewOnly: true}
+	doc := parse(t, render(t, res, opts))
+	var failing []string
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				failing = append(failing, c.Name)
+			}
+		}
+	}
+	if strings.Join(failing, ",") != "privileged-container on Pod debug-shell" {
+		t.Errorf("failing cases = %q", failing)
+	}
+	opts.Gate.NewOnly = false
+	if doc := parse(t, render(t, res, opts)); doc.Failures != 2 {
+		t.Errorf("without --fail-on-new: %d failures, want 2", doc.Failures)
 	}
 }

@@ -2,6 +2,7 @@ package reporttest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -190,6 +191,36 @@ func Options(t testing.TB) report.Options {
 func Empty(t testing.TB) *scan.Result {
 	t.Helper()
 	return &scan.Result{Rules: Registry(t).Rules(), Objects: 3}
+}
+
+// Baseline returns a baseline holding exactly fs, read through the JSON
+// report writer's contract (a kguard JSON document), the way --baseline
+// reads a file.
+func Baseline(t testing.TB, fs ...finding.Finding) *report.Baseline {
+	t.Helper()
+	type ref = inventory.Ref
+	type doc struct {
+		Findings []map[string]any `json:"findings"`
+		Tool     map[string]string `json:"tool"`
+	}
+	d := doc{Findings: []map[string]any{}, Tool: map[string]string{"name": "kguard"}}
+	for i := range fs {
+		f := &fs[i]
+		d.Findings = append(d.Findings, map[string]any{
+			"rule": f.Rule, "severity": f.Severity.String(), "title": f.Title,
+			"resource": ref(f.Resource), "message": f.Message, "field": f.Field,
+			"source": f.Source, "fingerprint": finding.Fingerprint(f),
+		})
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := report.ReadBaseline(bytes.NewReader(raw), "baseline.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // Golden compares got with testdata/<name>, or rewrites the file when
