@@ -31,6 +31,45 @@ type Options struct {
 	// Registry supplies rule metadata for findings whose rule is not among
 	// the rules that ran; nil means only res.Rules is consulted.
 	Registry *rules.Registry
+	// Gate says which findings fail the run (--fail-on, --fail-on-new);
+	// formats that mark failures (JUnit) follow it. The zero value fails
+	// on every finding.
+	Gate Gate
+	// Baseline, when set, is the previous report the run is compared with
+	// (--baseline): findings are marked new or unchanged and the fixed
+	// ones are listed.
+	Baseline *Baseline
+
+	// Width, when positive, is the terminal's width in columns: the table
+	// wraps its lines to fit. Zero writes every line whole (pipes, files).
+	Width int
+	// Explain prints each rule's remediation under its findings (table).
+	Explain bool
+	// Summary prints counts per rule and severity and the resources with
+	// most findings instead of every finding (table).
+	Summary bool
+	// GroupBy groups the table's findings: GroupByResource (default),
+	// GroupByRule or GroupByNamespace.
+	GroupBy string
+	// Filtered says which findings display filters left out of res and
+	// how many, so that reports can say so; res holds only the rest.
+	Filtered Filtered
+}
+
+// Groupings of the table report.
+const (
+	GroupByResource  = "resource"
+	GroupByRule      = "rule"
+	GroupByNamespace = "namespace"
+)
+
+// Filtered describes findings left out of a report by display filters
+// (--severity, --min-severity). They still count for the exit status.
+type Filtered struct {
+	// Count is how many findings were left out.
+	Count int
+	// By names the filter, as in "--min-severity high".
+	By string
 }
 
 // WriteFunc renders a scan result in one format.
