@@ -6,14 +6,19 @@
 //	  "findings": [{"rule", "category", "severity", "title",
 //	                "resource": {"apiVersion", "kind", "namespace", "name"},
 //	                "message", "field", "source": {"file", "line"},
-//	                "fingerprint", "remediation"}],
+//	                "fingerprint", "remediation", "baseline"}],
 //	  "suppressed":   [finding + "suppression": {"by", "reason", "expires"}],
 //	  "notEvaluated": [{"subject", "namespace", "reason", "permission"}],
 //	  "errors":       [{"file", "line", "message"}],
 //	  "summary": {"objects", "rules", "findings",
 //	              "bySeverity": {"critical", "high", "medium", "low", "info"},
-//	              "suppressed", "notEvaluated", "inputErrors", "partial"},
-//	  "tool": {"name", "version"}
+//	              "suppressed", "notEvaluated", "inputErrors", "partial",
+//	              "byRule": [{"rule", "findings", "bySeverity"}],
+//	              "filtered": {"findings", "by"},
+//	              "baseline": {"file", "new", "unchanged", "fixed"}},
+//	  "tool": {"name", "version"},
+//	  "fixed": [{"rule", "severity", "title", "resource", "message", "field",
+//	             "source", "fingerprint"}]
 //	}
 //
 // Rules for consumers: "findings", "notEvaluated" and "errors" are always
@@ -26,6 +31,14 @@
 // partial report is never a clean pass. "fingerprint" identifies a finding
 // across runs (rule, API group, kind, namespace, name and field; not the
 // file, line or message), see finding.Fingerprint. "remediation" is the
-// rule's fix, "" when the rule is not known. Output is indented, keys keep the
+// rule's fix, "" when the rule is not known.
+//
+// With a baseline (--baseline, a previous JSON report), every finding has
+// "baseline": "new" or "unchanged", the summary has "baseline" with the
+// counts, and "fixed" lists the baseline's findings that are gone; without
+// one, those keys are absent. "summary.filtered" is present when display
+// filters (--severity, --min-severity, --framework) left findings out of
+// "findings"; the other summary counts are of what the report lists.
+// "summary.byRule" counts findings per rule, most severe first. Output is indented, keys keep the
 // order above, and the document ends with a newline.
 package json

@@ -1,7 +1,9 @@
 package json
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"io"
 
 	"github.com/kguard/kguard/internal/finding"
@@ -26,6 +28,20 @@ type document struct {
 	Errors       []inputError   `json:"errors"`
 	Summary      summary        `json:"summary"`
 	Tool         tool           `json:"tool"`
+	// Fixed lists the baseline's findings that are gone; present only
+	// with a baseline.
+	Fixed *[]fixedFinding `json:"fixed,omitempty"`
+}
+
+type fixedFinding struct {
+	Rule        string   `json:"rule"`
+	Severity    string   `json:"severity"`
+	Title       string   `json:"title"`
+	Resource    resource `json:"resource"`
+	Message     string   `json:"message"`
+	Field       string   `json:"field"`
+	Source      source   `json:"source"`
+	Fingerprint string   `json:"fingerprint"`
 }
 
 type jsonFinding struct {
@@ -42,6 +58,8 @@ type jsonFinding struct {
 	Fingerprint string `json:"fingerprint"`
 	// Remediation is the rule's, "" when the rule is unknown.
 	Remediation string `json:"remediation"`
+	// Baseline is "new" or "unchanged" with a baseline, else absent.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 type resource struct {
@@ -96,6 +114,32 @@ type summary struct {
 	NotEvaluated int        `json:"notEvaluated"`
 	InputErrors  int        `json:"inputErrors"`
 	Partial      bool       `json:"partial"`
+	// ByRule counts the findings of each rule that has any, most severe
+	// rule first.
+	ByRule []ruleCount `json:"byRule"`
+	// Filtered counts findings left out by display filters; absent when
+	// none were.
+	Filtered *filtered `json:"filtered,omitempty"`
+	// Baseline compares the run with the baseline; absent without one.
+	Baseline *baselineSummary `json:"baseline,omitempty"`
+}
+
+type ruleCount struct {
+	Rule       string     `json:"rule"`
+	Findings   int        `json:"findings"`
+	BySeverity bySeverity `json:"bySeverity"`
+}
+
+type filtered struct {
+	Findings int    `json:"findings"`
+	By       string `json:"by"`
+}
+
+type baselineSummary struct {
+	File      string `json:"file"`
+	New       int    `json:"new"`
+	Unchanged int    `json:"unchanged"`
+	Fixed     int    `json:"fixed"`
 }
 
 type tool struct {
@@ -141,16 +185,74 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		NotEvaluated: s.NotEvaluated,
 		InputErrors:  len(doc.Errors),
 		Partial:      report.Partial(res, opts),
+		ByRule:       countByRule(res.Findings),
+	}
+	if f := opts.Filtered; f.Count > 0 {
+		doc.Summary.Filtered = &filtered{Findings: f.Count, By: f.By}
+	}
+	if b := opts.Baseline; b != nil {
+		fixed := b.Fixed(res)
+		c := b.Count(res)
+		doc.Summary.Baseline = &baselineSummary{File: b.Name, New: c.New, Unchanged: c.Unchanged, Fixed: c.Fixed}
+		list := make([]fixedFinding, 0, len(fixed))
+		for _, bf := range fixed {
+			list = append(list, fixedFinding{
+				Rule: bf.Rule, Severity: bf.Severity.String(), Title: bf.Title, Resource: resource(bf.Resource),
+				Message: bf.Message, Field: bf.Field, Source: source(bf.Source), Fingerprint: bf.Fingerprint,
+			})
+		}
+		doc.Fixed = &list
 	}
 
 	doc.Findings = []jsonFinding{} // streamed in by WriteJSONStreaming
 	err := report.WriteJSONStreaming(w, doc, "findings", len(res.Findings), func(i int) jsonFinding {
-		return convertFinding(&res.Findings[i], rulesByID)
+		c := convertFinding(&res.Findings[i], rulesByID)
+		c.Baseline = opts.Baseline.Status(&res.Findings[i])
+		return c
 	})
 	if err != nil {
 		return fmt.Errorf("write JSON report: %w", err)
 	}
 	return nil
+}
+
+// countByRule counts findings per rule, most critical findings first,
+// then most high, and so on, then by rule ID.
+func countByRule(fs []finding.Finding) []ruleCount {
+	index := map[string]int{}
+	out := []ruleCount{}
+	for i := range fs {
+		j, ok := index[fs[i].Rule]
+		if !ok {
+			j = len(out)
+			index[fs[i].Rule] = j
+			out = append(out, ruleCount{Rule: fs[i].Rule})
+		}
+		out[j].Findings++
+		out[j].BySeverity.add(fs[i].Severity)
+	}
+	slices.SortFunc(out, func(a, b ruleCount) int {
+		return cmp.Or(
+			cmp.Compare(b.BySeverity.Critical, a.BySeverity.Critical), cmp.Compare(b.BySeverity.High, a.BySeverity.High),
+			cmp.Compare(b.BySeverity.Medium, a.BySeverity.Medium), cmp.Compare(b.BySeverity.Low, a.BySeverity.Low),
+			cmp.Compare(b.BySeverity.Info, a.BySeverity.Info), cmp.Compare(a.Rule, b.Rule))
+	})
+	return out
+}
+
+func (b *bySeverity) add(s finding.Severity) {
+	switch s {
+	case finding.SeverityCritical:
+		b.Critical++
+	case finding.SeverityHigh:
+		b.High++
+	case finding.SeverityMedium:
+		b.Medium++
+	case finding.SeverityLow:
+		b.Low++
+	default:
+		b.Info++
+	}
 }
 
 func convertFindings(fs []finding.Finding, rulesByID map[string]*rules.Rule) []jsonFinding {

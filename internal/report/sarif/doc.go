@@ -30,6 +30,10 @@
 //     object to another file. (v1 also hashed the file, so that one object
 //     rendered from two files, such as two Kustomize overlays into the same
 //     namespace, stayed two alerts; those now share one fingerprint.)
+//   - With a baseline (--baseline), every result that counts has
+//     baselineState "new" or "unchanged". Findings of the baseline that are
+//     gone are not written as "absent" results: code scanning closes an
+//     alert when its result is missing, which is what fixed means there.
 //   - Suppressed findings are results with a suppression: kind "inSource"
 //     for the kguard.io/ignore annotation, "external" for a config
 //     exception, with the reason as justification. They are always present,

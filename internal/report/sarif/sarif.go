@@ -126,6 +126,7 @@ type result struct {
 	Message             message           `json:"message"`
 	Locations           []location        `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	BaselineState       string            `json:"baselineState,omitempty"`
 	Suppressions        []suppression     `json:"suppressions,omitempty"`
 	Properties          resultProps       `json:"properties"`
 }
@@ -183,7 +184,9 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	nf := len(res.Findings)
 	resultAt := func(i int) result {
 		if i < nf {
-			return convert(&res.Findings[i], index)
+			r := convert(&res.Findings[i], index)
+			r.BaselineState = opts.Baseline.Status(&res.Findings[i])
+			return r
 		}
 		return convert(&res.Suppressed[i-nf], index)
 	}

@@ -86,6 +86,8 @@ func TestValidatesAgainstSchema(t *testing.T) {
 	oddOpts.InputErrors = append(oddOpts.InputErrors, &inventory.InputError{File: "-", Line: 2, Err: os.ErrInvalid})
 	unknownRule := reporttest.Result(t)
 	unknownRule.Findings[0].Rule = "not-in-any-registry"
+	withBaseline := reporttest.Options(t)
+	withBaseline.Baseline = reporttest.Baseline(t, reporttest.Result(t).Findings[2])
 
 	for _, tt := range []struct {
 		name string
@@ -97,6 +99,7 @@ func TestValidatesAgainstSchema(t *testing.T) {
 		{"nothing at all", &scan.Result{}, report.Options{}},
 		{"odd paths", odd, oddOpts},
 		{"rule unknown to the registry", unknownRule, reporttest.Options(t)},
+		{"baseline", reporttest.Result(t), withBaseline},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := validate(t, sch, render(t, tt.res, tt.opts)); err != nil {
@@ -392,5 +395,34 @@ func TestFileURI(t *testing.T) {
 		if uri != tt.uri || base != tt.base || ok != tt.ok {
 			t.Errorf("fileURI(%q) = %q, %q, %v; want %q, %q, %v", tt.in, uri, base, ok, tt.uri, tt.base, tt.ok)
 		}
+	}
+}
+
+// TestBaselineState: with a baseline, counted results say whether they are
+// new; suppressed ones and runs without a baseline carry no state.
+func TestBaselineState(t *testing.T) {
+	res := reporttest.Result(t)
+	opts := reporttest.Options(t)
+	opts.Baseline = reporttest.Baseline(t, res.Findings[2])
+	var doc struct {
+		Runs []struct {
+			Results []struct {
+				BaselineState string `json:"baselineState"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, res, opts), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range doc.Runs[0].Results {
+		got = append(got, r.BaselineState)
+	}
+	want := "new new unchanged new new new new new  " // 8 findings, then 2 suppressed
+	if strings.Join(got, " ") != want {
+		t.Errorf("baseline states = %q", strings.Join(got, " "))
+	}
+	if strings.Contains(string(render(t, res, reporttest.Options(t))), "baselineState") {
+		t.Error("baselineState without a baseline")
 	}
 }
