@@ -3,8 +3,8 @@ package json
 import (
 	"cmp"
 	"fmt"
-	"slices"
 	"io"
+	"slices"
 
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"

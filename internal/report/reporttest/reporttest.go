@@ -200,7 +200,7 @@ func Baseline(t testing.TB, fs ...finding.Finding) *report.Baseline {
 	t.Helper()
 	type ref = inventory.Ref
 	type doc struct {
-		Findings []map[string]any `json:"findings"`
+		Findings []map[string]any  `json:"findings"`
 		Tool     map[string]string `json:"tool"`
 	}
 	d := doc{Findings: []map[string]any{}, Tool: map[string]string{"name": "kguard"}}
