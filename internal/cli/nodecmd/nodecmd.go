@@ -79,8 +79,7 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
 
 // Run checks the node and writes the report.
 func Run(o *Options) error {
-	failOn, err := o.Report.Validate()
-	if err != nil {
+	if err := o.Report.Validate(); err != nil {
 		return err
 	}
 	if o.Benchmark != "" && !strings.EqualFold(o.Benchmark, "cis") {
@@ -107,7 +106,7 @@ func Run(o *Options) error {
 		}
 		return cmdutil.Exit(cmdutil.ExitUsage)
 	}
-	if worst, any := rep.Result().Worst(); any && failOn != nil && worst >= *failOn {
+	if o.Report.Fails(rep.Result()) {
 		return cmdutil.Exit(cmdutil.ExitFindings)
 	}
 	return nil

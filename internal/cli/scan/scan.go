@@ -172,8 +172,7 @@ func Run(ctx context.Context, o *Options) error {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	o.Report.DefaultFailOn = cfg.FailOn
-	failOn, err := o.Report.Validate()
-	if err != nil {
+	if err := o.Report.Validate(); err != nil {
 		return err
 	}
 
@@ -249,7 +248,7 @@ func Run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
-	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors), failOn, o.AllowPartial)
+	return o.Report.ExitStatus(o.Streams, res, len(loaded.Errors), o.AllowPartial)
 }
 
 // restConfig builds the client configuration from the kubeconfig (or the
