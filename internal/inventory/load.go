@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultMaxFileSize bounds how much of one input kguard reads. Real
@@ -32,6 +33,17 @@ type LoadOptions struct {
 	// charts, Kustomize overlays). A directory one of them detects is
 	// rendered instead of walked, wherever it appears in the tree.
 	Renderers []Renderer
+	// Progress, when set, counts what Load has done while it runs.
+	Progress *LoadProgress
+}
+
+// LoadProgress counts files and objects as Load reads them, for a status
+// line that polls it from another goroutine.
+type LoadProgress struct {
+	// Files is how many inputs are done, of FilesTotal.
+	Files, FilesTotal atomic.Int64
+	// Objects is how many objects they held.
+	Objects atomic.Int64
 }
 
 // Result is what Load produced: the objects, plus every input problem met
@@ -55,6 +67,11 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	files, inputErrs := expand(paths, opts.Renderers)
+	prog := opts.Progress
+	if prog == nil {
+		prog = &LoadProgress{}
+	}
+	prog.FilesTotal.Store(int64(len(files)))
 	type out struct {
 		objs []*Object
 		errs []*InputError
@@ -69,14 +86,13 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 			for i := range next {
 				if r := files[i].renderer; r != nil {
 					results[i].objs, results[i].errs = r.Render(ctx, files[i].path)
-					continue
-				}
-				data, err := readInput(files[i].path, opts)
-				if err != nil {
+				} else if data, err := readInput(files[i].path, opts); err != nil {
 					results[i].errs = []*InputError{{File: files[i].path, Err: err}}
-					continue
+				} else {
+					results[i].objs, results[i].errs = DecodeFile(files[i].path, data)
 				}
-				results[i].objs, results[i].errs = DecodeFile(files[i].path, data)
+				prog.Files.Add(1)
+				prog.Objects.Add(int64(len(results[i].objs)))
 			}
 		}()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kguard/kguard/internal/analysis"
@@ -27,6 +28,24 @@ type Options struct {
 	// AtAdmissionOnly runs only the rules that decide from one object alone
 	// (rules.Rule.AtAdmission), as the admission webhook does.
 	AtAdmissionOnly bool
+	// Progress, when set, counts the work done while Run runs.
+	Progress *Progress
+	// Analyses, when set, memoizes the analyses the rules build (the RBAC
+	// model, the reachability model, ...) so that the caller can reuse
+	// them after the scan (the HTML report draws from them); it must be
+	// over the scanned inventory. Nil builds a private one.
+	Analyses *analysis.Memo
+}
+
+// Progress counts what Run has done, for a status line that polls it from
+// another goroutine.
+type Progress struct {
+	// Objects is how many objects the per-object rules are done with, of
+	// ObjectsTotal.
+	Objects, ObjectsTotal atomic.Int64
+	// InventoryRules is how many whole-inventory rules are done, of
+	// InventoryRulesTotal.
+	InventoryRules, InventoryRulesTotal atomic.Int64
 }
 
 // NotEvaluated is something the scan could not check. It is never a pass:
@@ -90,7 +109,18 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 		}
 	}
 
-	analyses := analysis.NewMemo(inv)
+	analyses := opts.Analyses
+	if analyses == nil {
+		analyses = analysis.NewMemo(inv)
+	} else if analyses.Inventory() != inv {
+		return nil, fmt.Errorf("scan: the analyses memo is over another inventory")
+	}
+	prog := opts.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	prog.ObjectsTotal.Store(int64(inv.Len()))
+	prog.InventoryRulesTotal.Store(int64(len(inventoryRules)))
 	// Each worker keeps its own findings; they are joined once at the end
 	// (appending tens of thousands of findings to one shared slice under
 	// a lock cost more than the rules themselves).
@@ -123,6 +153,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 					p := rules.NewPass(it.rule, inv, settings, analyses)
 					ne = append(ne, guard(it.rule, nil, func() { it.rule.CheckInventory(p) })...)
 					fs.add(p)
+					prog.InventoryRules.Add(1)
 					continue
 				}
 				for _, o := range objs[it.lo:it.hi] {
@@ -139,6 +170,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 						fs.add(p)
 					}
 				}
+				prog.Objects.Add(int64(it.hi - it.lo))
 			}
 		}()
 	}

@@ -2,14 +2,19 @@ package scan
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/progress"
+	"github.com/kguard/kguard/internal/rules/all"
 )
 
 // runStreams runs kguard scan over the given streams.
@@ -157,4 +162,54 @@ func TestBaselineFlow(t *testing.T) {
 	if _, stderr, code := run(t, latest, "--baseline", filepath.Join(dir, "missing.json"), "-"); code != 2 || !strings.Contains(stderr, "missing.json") {
 		t.Errorf("missing baseline: exit %d, stderr %q", code, stderr)
 	}
+}
+
+// TestProgressLine: on a terminal's standard error the status line is
+// drawn and erased, and the report on standard output is untouched; piped,
+// or in CI, nothing but the report's own messages reaches standard error.
+func TestProgressLine(t *testing.T) {
+	t.Setenv("TERM", "xterm")
+	scanWith := func(tty bool) (string, string) {
+		var out, errOut syncBuffer
+		o := &Options{Paths: []string{"../../../examples"}, Registry: all.Registry,
+			progress: progress.Options{Delay: time.Nanosecond, Interval: time.Millisecond}}
+		o.Streams = &cmdutil.Streams{Out: &out, ErrOut: &errOut, ErrIsTerminal: tty}
+		o.Report.Output, o.Report.FailOn = "table", "none"
+		if err := Run(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errOut.String()
+	}
+	t.Setenv("CI", "")
+	out, errOut := scanWith(true)
+	if !strings.Contains(errOut, "\r\x1b[K") || !strings.HasSuffix(errOut, "\r\x1b[K") {
+		t.Errorf("terminal: no status line, or not erased at the end: %q", errOut)
+	}
+	if strings.Contains(out, "\r") || !strings.Contains(out, "findings (") {
+		t.Errorf("the status line leaked into the report: %q", out[:min(len(out), 200)])
+	}
+	if _, errOut := scanWith(false); errOut != "" {
+		t.Errorf("piped: stderr %q, want nothing", errOut)
+	}
+	t.Setenv("CI", "true")
+	if _, errOut := scanWith(true); errOut != "" {
+		t.Errorf("CI: stderr %q, want nothing", errOut)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -5,6 +5,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/progress"
 	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
@@ -61,6 +63,8 @@ type Options struct {
 	Namespace   string
 	// Now fixes the reference time (tests); zero means time.Now().
 	Now time.Time
+	// progress tunes the status line (tests shorten its delay).
+	progress progress.Options
 }
 
 // NewCmd returns `kguard scan`.
@@ -177,6 +181,18 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	phases := newTimings()
+	// The status line reads these counters; each phase sets its own text.
+	var loadProg inventory.LoadProgress
+	var clusterDone, clusterTotal, clusterObjects atomic.Int64
+	var scanProg scan.Progress
+	line := progress.Start(o.Streams.ErrOut, progress.Enabled(o.Streams.ErrIsTerminal), func() string {
+		return fmt.Sprintf("reading: %s/%s files, %s objects", progress.Count(loadProg.Files.Load()),
+			progress.Count(loadProg.FilesTotal.Load()), progress.Count(loadProg.Objects.Load()))
+	}, o.progress)
+	defer line.Stop()
+	streams := *o.Streams
+	streams.ErrOut = line.Wrap(o.Streams.ErrOut)
+
 	target := firstNonEmpty(o.TargetVersion, cfg.TargetVersion)
 	if _, err := k8sversions.Target(target); err != nil {
 		return cmdutil.UsageErrorf("--target-version: %v", err)
@@ -190,7 +206,15 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return err
 		}
-		loaded, forbidden, serverVersion, err = o.loadCluster(ctx, restCfg)
+		line.Set(func() string {
+			return fmt.Sprintf("reading cluster: %s/%s resource lists, %s objects", progress.Count(clusterDone.Load()),
+				progress.Count(clusterTotal.Load()), progress.Count(clusterObjects.Load()))
+		})
+		loaded, forbidden, serverVersion, err = o.loadCluster(ctx, restCfg, func(done, total, objects int) {
+			clusterDone.Store(int64(done))
+			clusterTotal.Store(int64(total))
+			clusterObjects.Store(int64(objects))
+		})
 		if err != nil {
 			return err
 		}
@@ -203,7 +227,7 @@ func Run(ctx context.Context, o *Options) error {
 			kustomize.Renderer{},
 		}
 		setMemoryLimit(o.Paths)
-		loaded, err = cmdutil.LoadManifests(ctx, o.Streams, o.Paths, inventory.LoadOptions{MaxFileSize: o.MaxFileSize, Renderers: renderers})
+		loaded, err = cmdutil.LoadManifests(ctx, &streams, o.Paths, inventory.LoadOptions{MaxFileSize: o.MaxFileSize, Renderers: renderers, Progress: &loadProg})
 		if err != nil {
 			return err
 		}
@@ -217,7 +241,11 @@ func Run(ctx context.Context, o *Options) error {
 	if d := cfg.TLS.ExpiryWarningDays; d > 0 {
 		settings.CertExpiryWarning = time.Duration(d) * 24 * time.Hour
 	}
-	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings})
+	line.Set(func() string {
+		return fmt.Sprintf("rules: %s/%s objects, %s/%s whole-inventory rules", progress.Count(scanProg.Objects.Load()), progress.Count(scanProg.ObjectsTotal.Load()),
+			progress.Count(scanProg.InventoryRules.Load()), progress.Count(scanProg.InventoryRulesTotal.Load()))
+	})
+	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Progress: &scanProg})
 	if err != nil {
 		return err
 	}
@@ -236,19 +264,21 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return fmt.Errorf("write policy reports: %w", err)
 		}
-		fmt.Fprintf(o.Streams.ErrOut, "policy reports: %d created, %d replaced, %d stale deleted\n", n.Created, n.Updated, n.Deleted)
+		fmt.Fprintf(streams.ErrOut, "policy reports: %d created, %d replaced, %d stale deleted\n", n.Created, n.Updated, n.Deleted)
 		phases.mark("policy reports")
 	}
 
+	line.Set(func() string { return fmt.Sprintf("writing the %s report", o.Report.Output) })
 	if err := o.Report.Write(o.Streams, res, reg, report.Options{InputErrors: loaded.Errors}); err != nil {
 		return err
 	}
+	line.Stop()
 	phases.mark("report")
 	if o.Timings {
 		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
-	return o.Report.ExitStatus(o.Streams, res, len(loaded.Errors), o.AllowPartial)
+	return o.Report.ExitStatus(&streams, res, len(loaded.Errors), o.AllowPartial)
 }
 
 // restConfig builds the client configuration from the kubeconfig (or the
@@ -260,18 +290,10 @@ func (o *Options) restConfig() (*rest.Config, error) {
 	return cmdutil.RESTConfig(o.Kubeconfig, o.Context)
 }
 
-// loadCluster reads the live cluster, with a progress line on a terminal.
-func (o *Options) loadCluster(ctx context.Context, cfg *rest.Config) (*inventory.Result, []scan.NotEvaluated, string, error) {
+// loadCluster reads the live cluster, reporting progress to prog.
+func (o *Options) loadCluster(ctx context.Context, cfg *rest.Config, prog func(done, total, objects int)) (*inventory.Result, []scan.NotEvaluated, string, error) {
 	name := firstNonEmpty(o.Context, cfg.Host)
-	opts := cluster.Options{Namespace: o.Namespace, ReadSecretValues: o.ReadSecretValues, Name: name}
-	if o.Streams.ErrIsTerminal {
-		opts.Progress = func(done, total, objects int) {
-			fmt.Fprintf(o.Streams.ErrOut, "\rreading cluster: %d/%d resource types, %d objects", done, total, objects)
-			if done == total {
-				fmt.Fprint(o.Streams.ErrOut, "\r\033[K")
-			}
-		}
-	}
+	opts := cluster.Options{Namespace: o.Namespace, ReadSecretValues: o.ReadSecretValues, Name: name, Progress: prog}
 	res, err := cluster.Load(ctx, cfg, opts)
 	if err != nil {
 		return nil, nil, "", cmdutil.UsageErrorf("read cluster %s: %v", name, err)
