@@ -177,7 +177,7 @@ func expand(paths []string, renderers []Renderer) ([]unit, []*InputError) {
 				}
 				return nil
 			}
-			if isManifestName(d.Name()) && d.Type().IsRegular() {
+			if isManifestName(d.Name()) && d.Name() != ConfigFileName && d.Type().IsRegular() {
 				found = append(found, unit{path: path})
 			}
 			return nil
@@ -192,6 +192,12 @@ func expand(paths []string, renderers []Renderer) ([]unit, []*InputError) {
 	}
 	return units, errs
 }
+
+// ConfigFileName is kguard's own config file (config.FileName). It is
+// looked for in the working directory, which is often the directory
+// scanned, and it is no manifest: a walk skips it (naming it explicitly
+// still reads it, and fails as any non-manifest does).
+const ConfigFileName = ".kguard.yaml"
 
 func isManifestName(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {

@@ -85,9 +85,13 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	if settings == nil {
 		settings = &rules.Settings{}
 	}
-	if settings.Now.IsZero() {
+	{
+		// A copy: the scan adds what the config-auditing rules read.
 		s := *settings
-		s.Now = time.Now()
+		if s.Now.IsZero() {
+			s.Now = time.Now()
+		}
+		s.Exceptions = cfg.RuleExceptions()
 		settings = &s
 	}
 	workers := opts.Workers
@@ -102,6 +106,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 			continue
 		}
 		res.Rules = append(res.Rules, r)
+		settings.RulesRun = append(settings.RulesRun, r.ID)
 		if r.Scope() != rules.ScopeInventory {
 			objectRules = append(objectRules, r)
 		} else {

@@ -213,3 +213,25 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestConfigExceptionWarnings: an expired exception and one with a typo are
+// info findings in the report and a line each on standard error, naming
+// the config file and line.
+func TestConfigExceptionWarnings(t *testing.T) {
+	cfg := write(t, "kguard.yaml", "exceptions:\n  - rules: [image-latest-tag]\n    reason: old\n    expires: 2020-01-01\n  - rules: [image-latest-tags]\n    reason: typo\n")
+	out, stderr, code := run(t, latest, "--config", cfg, "--fail-on", "medium", "-")
+	if code != 1 {
+		t.Errorf("exit %d: the expired exception must not suppress", code)
+	}
+	for _, want := range []string{
+		"warning: " + cfg + ":2: exception 1 expired on 2020-01-01 and no longer suppresses: rules image-latest-tag (reason: \"old\") (config-exception-expired)\n",
+		"warning: " + cfg + ":5: exception 2 matches no rule that ran: rules image-latest-tags (reason: \"typo\") (config-exception-unused)\n",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(out, "KguardConfig kguard.yaml  "+cfg+":2") || !strings.Contains(out, "config-exception-unused") {
+		t.Errorf("report lacks the config findings:\n%s", out)
+	}
+}

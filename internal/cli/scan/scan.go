@@ -15,6 +15,7 @@ import (
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/cli/progress"
 	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/inventory/helm"
@@ -23,6 +24,7 @@ import (
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/policyreport"
 	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/rules/configaudit"
 	"github.com/kguard/kguard/internal/scan"
 )
 
@@ -254,6 +256,7 @@ func Run(ctx context.Context, o *Options) error {
 	objects := loaded.Inventory.Len()
 	loaded.Inventory = nil
 	res.AddNotEvaluated(forbidden...)
+	warnConfigFindings(&streams, res)
 	phases.mark("rules")
 	if o.WritePolicyReports {
 		client, err := dynamic.NewForConfig(restCfg)
@@ -336,4 +339,18 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// warnConfigFindings echoes findings about the config's exceptions on
+// standard error: an exception that lapsed or matches nothing changes what
+// is reported, and whoever runs the scan should hear it even when the
+// report goes to a file or shows only high severities.
+func warnConfigFindings(s *cmdutil.Streams, res *scan.Result) {
+	for _, list := range [][]finding.Finding{res.Findings, res.Suppressed} {
+		for _, f := range list {
+			if f.Rule == configaudit.IDExpired || f.Rule == configaudit.IDUnused {
+				fmt.Fprintf(s.ErrOut, "warning: %s: %s (%s)\n", f.Source, f.Message, f.Rule)
+			}
+		}
+	}
 }

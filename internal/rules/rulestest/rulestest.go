@@ -10,6 +10,10 @@
 //
 // expect-count is the exact number of findings of the rule; each
 // expect-message is a substring some finding's message must contain.
+//
+// A header line "# config: FILE" scans the fixture under that kguard config
+// file (a path relative to the fixture's directory), for rules that read
+// the config's exceptions.
 package rulestest
 
 import (
@@ -22,6 +26,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
@@ -33,25 +38,31 @@ import (
 func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings) {
 	t.Helper()
 	for _, r := range list {
-		t.Run(r.ID, func(t *testing.T) {
-			files, _ := filepath.Glob(filepath.Join(dir, r.ID, "*.yaml"))
-			var fire, pass int
-			for _, f := range files {
-				base := filepath.Base(f)
-				switch {
-				case strings.HasPrefix(base, "fire"):
-					fire++
-				case strings.HasPrefix(base, "pass"):
-					pass++
-				default:
-					continue
-				}
-				t.Run(base, func(t *testing.T) { runFixture(t, r, f, settings) })
-			}
-			if fire == 0 || pass == 0 {
-				t.Errorf("rule %s needs fixtures %s/%s/fire*.yaml and pass*.yaml (has %d fire, %d pass)", r.ID, dir, r.ID, fire, pass)
-			}
-		})
+		t.Run(r.ID, func(t *testing.T) { RunWith(t, r, []*rules.Rule{r}, dir, settings) })
+	}
+}
+
+// RunWith checks rule r against its testdata in dir, scanning each fixture
+// with the rules of scanWith (which must include r): for rules whose
+// verdict depends on which other rules run. Only r's findings are judged.
+func RunWith(t *testing.T, r *rules.Rule, scanWith []*rules.Rule, dir string, settings *rules.Settings) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, r.ID, "*.yaml"))
+	var fire, pass int
+	for _, f := range files {
+		base := filepath.Base(f)
+		switch {
+		case strings.HasPrefix(base, "fire"):
+			fire++
+		case strings.HasPrefix(base, "pass"):
+			pass++
+		default:
+			continue
+		}
+		t.Run(base, func(t *testing.T) { runFixture(t, r, scanWith, f, settings) })
+	}
+	if fire == 0 || pass == 0 {
+		t.Errorf("rule %s needs fixtures %s/%s/fire*.yaml and pass*.yaml (has %d fire, %d pass)", r.ID, dir, r.ID, fire, pass)
 	}
 }
 
@@ -71,7 +82,13 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, Settings: settings})
+	var cfg *config.Config
+	if name := header(data, "config:"); name != "" {
+		if cfg, err = config.Load(filepath.Join(filepath.Dir(file), name)); err != nil {
+			t.Fatalf("fixture config: %v", err)
+		}
+	}
+	res, err := scan.Run(context.Background(), inventory.New(objs), scan.Options{Registry: reg, Settings: settings, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +98,8 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	return res
 }
 
-func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings) {
-	res := Scan(t, file, []*rules.Rule{r}, settings)
+func runFixture(t *testing.T, r *rules.Rule, scanWith []*rules.Rule, file string, settings *rules.Settings) {
+	res := Scan(t, file, scanWith, settings)
 	var got []finding.Finding
 	for _, f := range res.Findings {
 		if f.Rule == r.ID {
@@ -118,6 +135,21 @@ func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settin
 			t.Errorf("%s: finding has no source location: %+v", file, f)
 		}
 	}
+}
+
+// header returns the value of the first leading comment line "# key value".
+func header(data []byte, key string) string {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(strings.TrimPrefix(line, "#")), key); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func expectations(t *testing.T, file string) (count int, messages []string) {
