@@ -36,7 +36,7 @@ func defaultNamespace() *rules.Rule {
 		Remediation: "Create a namespace per application or team with its own Pod Security labels, quotas, network " +
 			"policies and RBAC, and set metadata.namespace to it.",
 		References: finding.References{
-			CIS: []string{"5.7.4"},
+			CIS: []string{"5.6.4"},
 			NSA: []string{"Network separation and hardening: namespaces"},
 			URLs: []string{
 				"https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/",
@@ -68,7 +68,7 @@ func namespaceNotSet() *rules.Rule {
 		Remediation: "Set metadata.namespace in the manifest, or make sure the deploy step always sets it " +
 			"(Kustomize `namespace:`, `helm install -n`, `kubectl apply -n`).",
 		References: finding.References{
-			CIS:  []string{"5.7.4"},
+			CIS:  []string{"5.6.4"},
 			URLs: []string{"https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#setting-the-namespace-preference"},
 		},
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {

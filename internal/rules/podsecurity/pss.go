@@ -60,7 +60,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		rationale: "A hostPath volume exposes the node's filesystem: the container runtime socket, kubelet " +
 			"credentials and other pods' data are one path away.",
 		remediation: "Use a persistent volume, an emptyDir, a ConfigMap or a CSI driver instead of hostPath.",
-		cis:         []string{"5.2.12"}, mitre: []string{"T1611"},
+		cis:         []string{"5.2.11"}, mitre: []string{"T1611"},
 	},
 	"hostPorts": {
 		severity: finding.SeverityMedium, title: "Container binds a host port", control: "Host Ports",
@@ -68,7 +68,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 			"scheduling to one such pod per node.",
 		remediation: "Remove hostPort; expose the port through a Service (NodePort or LoadBalancer if it must " +
 			"be reachable from outside).",
-		cis: []string{"5.2.13"}, mitre: []string{"T1133"},
+		cis: []string{"5.2.12"}, mitre: []string{"T1133"},
 	},
 	"appArmorProfile": {
 		severity: finding.SeverityMedium, title: "AppArmor profile is disabled or custom", control: "AppArmor",
@@ -96,7 +96,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		rationale: "An Unconfined seccomp profile lets the container make every system call, including the " +
 			"rarely used ones most kernel exploits go through.",
 		remediation: "Set seccompProfile.type to RuntimeDefault (or Localhost with a reviewed profile).",
-		cis:         []string{"5.7.2"}, mitre: []string{"T1611"},
+		cis:         []string{"5.6.2"}, mitre: []string{"T1611"},
 	},
 	"sysctls": {
 		severity: finding.SeverityMedium, title: "Pod sets an unsafe sysctl", control: "Sysctls",
@@ -111,7 +111,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		rationale: "A Windows HostProcess container runs directly on the host with the host's privileges.",
 		remediation: "Remove windowsOptions.hostProcess; run node-level Windows tooling from a dedicated, " +
 			"privileged namespace.",
-		cis: []string{"5.2.11"}, mitre: []string{"T1611"},
+		cis: []string{"5.2.10"}, mitre: []string{"T1611"},
 	},
 	"hostProbesAndHostLifecycle": {
 		severity: finding.SeverityMedium, title: "Probe or lifecycle hook targets another host", control: "Host Probes / Lifecycle Hooks",
@@ -155,7 +155,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 		rationale: "Without a seccomp profile the container may make any system call; RuntimeDefault blocks " +
 			"the dangerous ones at almost no cost.",
 		remediation: "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (containers inherit it).",
-		cis:         []string{"5.7.2"}, mitre: []string{"T1611"},
+		cis:         []string{"5.6.2"}, mitre: []string{"T1611"},
 	},
 	"capabilities_restricted": {
 		severity: finding.SeverityMedium, title: "Container does not drop all capabilities", control: "Capabilities",
@@ -163,7 +163,7 @@ var pssChecks = map[policy.CheckID]pssMeta{
 			"capabilities such as NET_RAW and CHOWN are rarely needed and widen the attack surface.",
 		remediation: "Set securityContext.capabilities.drop: [ALL]; add NET_BIND_SERVICE only to bind ports " +
 			"below 1024.",
-		cis: []string{"5.2.8", "5.2.10"}, mitre: []string{"T1611"},
+		cis: []string{"5.2.8", "5.2.9"}, mitre: []string{"T1611"},
 	},
 	"procMount_restricted": {
 		severity: finding.SeverityLow, title: "Container unmasks /proc in a user namespace", control: "/proc Mount Type",

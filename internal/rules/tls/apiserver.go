@@ -25,7 +25,7 @@ func apiServerTLS() *rules.Rule {
 		Remediation: "Start kube-apiserver with --tls-min-version=VersionTLS12 (or VersionTLS13) and, if you set " +
 			"--tls-cipher-suites, only AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305).",
 		References: finding.References{
-			CIS:  []string{"1.2.26"},
+			CIS:  []string{"1.2.29"},
 			NSA:  []string{"Network separation and hardening: encrypt traffic"},
 			URLs: []string{"https://kubernetes.io/docs/reference/command-line-tools-reference/kube-apiserver/"},
 		},
