@@ -15,6 +15,7 @@ import (
 	"github.com/kguard/kguard/internal/cli/auditcmd"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/cli/drcmd"
+	"github.com/kguard/kguard/internal/cli/frameworkscmd"
 	"github.com/kguard/kguard/internal/cli/netpolcmd"
 	"github.com/kguard/kguard/internal/cli/nodecmd"
 	"github.com/kguard/kguard/internal/cli/policy"
@@ -54,6 +55,7 @@ and processes, files and connections on nodes (kguard sensor, eBPF).`,
 	root.AddCommand(
 		scancmd.NewCmd(s, reg),
 		rulescmd.NewCmd(s, reg),
+		frameworkscmd.NewCmd(s, reg),
 		admit.NewCmd(s, reg),
 		policy.NewCmd(s, reg),
 		rbaccmd.NewCmd(s),

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
@@ -54,6 +55,9 @@ type Options struct {
 	// Filtered says which findings display filters left out of res and
 	// how many, so that reports can say so; res holds only the rest.
 	Filtered Filtered
+	// Frameworks are the verdicts of the frameworks asked for
+	// (--framework): every format reports every control.
+	Frameworks []*framework.Result
 }
 
 // Groupings of the table report.

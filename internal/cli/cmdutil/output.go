@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/formats"
 	"github.com/kguard/kguard/internal/rules"
@@ -43,14 +44,19 @@ type Report struct {
 	Baseline  string
 	FailOnNew bool
 
+	// Frameworks evaluates these compliance frameworks; only their rules'
+	// findings are shown and fail the run.
+	Frameworks []string
+
 	// DefaultFailOn is used when --fail-on is not given ("high" if empty).
 	DefaultFailOn string
 
 	// Set by Validate.
-	gate     report.Gate
-	show     func(finding.Severity) bool
-	filterBy string
-	baseline *report.Baseline
+	gate       report.Gate
+	show       func(finding.Severity) bool
+	filterBy   string
+	baseline   *report.Baseline
+	frameworks []*framework.Framework
 }
 
 // AddFlags registers the report flags.
@@ -68,6 +74,7 @@ func (r *Report) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&r.Color, "color", "auto", "colour the table: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always or never")
 	f.StringVar(&r.Baseline, "baseline", "", "a previous JSON report (-o json): mark findings new or unchanged and list the fixed ones")
 	f.BoolVar(&r.FailOnNew, "fail-on-new", false, "with --baseline: exit 1 only for findings at or above --fail-on that the baseline does not have")
+	f.StringSliceVar(&r.Frameworks, "framework", nil, "report every control of these compliance frameworks ("+strings.Join(framework.Names(), ", ")+"); only their rules' findings are listed and fail the run")
 }
 
 // Validate checks the flags and reads the baseline before any work is
@@ -136,6 +143,21 @@ func (r *Report) Validate() error {
 	if r.FailOnNew && r.Baseline == "" {
 		return UsageErrorf("--fail-on-new needs --baseline (a previous JSON report)")
 	}
+	r.frameworks = nil
+	for _, name := range r.Frameworks {
+		for _, part := range strings.Split(name, ",") {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			fw, err := framework.Get(part)
+			if err != nil {
+				return UsageErrorf("--framework: %v", err)
+			}
+			if !slices.Contains(r.frameworks, fw) {
+				r.frameworks = append(r.frameworks, fw)
+			}
+		}
+	}
 	if r.Baseline != "" {
 		f, err := os.Open(r.Baseline)
 		if err != nil {
@@ -163,24 +185,59 @@ func ParseFailOn(s string) (*finding.Severity, error) {
 	return &sev, nil
 }
 
-// view is what the report shows of res: the findings the display filters
-// keep (suppressed ones too), and how many counted findings they hid.
-func (r *Report) view(res *scan.Result) (*scan.Result, int) {
-	if r.show == nil || r.filterBy == "" {
-		return res, 0
+// scope narrows res to the findings of the frameworks' rules
+// (--framework): what the run is judged on. Without frameworks it is res.
+func (r *Report) scope(res *scan.Result) *scan.Result {
+	if len(r.frameworks) == 0 {
+		return res
 	}
-	keep := func(fs []finding.Finding) []finding.Finding {
+	in := map[string]bool{}
+	for _, fw := range r.frameworks {
+		for id := range fw.RuleIDs(res.Rules) {
+			in[id] = true
+		}
+	}
+	return narrow(res, func(f *finding.Finding) bool { return in[f.Rule] })
+}
+
+// narrow is res with only the findings (counted and suppressed) keep keeps.
+func narrow(res *scan.Result, keep func(*finding.Finding) bool) *scan.Result {
+	pick := func(fs []finding.Finding) []finding.Finding {
 		out := make([]finding.Finding, 0, len(fs))
-		for _, f := range fs {
-			if r.show(f.Severity) {
-				out = append(out, f)
+		for i := range fs {
+			if keep(&fs[i]) {
+				out = append(out, fs[i])
 			}
 		}
 		return out
 	}
 	v := *res
-	v.Findings, v.Suppressed = keep(res.Findings), keep(res.Suppressed)
-	return &v, len(res.Findings) - len(v.Findings)
+	v.Findings, v.Suppressed = pick(res.Findings), pick(res.Suppressed)
+	return &v
+}
+
+// view is what the report shows of res: the findings in scope that the
+// display filters keep (suppressed ones too), how many counted findings
+// were left out and by what.
+func (r *Report) view(res *scan.Result) (*scan.Result, report.Filtered) {
+	v := r.scope(res)
+	var by []string
+	if v != res {
+		names := make([]string, len(r.frameworks))
+		for i, fw := range r.frameworks {
+			names[i] = fw.Name
+		}
+		by = append(by, "--framework "+strings.Join(names, ","))
+	}
+	if r.show != nil && r.filterBy != "" {
+		v = narrow(v, func(f *finding.Finding) bool { return r.show(f.Severity) })
+		by = append(by, r.filterBy)
+	}
+	hidden := len(res.Findings) - len(v.Findings)
+	if hidden == 0 {
+		return v, report.Filtered{}
+	}
+	return v, report.Filtered{Count: hidden, By: strings.Join(by, " ")}
 }
 
 // Colour reports whether the report is coloured: --color always or never,
@@ -217,9 +274,16 @@ func (r *Report) Write(s *Streams, res *scan.Result, reg *rules.Registry, opts r
 	opts.Gate, opts.Baseline = r.gate, r.baseline
 	opts.Summary, opts.GroupBy, opts.Explain = r.Summary, r.GroupBy, r.Explain
 	opts.Color = r.colour(s)
-	view, hidden := r.view(res)
-	if hidden > 0 {
-		opts.Filtered = report.Filtered{Count: hidden, By: r.filterBy}
+	view, filtered := r.view(res)
+	opts.Filtered = filtered
+	var known []*rules.Rule
+	if reg != nil {
+		known = reg.Rules()
+	}
+	for _, fw := range r.frameworks {
+		// Controls are judged on the whole result: display filters
+		// change what is listed, never a verdict.
+		opts.Frameworks = append(opts.Frameworks, framework.Evaluate(fw, res, known))
 	}
 
 	var out io.Writer = s.Out
@@ -246,9 +310,10 @@ func (r *Report) Write(s *Streams, res *scan.Result, reg *rules.Registry, opts r
 }
 
 // Fails reports whether a finding of res fails the run (--fail-on, and
-// --fail-on-new with a baseline). Display filters do not change it.
+// --fail-on-new with a baseline), among the frameworks' rules when
+// --framework is given. Display filters do not change it.
 func (r *Report) Fails(res *scan.Result) bool {
-	return r.gate.AnyFails(res, r.baseline)
+	return r.gate.AnyFails(r.scope(res), r.baseline)
 }
 
 // ExitStatus is the status every findings command ends with: 2 when inputs

@@ -18,7 +18,12 @@
 //	              "baseline": {"file", "new", "unchanged", "fixed"}},
 //	  "tool": {"name", "version"},
 //	  "fixed": [{"rule", "severity", "title", "resource", "message", "field",
-//	             "source", "fingerprint"}]
+//	             "source", "fingerprint"}],
+//	  "frameworks": [{"name", "title", "version", "mapping", "source", "url",
+//	                  "score", "counts": {"pass", "fail", "notEvaluated", "manual"},
+//	                  "partial", "controls": [{"id", "title", "section", "status",
+//	                  "reason", "rules", "failing": [{"rule", "findings"}],
+//	                  "findings"}]}]
 //	}
 //
 // Rules for consumers: "findings", "notEvaluated" and "errors" are always
@@ -39,6 +44,13 @@
 // one, those keys are absent. "summary.filtered" is present when display
 // filters (--severity, --min-severity, --framework) left findings out of
 // "findings"; the other summary counts are of what the report lists.
-// "summary.byRule" counts findings per rule, most severe first. Output is indented, keys keep the
+// "summary.byRule" counts findings per rule, most severe first.
+//
+// "frameworks" is present with --framework: every control of each
+// framework with its status ("pass", "fail", "not-evaluated" or "manual"),
+// the reason when not evaluated or manual, the rules mapped to it and
+// those that found something. "score" is the percentage of passing
+// controls among those that passed or failed, rounded to one decimal, or
+// null when none did. Output is indented, keys keep the
 // order above, and the document ends with a newline.
 package json

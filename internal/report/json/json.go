@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
@@ -31,6 +33,45 @@ type document struct {
 	// Fixed lists the baseline's findings that are gone; present only
 	// with a baseline.
 	Fixed *[]fixedFinding `json:"fixed,omitempty"`
+	// Frameworks are the verdicts of --framework; absent without it.
+	Frameworks *[]frameworkResult `json:"frameworks,omitempty"`
+}
+
+type frameworkResult struct {
+	Name    string `json:"name"`
+	Title   string `json:"title"`
+	Version string `json:"version"`
+	Mapping int    `json:"mapping"`
+	Source  string `json:"source"`
+	URL     string `json:"url"`
+	// Score is null when no control passed or failed.
+	Score    *float64           `json:"score"`
+	Counts   frameworkCounts    `json:"counts"`
+	Partial  bool               `json:"partial"`
+	Controls []frameworkControl `json:"controls"`
+}
+
+type frameworkCounts struct {
+	Pass         int `json:"pass"`
+	Fail         int `json:"fail"`
+	NotEvaluated int `json:"notEvaluated"`
+	Manual       int `json:"manual"`
+}
+
+type frameworkControl struct {
+	ID       string         `json:"id"`
+	Title    string         `json:"title"`
+	Section  string         `json:"section"`
+	Status   string         `json:"status"`
+	Reason   string         `json:"reason,omitempty"`
+	Rules    []string       `json:"rules"`
+	Failing  []ruleFindings `json:"failing"`
+	Findings int            `json:"findings"`
+}
+
+type ruleFindings struct {
+	Rule     string `json:"rule"`
+	Findings int    `json:"findings"`
 }
 
 type fixedFinding struct {
@@ -204,6 +245,14 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		doc.Fixed = &list
 	}
 
+	if len(opts.Frameworks) > 0 {
+		list := make([]frameworkResult, 0, len(opts.Frameworks))
+		for _, fr := range opts.Frameworks {
+			list = append(list, convertFramework(fr))
+		}
+		doc.Frameworks = &list
+	}
+
 	doc.Findings = []jsonFinding{} // streamed in by WriteJSONStreaming
 	err := report.WriteJSONStreaming(w, doc, "findings", len(res.Findings), func(i int) jsonFinding {
 		c := convertFinding(&res.Findings[i], rulesByID)
@@ -214,6 +263,31 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		return fmt.Errorf("write JSON report: %w", err)
 	}
 	return nil
+}
+
+func convertFramework(fr *framework.Result) frameworkResult {
+	f := fr.Framework
+	out := frameworkResult{
+		Name: f.Name, Title: f.Title, Version: f.Version, Mapping: f.Mapping, Source: f.Source, URL: f.URL,
+		Counts:   frameworkCounts{Pass: fr.Pass, Fail: fr.Fail, NotEvaluated: fr.NotEvaluated, Manual: fr.Manual},
+		Partial:  fr.Partial,
+		Controls: make([]frameworkControl, 0, len(fr.Controls)),
+	}
+	if fr.HasScore {
+		score := math.Round(fr.Score*10) / 10
+		out.Score = &score
+	}
+	for _, c := range fr.Controls {
+		fc := frameworkControl{
+			ID: c.ID, Title: c.Title, Section: c.Section, Status: string(c.Status), Reason: c.Reason,
+			Rules: append([]string{}, c.Rules...), Failing: []ruleFindings{}, Findings: c.Findings,
+		}
+		for _, rf := range c.Failing {
+			fc.Failing = append(fc.Failing, ruleFindings{Rule: rf.Rule, Findings: rf.Findings})
+		}
+		out.Controls = append(out.Controls, fc)
+	}
+	return out
 }
 
 // countByRule counts findings per rule, most critical findings first,

@@ -33,6 +33,11 @@ func TestGolden(t *testing.T) {
 		opts.ShowSuppressed = true
 		reporttest.Golden(t, "show-suppressed.golden", render(t, reporttest.Result(t), opts))
 	})
+	t.Run("frameworks", func(t *testing.T) {
+		opts := reporttest.Options(t)
+		opts.Frameworks = reporttest.Frameworks(t)
+		reporttest.Golden(t, "frameworks.golden", render(t, reporttest.Result(t), opts))
+	})
 	t.Run("empty", func(t *testing.T) {
 		reporttest.Golden(t, "empty.golden", render(t, reporttest.Empty(t), report.Options{ToolVersion: "1.2.3-test"}))
 	})

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -129,6 +130,17 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 			})
 		}
 	}
+	if len(opts.Frameworks) > 0 {
+		gateFails := map[string]bool{} // rules with a finding that fails the run
+		for i := range res.Findings {
+			if opts.Gate.Fails(&res.Findings[i], opts.Baseline) {
+				gateFails[res.Findings[i].Rule] = true
+			}
+		}
+		for _, fr := range opts.Frameworks {
+			doc.Suites = append(doc.Suites, frameworkSuite(fr, gateFails))
+		}
+	}
 	if len(res.NotEvaluated) > 0 {
 		suite := testSuite{Name: "kguard.not-evaluated"}
 		for _, ne := range res.NotEvaluated {
@@ -190,6 +202,44 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		return fmt.Errorf("write JUnit report: %w", err)
 	}
 	return nil
+}
+
+// frameworkSuite is one suite per framework, one case per control: a
+// failing control is a failure when one of its findings fails the run
+// (the gate), else a passing case that says so; not evaluated and manual
+// controls are skipped with the reason.
+func frameworkSuite(fr *framework.Result, gateFails map[string]bool) testSuite {
+	f := fr.Framework
+	name := "kguard.framework." + f.Name
+	suite := testSuite{Name: name}
+	for _, c := range fr.Controls {
+		tc := testCase{Name: clean(c.ID + " " + c.Title), Classname: clean(name + "." + c.SectionID)}
+		switch c.Status {
+		case framework.Fail:
+			var parts []string
+			fails := false
+			for _, rf := range c.Failing {
+				parts = append(parts, fmt.Sprintf("%s (%d)", rf.Rule, rf.Findings))
+				fails = fails || gateFails[rf.Rule]
+			}
+			text := fmt.Sprintf("%s %s %s fails: findings of %s", f.Title, f.Version, c.ID, strings.Join(parts, ", "))
+			if fails {
+				tc.Failure = &problem{Message: clean(text), Type: "control-failed", Body: clean(text + "\n" + "Section: " + c.Section + "\n")}
+			} else {
+				tc.SystemOut = clean(text + "; every finding is below the failure threshold (--fail-on)\n")
+			}
+		case framework.NotEvaluated:
+			tc.Skipped = &skipped{Message: clean("not evaluated: " + c.Reason)}
+		case framework.Manual:
+			tc.Skipped = &skipped{Message: clean("manual: " + c.Reason)}
+		default:
+			if c.Reason != "" {
+				tc.SystemOut = clean(c.Reason + "\n")
+			}
+		}
+		suite.add(tc)
+	}
+	return suite
 }
 
 // rank orders unknown categories after the known ones.

@@ -243,3 +243,39 @@ func TestFailOnNew(t *testing.T) {
 		t.Errorf("without --fail-on-new: %d failures, want 2", doc.Failures)
 	}
 }
+
+// TestFrameworkSuite: one case per control; failing controls fail only
+// when their findings fail the gate, not evaluated and manual ones are
+// skipped with the reason.
+func TestFrameworkSuite(t *testing.T) {
+	opts := reporttest.Options(t)
+	opts.Frameworks = reporttest.Frameworks(t)
+	doc := parse(t, render(t, reporttest.Result(t), opts))
+	var suite *testSuite
+	for i := range doc.Suites {
+		if doc.Suites[i].Name == "kguard.framework.test-benchmark" {
+			suite = &doc.Suites[i]
+		}
+	}
+	if suite == nil {
+		t.Fatal("no framework suite")
+	}
+	if suite.Tests != 5 || suite.Failures != 2 || suite.Skipped != 2 {
+		t.Errorf("suite = %d tests, %d failures, %d skipped; want 5, 2, 2", suite.Tests, suite.Failures, suite.Skipped)
+	}
+	if c := suite.Cases[4]; c.Skipped == nil || c.Skipped.Message != "not evaluated: rule quota-missing could not be evaluated: internal error" {
+		t.Errorf("not evaluated case = %+v", c)
+	}
+	// With --fail-on critical the RBAC control (a high finding) passes,
+	// the privileged one (critical) still fails.
+	opts.Gate = report.Gate{Min: finding.SeverityCritical}
+	doc = parse(t, render(t, reporttest.Result(t), opts))
+	for _, s := range doc.Suites {
+		if s.Name != "kguard.framework.test-benchmark" {
+			continue
+		}
+		if s.Failures != 1 || s.Cases[0].Failure != nil || !strings.Contains(s.Cases[0].SystemOut, "below the failure threshold") || s.Cases[2].Failure == nil {
+			t.Errorf("under --fail-on critical: %d failures, cases %+v", s.Failures, s.Cases[:3])
+		}
+	}
+}

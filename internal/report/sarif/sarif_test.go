@@ -88,6 +88,8 @@ func TestValidatesAgainstSchema(t *testing.T) {
 	unknownRule.Findings[0].Rule = "not-in-any-registry"
 	withBaseline := reporttest.Options(t)
 	withBaseline.Baseline = reporttest.Baseline(t, reporttest.Result(t).Findings[2])
+	withFrameworks := reporttest.Options(t)
+	withFrameworks.Frameworks = reporttest.Frameworks(t)
 
 	for _, tt := range []struct {
 		name string
@@ -100,6 +102,7 @@ func TestValidatesAgainstSchema(t *testing.T) {
 		{"odd paths", odd, oddOpts},
 		{"rule unknown to the registry", unknownRule, reporttest.Options(t)},
 		{"baseline", reporttest.Result(t), withBaseline},
+		{"frameworks", reporttest.Result(t), withFrameworks},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := validate(t, sch, render(t, tt.res, tt.opts)); err != nil {
@@ -424,5 +427,61 @@ func TestBaselineState(t *testing.T) {
 	}
 	if strings.Contains(string(render(t, res, reporttest.Options(t))), "baselineState") {
 		t.Error("baselineState without a baseline")
+	}
+}
+
+// TestFrameworkTaxonomy: a framework is a taxonomy whose taxa are its
+// controls with their verdicts, and rules point at the controls they serve.
+func TestFrameworkTaxonomy(t *testing.T) {
+	opts := reporttest.Options(t)
+	opts.Frameworks = reporttest.Frameworks(t)
+	var doc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID            string `json:"id"`
+						Relationships []struct {
+							Target struct {
+								ID            string                `json:"id"`
+								ToolComponent struct{ Name string } `json:"toolComponent"`
+							} `json:"target"`
+						} `json:"relationships"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Taxonomies []struct {
+				Name string `json:"name"`
+				Taxa []struct {
+					ID         string                  `json:"id"`
+					Properties struct{ Status string } `json:"properties"`
+				} `json:"taxa"`
+				Properties struct {
+					Score *float64 `json:"score"`
+				} `json:"properties"`
+			} `json:"taxonomies"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, reporttest.Result(t), opts), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run := doc.Runs[0]
+	if len(run.Taxonomies) != 1 || run.Taxonomies[0].Name != "test-benchmark" || len(run.Taxonomies[0].Taxa) != 5 ||
+		run.Taxonomies[0].Properties.Score == nil || *run.Taxonomies[0].Properties.Score != 33.3 {
+		t.Fatalf("taxonomies = %+v", run.Taxonomies)
+	}
+	var statuses []string
+	for _, tx := range run.Taxonomies[0].Taxa {
+		statuses = append(statuses, tx.ID+"="+tx.Properties.Status)
+	}
+	if got := strings.Join(statuses, " "); got != "5.1.3=fail 5.1.7=manual 5.2.2=fail 5.2.9=pass 5.7.1=not-evaluated" {
+		t.Errorf("taxa = %s", got)
+	}
+	for _, r := range run.Tool.Driver.Rules {
+		if r.ID == "privileged-container" {
+			if len(r.Relationships) != 1 || r.Relationships[0].Target.ID != "5.2.2" || r.Relationships[0].Target.ToolComponent.Name != "test-benchmark" {
+				t.Errorf("privileged-container relationships = %+v", r.Relationships)
+			}
+		}
 	}
 }

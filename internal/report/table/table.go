@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -73,6 +74,9 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		} else {
 			p.byResource(res.Suppressed, true)
 		}
+	}
+	for _, fr := range opts.Frameworks {
+		p.framework(fr)
 	}
 	if fixed := opts.Baseline.Fixed(res); len(fixed) > 0 {
 		p.fixed(fixed)
@@ -456,6 +460,62 @@ func (p *printer) topResources(fs []finding.Finding) {
 			}
 		}
 		p.out("  ", "  ", fmt.Sprintf("%s: %s (%s)", name, plural(total, "finding"), strings.Join(parts, ", ")), 4)
+	}
+	p.blank()
+}
+
+var statusLabel = map[framework.Status]string{
+	framework.Pass: "PASS", framework.Fail: "FAIL", framework.NotEvaluated: "NOT EVAL", framework.Manual: "MANUAL",
+}
+
+var statusColor = map[framework.Status]string{
+	framework.Pass: green, framework.Fail: "\x1b[31m", framework.NotEvaluated: magenta, framework.Manual: dim,
+}
+
+// framework prints a framework's verdict: a header with the score and the
+// counts, then every control with its status, its rules (failing ones with
+// their number of findings) and why it was not evaluated. With --summary
+// only the failing controls are listed.
+func (p *printer) framework(fr *framework.Result) {
+	f := fr.Framework
+	head := fmt.Sprintf("%s %s (kguard mapping %d): score %s; %d pass, %d fail, %d not evaluated, %d manual",
+		f.Title, f.Version, f.Mapping, fr.ScoreText(), fr.Pass, fr.Fail, fr.NotEvaluated, fr.Manual)
+	if fr.Partial {
+		head += "; the scan was partial, so a pass may be unearned"
+	}
+	p.heading(bold, head)
+	idWidth := 0
+	for _, c := range fr.Controls {
+		idWidth = max(idWidth, len(c.ID))
+	}
+	indent := strings.Repeat(" ", hang+idWidth+2)
+	for _, c := range fr.Controls {
+		if p.opts.Summary && c.Status != framework.Fail {
+			continue
+		}
+		label := statusLabel[c.Status]
+		pad := strings.Repeat(" ", max(severityWidth-len(label), 0)+2)
+		id := c.ID + strings.Repeat(" ", idWidth-len(c.ID)+2)
+		p.out("  "+label+pad+id, "  "+p.paint(statusColor[c.Status], label)+pad+id, clean(c.Title), len(indent))
+		var detail string
+		switch {
+		case c.Status == framework.Fail:
+			parts := make([]string, 0, len(c.Failing))
+			for _, rf := range c.Failing {
+				parts = append(parts, fmt.Sprintf("%s (%d)", rf.Rule, rf.Findings))
+			}
+			detail = "findings: " + strings.Join(parts, ", ")
+			if n := len(c.Rules) - len(c.Failing); n > 0 {
+				detail += fmt.Sprintf("; %s found nothing", plural(n, "other rule"))
+			}
+		case len(c.Rules) > 0 && c.Reason == "":
+			detail = "rules: " + strings.Join(c.Rules, ", ")
+		default:
+			detail = c.Reason
+		}
+		if detail != "" {
+			p.out(indent, indent, clean(detail), len(indent))
+		}
 	}
 	p.blank()
 }

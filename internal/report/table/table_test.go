@@ -143,6 +143,8 @@ func TestNewViewsGolden(t *testing.T) {
 		{"width-60.golden", func(_ *testing.T, o *report.Options) { o.Width = 60; o.ShowSuppressed = true }},
 		{"width-60-color.golden", func(_ *testing.T, o *report.Options) { o.Width = 60; o.Color = true }},
 		{"summary.golden", func(_ *testing.T, o *report.Options) { o.Summary = true }},
+		{"frameworks.golden", func(t *testing.T, o *report.Options) { o.Frameworks = reporttest.Frameworks(t) }},
+		{"frameworks-summary.golden", func(t *testing.T, o *report.Options) { o.Frameworks = reporttest.Frameworks(t); o.Summary = true }},
 		{"group-by-rule.golden", func(_ *testing.T, o *report.Options) { o.GroupBy = report.GroupByRule }},
 		{"group-by-namespace.golden", func(_ *testing.T, o *report.Options) { o.GroupBy = report.GroupByNamespace }},
 		{"explain.golden", func(_ *testing.T, o *report.Options) { o.Explain = true }},
