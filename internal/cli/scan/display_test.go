@@ -235,3 +235,38 @@ func TestConfigExceptionWarnings(t *testing.T) {
 		t.Errorf("report lacks the config findings:\n%s", out)
 	}
 }
+
+// TestFrameworkScope: with --framework only the framework's rules'
+// findings are listed and fail the run; every control is reported.
+func TestFrameworkScope(t *testing.T) {
+	if _, _, code := run(t, latest, "--fail-on", "medium", "-"); code != 1 {
+		t.Fatalf("without --framework: exit %d, want 1 (image-latest-tag is medium)", code)
+	}
+	// image-latest-tag cites no CIS check, so under --framework cis nothing
+	// at medium or above is left.
+	out, stderr, code := run(t, latest, "--framework", "cis", "--fail-on", "medium", "-o", "json", "-")
+	if code != 0 {
+		t.Errorf("--framework cis: exit %d, want 0: %s", code, stderr)
+	}
+	var doc struct {
+		Findings   []struct{ Rule string } `json:"findings"`
+		Frameworks []struct {
+			Name     string
+			Controls []struct{ ID, Status string }
+		} `json:"frameworks"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range doc.Findings {
+		if f.Rule == "image-latest-tag" {
+			t.Error("a finding outside the framework is listed")
+		}
+	}
+	if len(doc.Frameworks) != 1 || doc.Frameworks[0].Name != "cis" || len(doc.Frameworks[0].Controls) != 131 {
+		t.Fatalf("frameworks = %+v", doc.Frameworks)
+	}
+	if _, stderr, code := run(t, latest, "--framework", "iso", "-"); code != 2 || !strings.Contains(stderr, `unknown framework "iso"`) {
+		t.Errorf("unknown framework: exit %d, %s", code, stderr)
+	}
+}
