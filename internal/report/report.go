@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/framework"
@@ -58,6 +59,9 @@ type Options struct {
 	// Frameworks are the verdicts of the frameworks asked for
 	// (--framework): every format reports every control.
 	Frameworks []*framework.Result
+	// Now is the time of the report, for formats that stamp records (ECS);
+	// zero means the current time.
+	Now time.Time
 }
 
 // Groupings of the table report.

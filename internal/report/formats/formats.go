@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/kguard/kguard/internal/report"
+	"github.com/kguard/kguard/internal/report/ecs"
 	"github.com/kguard/kguard/internal/report/json"
 	"github.com/kguard/kguard/internal/report/junit"
 	"github.com/kguard/kguard/internal/report/policyreport"
@@ -19,6 +20,7 @@ func All() []report.Format {
 		{Name: "sarif", Description: "SARIF 2.1.0, for GitHub code scanning and SARIF viewers", Write: sarif.Write},
 		{Name: "junit", Description: "JUnit XML, for CI test reports (GitLab, Jenkins)", Write: junit.Write},
 		{Name: "policyreport", Description: "wgpolicyk8s.io/v1alpha2 PolicyReports per namespace, for kubectl apply and Policy Report tools", Write: policyreport.Write},
+		{Name: "ecs", Description: "Elastic Common Schema JSON lines (the layout of kguard's alerts), for Elasticsearch and log shippers", Write: ecs.Write},
 	}
 }
 

@@ -240,7 +240,11 @@ func BuildFrameworks(frs []*framework.Result, now time.Time) []*unstructured.Uns
 // with a report per framework asked for. Timestamps come from the clock;
 // tests use WriteAt.
 func Write(w io.Writer, res *scan.Result, opts report.Options) error {
-	return WriteAt(w, res, time.Now(), opts.Frameworks...)
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return WriteAt(w, res, now, opts.Frameworks...)
 }
 
 // WriteAt is Write with a fixed time.
