@@ -13,6 +13,7 @@ import (
 
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/netpol"
+	"github.com/kguard/kguard/internal/netpol/matrixhtml"
 )
 
 func renderFixtureHTML(t *testing.T, args ...string) string {
@@ -75,7 +76,7 @@ spec:
 		t.Fatal(errs)
 	}
 	var buf bytes.Buffer
-	if err := writeMatrixHTML(&buf, netpol.Build(inventory.New(objs), netpol.Options{}).Matrix("")); err != nil {
+	if err := matrixhtml.WritePage(&buf, netpol.Build(inventory.New(objs), netpol.Options{}).Matrix("")); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
