@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"sort"
 
+	"github.com/kguard/kguard/internal/analysis"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +31,14 @@ type Model struct {
 }
 
 const metadataNameLabel = "kubernetes.io/metadata.name"
+
+// ModelAnalysis is the model of a scanned inventory with default options,
+// built once per scan for every rule that reads it and for reports that
+// draw the reachability matrix.
+var ModelAnalysis = &analysis.Analysis[*Model]{
+	Name:  "network.model",
+	Build: func(inv *inventory.Inventory) *Model { return Build(inv, Options{}) },
+}
 
 // Build reads the pods, namespaces and NetworkPolicies of inv.
 func Build(inv *inventory.Inventory, opts Options) *Model {

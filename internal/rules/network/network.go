@@ -10,7 +10,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/netpol"
@@ -31,13 +30,9 @@ func Rules() []*rules.Rule {
 }
 
 // modelAnalysis is the NetworkPolicy model of the scanned inventory, built
-// once per scan for every rule of the family.
-var modelAnalysis = &analysis.Analysis[*netpol.Model]{
-	Name: "network.model",
-	Build: func(inv *inventory.Inventory) *netpol.Model {
-		return netpol.Build(inv, netpol.Options{})
-	},
-}
+// once per scan for every rule of the family (and for reports that draw the
+// reachability matrix).
+var modelAnalysis = netpol.ModelAnalysis
 
 const policyDocs = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"
 
