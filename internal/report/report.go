@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
@@ -62,6 +63,9 @@ type Options struct {
 	// Now is the time of the report, for formats that stamp records (ECS);
 	// zero means the current time.
 	Now time.Time
+	// Analyses are the scan's analyses (the RBAC and network models), for
+	// formats that draw from them (html); nil when the command built none.
+	Analyses *analysis.Memo
 }
 
 // Groupings of the table report.
@@ -90,6 +94,9 @@ type Format struct {
 	// Description is one line for help texts.
 	Description string
 	Write       WriteFunc
+	// Analyses is set for formats that draw from the scan's analyses
+	// (Options.Analyses): commands keep them for the report only then.
+	Analyses bool
 }
 
 // Partial reports whether the report is incomplete: some rule or object

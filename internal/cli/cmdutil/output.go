@@ -309,6 +309,13 @@ func (r *Report) Write(s *Streams, res *scan.Result, reg *rules.Registry, opts r
 	return nil
 }
 
+// NeedsAnalyses reports whether the chosen format draws from the scan's
+// analyses (Options.Analyses), which the command then keeps for it.
+func (r *Report) NeedsAnalyses() bool {
+	f, ok := formats.Get(r.Output)
+	return ok && f.Analyses
+}
+
 // Fails reports whether a finding of res fails the run (--fail-on, and
 // --fail-on-new with a baseline), among the frameworks' rules when
 // --framework is given. Display filters do not change it.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/cli/progress"
 	"github.com/kguard/kguard/internal/config"
@@ -247,7 +248,13 @@ func Run(ctx context.Context, o *Options) error {
 		return fmt.Sprintf("rules: %s/%s objects, %s/%s whole-inventory rules", progress.Count(scanProg.Objects.Load()), progress.Count(scanProg.ObjectsTotal.Load()),
 			progress.Count(scanProg.InventoryRules.Load()), progress.Count(scanProg.InventoryRulesTotal.Load()))
 	})
-	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Progress: &scanProg})
+	var memo *analysis.Memo
+	if o.Report.NeedsAnalyses() {
+		// The report draws from the models the rules build (RBAC paths,
+		// the reachability matrix): share them instead of building twice.
+		memo = analysis.NewMemo(loaded.Inventory)
+	}
+	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Progress: &scanProg, Analyses: memo})
 	if err != nil {
 		return err
 	}
@@ -272,7 +279,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	line.Set(func() string { return fmt.Sprintf("writing the %s report", o.Report.Output) })
-	if err := o.Report.Write(o.Streams, res, reg, report.Options{InputErrors: loaded.Errors}); err != nil {
+	if err := o.Report.Write(o.Streams, res, reg, report.Options{InputErrors: loaded.Errors, Analyses: memo}); err != nil {
 		return err
 	}
 	line.Stop()

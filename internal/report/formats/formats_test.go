@@ -10,7 +10,7 @@ import (
 )
 
 func TestNamesAndLookup(t *testing.T) {
-	if got, want := Names(), []string{"table", "json", "sarif", "junit", "policyreport", "ecs"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"table", "json", "sarif", "junit", "policyreport", "html", "ecs"}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v (table first: it is the default)", got, want)
 	}
 	for _, name := range []string{"table", "JSON", "Sarif", "junit"} {
@@ -18,7 +18,7 @@ func TestNamesAndLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) found nothing", name)
 		}
 	}
-	for _, name := range []string{"", "yaml", "html "} {
+	for _, name := range []string{"", "yaml", "html "} { // "html " with a space: no trimming
 		if _, ok := Lookup(name); ok {
 			t.Errorf("Lookup(%q) found a format", name)
 		}

@@ -353,9 +353,16 @@ func (s *Session) Screenshot() []byte {
 	if err := json.Unmarshal(s.Call("Page.getLayoutMetrics", nil), &size); err != nil {
 		s.t.Fatal(err)
 	}
+	return s.ScreenshotClip(0, 0, size.CSSContentSize.Width, size.CSSContentSize.Height)
+}
+
+// ScreenshotClip returns a PNG of a rectangle of the page, in CSS pixels
+// from the top left of the document.
+func (s *Session) ScreenshotClip(x, y, width, height float64) []byte {
+	s.t.Helper()
 	raw := s.Call("Page.captureScreenshot", map[string]any{
 		"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": size.CSSContentSize.Width, "height": size.CSSContentSize.Height, "scale": 1},
+		"clip": map[string]any{"x": x, "y": y, "width": width, "height": height, "scale": 1},
 	})
 	var shot struct {
 		Data string `json:"data"`
