@@ -3,8 +3,8 @@ package html
 import (
 	"bufio"
 	"compress/gzip"
-	"encoding/base64"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
