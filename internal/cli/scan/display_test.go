@@ -270,3 +270,24 @@ func TestFrameworkScope(t *testing.T) {
 		t.Errorf("unknown framework: exit %d, %s", code, stderr)
 	}
 }
+
+// TestHTMLReportDrawsPictures: kguard scan -o html keeps the analyses the
+// rules built, so the page has the RBAC paths and the network matrix.
+func TestHTMLReportDrawsPictures(t *testing.T) {
+	var out, errOut bytes.Buffer
+	o := &Options{Paths: []string{"../../../examples"}, Registry: all.Registry}
+	o.Streams = &cmdutil.Streams{Out: &out, ErrOut: &errOut}
+	o.Report.Output, o.Report.FailOn = "html", "none"
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatalf("%v: %s", err, errOut.String())
+	}
+	page := out.String()
+	for _, want := range []string{`<svg class="paths"`, "ServiceAccount legacy/default", `<table class="matrix">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "Not drawn") {
+		t.Error("the page says the pictures were not drawn")
+	}
+}
