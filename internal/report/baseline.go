@@ -115,6 +115,24 @@ func (b *Baseline) Fixed(res *scan.Result) []BaselineFinding {
 	return out
 }
 
+// Fixed is the baseline's findings that the run no longer has:
+// opts.Fixed when the caller worked it out on the whole result (display
+// filters leave findings out of res, and those are not fixed), else
+// computed from res.
+func Fixed(res *scan.Result, opts Options) []BaselineFinding {
+	if opts.Fixed != nil {
+		return *opts.Fixed
+	}
+	return opts.Baseline.Fixed(res)
+}
+
+// Counts is Baseline.Count with the fixed findings of Fixed.
+func Counts(res *scan.Result, opts Options) BaselineCounts {
+	c := opts.Baseline.Count(res)
+	c.Fixed = len(Fixed(res, opts))
+	return c
+}
+
 // BaselineCounts counts the findings of res by baseline status.
 type BaselineCounts struct {
 	New, Unchanged, Fixed int

@@ -42,6 +42,9 @@ type Options struct {
 	// (--baseline): findings are marked new or unchanged and the fixed
 	// ones are listed.
 	Baseline *Baseline
+	// Fixed, when set, is the baseline's findings the whole run no longer
+	// has, narrowed by the display filters; see Fixed.
+	Fixed *[]BaselineFinding
 
 	// Width, when positive, is the terminal's width in columns: the table
 	// wraps its lines to fit. Zero writes every line whole (pipes, files).

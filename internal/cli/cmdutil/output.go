@@ -188,8 +188,18 @@ func ParseFailOn(s string) (*finding.Severity, error) {
 // scope narrows res to the findings of the frameworks' rules
 // (--framework): what the run is judged on. Without frameworks it is res.
 func (r *Report) scope(res *scan.Result) *scan.Result {
-	if len(r.frameworks) == 0 {
+	in := r.scopeRules(res)
+	if in == nil {
 		return res
+	}
+	return narrow(res, func(f *finding.Finding) bool { return in[f.Rule] })
+}
+
+// scopeRules is the set of rules of the frameworks asked for, nil without
+// --framework.
+func (r *Report) scopeRules(res *scan.Result) map[string]bool {
+	if len(r.frameworks) == 0 {
+		return nil
 	}
 	in := map[string]bool{}
 	for _, fw := range r.frameworks {
@@ -197,7 +207,7 @@ func (r *Report) scope(res *scan.Result) *scan.Result {
 			in[id] = true
 		}
 	}
-	return narrow(res, func(f *finding.Finding) bool { return in[f.Rule] })
+	return in
 }
 
 // narrow is res with only the findings (counted and suppressed) keep keeps.
@@ -276,6 +286,18 @@ func (r *Report) Write(s *Streams, res *scan.Result, reg *rules.Registry, opts r
 	opts.Color = r.colour(s)
 	view, filtered := r.view(res)
 	opts.Filtered = filtered
+	if r.baseline != nil {
+		// Fixed means gone from the whole run, not hidden by a filter;
+		// the list is then narrowed like the findings.
+		inScope := r.scopeRules(res)
+		var fixed []report.BaselineFinding
+		for _, bf := range r.baseline.Fixed(res) {
+			if (inScope == nil || inScope[bf.Rule]) && (r.show == nil || r.filterBy == "" || r.show(bf.Severity)) {
+				fixed = append(fixed, bf)
+			}
+		}
+		opts.Fixed = &fixed
+	}
 	var known []*rules.Rule
 	if reg != nil {
 		known = reg.Rules()

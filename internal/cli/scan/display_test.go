@@ -153,6 +153,11 @@ func TestBaselineFlow(t *testing.T) {
 	if !strings.Contains(out, "FIXED (") || !strings.Contains(out, "image-latest-tag") {
 		t.Errorf("fixed findings not listed:\n%s", out)
 	}
+	// A finding hidden by a display filter is not fixed.
+	out, _, _ = run(t, latest, "--baseline", base, "--min-severity", "high", "-")
+	if strings.Contains(out, "FIXED") || !strings.Contains(out, "0 fixed") {
+		t.Errorf("findings hidden by --min-severity reported as fixed:\n%s", out)
+	}
 
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"runs": []}`), 0o644)

@@ -169,9 +169,9 @@ func build(res *scan.Result, opts report.Options) (*page, error) {
 		}
 	}
 	if b := opts.Baseline; b != nil {
-		c := b.Count(res)
+		c := report.Counts(res, opts)
 		bv := &baselineView{Name: b.Name, New: c.New, Unchanged: c.Unchanged, Fixed: c.Fixed}
-		for _, f := range b.Fixed(res) {
+		for _, f := range report.Fixed(res, opts) {
 			bv.FixedList = append(bv.FixedList, fmt.Sprintf("%s on %s: %s", f.Rule, f.Resource, f.Message))
 		}
 		p.Baseline, p.HasNew = bv, true

@@ -232,8 +232,8 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		doc.Summary.Filtered = &filtered{Findings: f.Count, By: f.By}
 	}
 	if b := opts.Baseline; b != nil {
-		fixed := b.Fixed(res)
-		c := b.Count(res)
+		fixed := report.Fixed(res, opts)
+		c := report.Counts(res, opts)
 		doc.Summary.Baseline = &baselineSummary{File: b.Name, New: c.New, Unchanged: c.Unchanged, Fixed: c.Fixed}
 		list := make([]fixedFinding, 0, len(fixed))
 		for _, bf := range fixed {

@@ -78,7 +78,7 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	for _, fr := range opts.Frameworks {
 		p.framework(fr)
 	}
-	if fixed := opts.Baseline.Fixed(res); len(fixed) > 0 {
+	if fixed := report.Fixed(res, opts); len(fixed) > 0 {
 		p.fixed(fixed)
 	}
 	if len(res.NotEvaluated) > 0 {
@@ -559,7 +559,7 @@ func (p *printer) summary(res *scan.Result, opts report.Options) {
 		plain, line = plain+extra, line+extra
 	}
 	if b := opts.Baseline; b != nil {
-		c := b.Count(res)
+		c := report.Counts(res, opts)
 		extra := fmt.Sprintf("; since the baseline: %d new (marked +), %d unchanged, %d fixed", c.New, c.Unchanged, c.Fixed)
 		plain, line = plain+extra, line+extra
 	}
