@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -142,7 +143,17 @@ func TestSizeAt100k(t *testing.T) {
 	if len(page) > 20<<20 {
 		t.Errorf("page of 100,000 findings is %d bytes, over 20 MB", len(page))
 	}
-	t.Logf("100,000 findings: %d bytes", len(page))
+	m := regexp.MustCompile(`(?s)data-encoding="gzip\+base64">(.*?)</script>`).FindStringSubmatch(page)
+	raw, _ := base64.StdEncoding.DecodeString(m[1])
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("100,000 findings: page %d bytes, findings JSON %d bytes before compression", len(page), len(plain))
 }
 
 // bigResult is a scan result of n findings spread like a large cluster's:
