@@ -16,6 +16,7 @@ import (
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/cli/dbcmd"
 	"github.com/kguard/kguard/internal/cli/drcmd"
+	"github.com/kguard/kguard/internal/cli/frameworkscmd"
 	"github.com/kguard/kguard/internal/cli/imagescmd"
 	"github.com/kguard/kguard/internal/cli/netpolcmd"
 	"github.com/kguard/kguard/internal/cli/nodecmd"
@@ -56,6 +57,7 @@ and processes, files and connections on nodes (kguard sensor, eBPF).`,
 	root.AddCommand(
 		scancmd.NewCmd(s, reg),
 		rulescmd.NewCmd(s, reg),
+		frameworkscmd.NewCmd(s, reg),
 		admit.NewCmd(s, reg),
 		policy.NewCmd(s, reg),
 		rbaccmd.NewCmd(s),

@@ -19,7 +19,7 @@ import (
 )
 
 // FileName is the config file kguard looks for in the working directory.
-const FileName = ".kguard.yaml"
+const FileName = inventory.ConfigFileName
 
 // Config is the parsed .kguard.yaml.
 type Config struct {
@@ -38,6 +38,8 @@ type Config struct {
 	// templates is the table PodTemplates build, made when the file is
 	// parsed.
 	templates *extract.Templates
+	// file is where the config was read from, "" when parsed from memory.
+	file string
 }
 
 // PodTemplate says where objects of one custom resource kind keep a pod
@@ -93,6 +95,7 @@ type Exception struct {
 	Expires string `json:"expires,omitempty" yaml:"expires,omitempty"`
 
 	expires time.Time
+	line    int // in the file, 0 when unknown
 }
 
 // Load reads a config file. A missing file named explicitly is an error;
@@ -106,8 +109,13 @@ func Load(file string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", file, err)
 	}
+	c.file = file
 	return c, nil
 }
+
+// File is the file the config was read from ("" when it was parsed from
+// memory or there was none).
+func (c *Config) File() string { return c.file }
 
 // Find loads ./.kguard.yaml when it exists, and returns an empty config
 // when it does not.
@@ -131,7 +139,28 @@ func Parse(data []byte) (*Config, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.exceptionLines(data)
 	return &c, nil
+}
+
+// exceptionLines records the line of every exception, for findings about
+// them. The content has already decoded, so errors cannot happen here.
+func (c *Config) exceptionLines(data []byte) {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
+		return
+	}
+	doc := root.Content[0]
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value != "exceptions" {
+			continue
+		}
+		for j, item := range doc.Content[i+1].Content {
+			if j < len(c.Exceptions) {
+				c.Exceptions[j].line = item.Line
+			}
+		}
+	}
 }
 
 func (c *Config) check() error {
@@ -262,15 +291,56 @@ func (c *Config) Severity(ruleID string, def finding.Severity) finding.Severity 
 func (c *Config) Except(ruleID string, res inventory.Ref, now time.Time) (*Exception, bool) {
 	for i := range c.Exceptions {
 		e := &c.Exceptions[i]
-		if !e.expires.IsZero() && now.After(e.expires.AddDate(0, 0, 1)) {
+		if rules.ExpiredAfter(e.expires, now) {
 			continue
 		}
-		if globs(e.Rules, ruleID) && globs(e.Namespaces, res.Namespace) &&
-			globs(e.Kinds, res.Kind) && globs(e.Names, res.Name) {
+		if e.matchesRule(ruleID) && e.matchesObject(res) {
 			return e, true
 		}
 	}
 	return nil, false
+}
+
+func (e *Exception) matchesRule(id string) bool { return globs(e.Rules, id) }
+
+func (e *Exception) matchesObject(ref inventory.Ref) bool {
+	return globs(e.Namespaces, ref.Namespace) && globs(e.Kinds, ref.Kind) && globs(e.Names, ref.Name)
+}
+
+// RuleExceptions describes the exceptions for the rules that audit them
+// (rules.Settings.Exceptions), with the matching of Except.
+func (c *Config) RuleExceptions() []rules.ConfigException {
+	out := make([]rules.ConfigException, 0, len(c.Exceptions))
+	for i := range c.Exceptions {
+		e := &c.Exceptions[i]
+		out = append(out, rules.ConfigException{
+			Index:         i,
+			Describe:      e.describe(),
+			Expires:       e.Expires,
+			LastDay:       e.expires,
+			Location:      inventory.Source{File: c.file, Line: e.line},
+			MatchesRule:   e.matchesRule,
+			MatchesObject: e.matchesObject,
+		})
+	}
+	return out
+}
+
+// describe is the exception in words, as findings about it quote it.
+func (e *Exception) describe() string {
+	var parts []string
+	for _, sel := range []struct {
+		name string
+		list []string
+	}{{"rules", e.Rules}, {"namespaces", e.Namespaces}, {"kinds", e.Kinds}, {"names", e.Names}} {
+		if len(sel.list) > 0 {
+			parts = append(parts, sel.name+" "+strings.Join(sel.list, ","))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "everything")
+	}
+	return fmt.Sprintf("%s (reason: %q)", strings.Join(parts, "; "), e.Reason)
 }
 
 // globs reports whether s matches any pattern; no patterns match anything.

@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
 
@@ -125,5 +127,36 @@ images:
 		if _, err := Parse([]byte(bad.yaml)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: %v, want %q", bad.yaml, err, bad.want)
 		}
+	}
+}
+
+// TestRuleExceptions: the exceptions as the config-auditing rules see them,
+// with their file and line, and the same matching as Except.
+func TestRuleExceptions(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "kguard.yaml")
+	os.WriteFile(file, []byte("failOn: high\nexceptions:\n  - rules: [image-*]\n    namespaces: [shop]\n    reason: r1\n\n  - reason: everything\n    expires: 2026-01-31\n"), 0o644)
+	c, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := c.RuleExceptions()
+	if len(ex) != 2 || ex[0].Location != (inventory.Source{File: file, Line: 3}) || ex[1].Location.Line != 7 {
+		t.Fatalf("exceptions = %+v", ex)
+	}
+	if ex[0].Describe != `rules image-*; namespaces shop (reason: "r1")` || ex[1].Describe != `everything (reason: "everything")` {
+		t.Errorf("descriptions = %q, %q", ex[0].Describe, ex[1].Describe)
+	}
+	shop := inventory.Ref{Kind: "Pod", Namespace: "shop", Name: "web"}
+	if !ex[0].MatchesRule("image-latest-tag") || ex[0].MatchesRule("privileged-container") ||
+		!ex[0].MatchesObject(shop) || ex[0].MatchesObject(inventory.Ref{Namespace: "dev"}) {
+		t.Error("matching differs from the exception's globs")
+	}
+	lastDay := time.Date(2026, 1, 31, 23, 59, 0, 0, time.UTC)
+	if ex[1].Expired(lastDay) || !ex[1].Expired(lastDay.Add(time.Hour)) {
+		t.Error("an exception applies through its last day and not after")
+	}
+	// Except agrees: the expired exception no longer suppresses.
+	if _, ok := c.Except("privileged-container", shop, lastDay.Add(time.Hour)); ok {
+		t.Error("Except applied an expired exception")
 	}
 }

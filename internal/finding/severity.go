@@ -73,6 +73,9 @@ const (
 	CategoryRuntime     Category = "runtime"
 	CategoryBackup      Category = "backup"
 	CategoryPatching    Category = "patching"
+	// CategoryConfig is kguard's own configuration (.kguard.yaml): its
+	// exceptions that lapsed or match nothing.
+	CategoryConfig Category = "config"
 )
 
 // AllCategories lists the categories in the order docs and reports use.
@@ -80,7 +83,7 @@ func AllCategories() []Category {
 	return []Category{
 		CategoryPodSecurity, CategoryImages, CategoryIsolation, CategoryPatching,
 		CategoryRBAC, CategoryNetwork, CategorySecrets, CategoryTLS, CategoryExposure,
-		CategoryAudit, CategoryRuntime, CategoryBackup,
+		CategoryAudit, CategoryRuntime, CategoryBackup, CategoryConfig,
 	}
 }
 

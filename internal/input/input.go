@@ -21,11 +21,11 @@ import (
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
-	"github.com/kguard/kguard/internal/k8sversions"
-	"github.com/kguard/kguard/internal/rbac/builtin"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/inventory/helm"
 	"github.com/kguard/kguard/internal/inventory/kustomize"
+	"github.com/kguard/kguard/internal/k8sversions"
+	"github.com/kguard/kguard/internal/rbac/builtin"
 )
 
 // IgnoreFile is read from the top of every directory input: gitignore
@@ -66,6 +66,9 @@ type Source struct {
 	// KubeVersion is the Kubernetes release the manifests are for ("" for
 	// the newest kguard knows): the built-in RBAC policy's release.
 	KubeVersion string
+
+	// Progress, when set, counts files and objects as they are read.
+	Progress *inventory.LoadProgress
 
 	// Cluster, when set, reads a live cluster instead of Paths.
 	Cluster *Cluster
@@ -150,6 +153,7 @@ func Load(ctx context.Context, src Source) (*Result, error) {
 		Stdin:       src.Stdin,
 		Renderers:   []inventory.Renderer{&helm.Renderer{Options: helmOpts}, kustomize.Renderer{}},
 		Ignore:      ignore,
+		Progress:    src.Progress,
 	})
 	if err != nil {
 		return nil, err

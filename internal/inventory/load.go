@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultMaxFileSize bounds how much of one input kguard reads. Real
@@ -36,6 +37,17 @@ type LoadOptions struct {
 	// Ignore, when set, leaves out paths met while walking a directory
 	// (--exclude, .kguardignore). Paths named explicitly are always read.
 	Ignore func(path string, isDir bool) bool
+	// Progress, when set, counts what Load has done while it runs.
+	Progress *LoadProgress
+}
+
+// LoadProgress counts files and objects as Load reads them, for a status
+// line that polls it from another goroutine.
+type LoadProgress struct {
+	// Files is how many inputs are done, of FilesTotal.
+	Files, FilesTotal atomic.Int64
+	// Objects is how many objects they held.
+	Objects atomic.Int64
 }
 
 // Result is what Load produced: the objects, plus every input problem met
@@ -67,6 +79,11 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	files, included, inputErrs := expand(paths, opts.Renderers, opts.Ignore)
+	prog := opts.Progress
+	if prog == nil {
+		prog = &LoadProgress{}
+	}
+	prog.FilesTotal.Store(int64(len(files)))
 	type out struct {
 		objs []*Object
 		errs []*InputError
@@ -81,14 +98,13 @@ func Load(ctx context.Context, paths []string, opts LoadOptions) (*Result, error
 			for i := range next {
 				if r := files[i].renderer; r != nil {
 					results[i].objs, results[i].errs = r.Render(ctx, files[i].path)
-					continue
-				}
-				data, err := readInput(files[i].path, opts)
-				if err != nil {
+				} else if data, err := readInput(files[i].path, opts); err != nil {
 					results[i].errs = []*InputError{{File: files[i].path, Err: err}}
-					continue
+				} else {
+					results[i].objs, results[i].errs = DecodeFile(files[i].path, data)
 				}
-				results[i].objs, results[i].errs = DecodeFile(files[i].path, data)
+				prog.Files.Add(1)
+				prog.Objects.Add(int64(len(results[i].objs)))
 			}
 		}()
 	}
@@ -199,7 +215,7 @@ func expand(paths []string, renderers []Renderer, ignore func(string, bool) bool
 				}
 				return nil
 			}
-			if isManifestName(d.Name()) && d.Type().IsRegular() {
+			if isManifestName(d.Name()) && d.Name() != ConfigFileName && d.Type().IsRegular() {
 				found = append(found, unit{path: path})
 			}
 			return nil
@@ -240,6 +256,12 @@ func dropIncluded(units []unit) ([]unit, []string) {
 	}
 	return kept, included
 }
+
+// ConfigFileName is kguard's own config file (config.FileName). It is
+// looked for in the working directory, which is often the directory
+// scanned, and it is no manifest: a walk skips it (naming it explicitly
+// still reads it, and fails as any non-manifest does).
+const ConfigFileName = ".kguard.yaml"
 
 func isManifestName(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {

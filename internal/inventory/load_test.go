@@ -26,8 +26,9 @@ func TestLoadDirectory(t *testing.T) {
 		kind, ns, name, file string
 		line                 int
 	}
-	// Files in sorted order, documents in file order; the .txt file is
-	// skipped. Lines counted by hand in the fixtures.
+	// Files in sorted order, documents in file order; the .txt file and
+	// kguard's own config file are skipped. Lines counted by hand in the
+	// fixtures.
 	wants := []want{
 		{"ServiceAccount", "shop", "a", "testdata/good/list.yaml", 1},
 		{"ServiceAccount", "shop", "b", "testdata/good/list.yaml", 1},

@@ -242,7 +242,8 @@ func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Ne
 
 // ModelAnalysis is the model of an inventory as every consumer builds it:
 // the network rules of the scan and `kguard netpol` use the same one, so
-// they give the same answer.
+// they give the same answer, and the HTML report draws the reachability
+// matrix from it.
 var ModelAnalysis = &analysis.Analysis[*Model]{
 	Name:  "network.model",
 	Build: func(inv *inventory.Inventory) *Model { return Build(inv, Options{}) },

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/scan"
@@ -31,6 +34,57 @@ type Options struct {
 	// Registry supplies rule metadata for findings whose rule is not among
 	// the rules that ran; nil means only res.Rules is consulted.
 	Registry *rules.Registry
+	// Gate says which findings fail the run (--fail-on, --fail-on-new);
+	// formats that mark failures (JUnit) follow it. The zero value fails
+	// on every finding.
+	Gate Gate
+	// Baseline, when set, is the previous report the run is compared with
+	// (--baseline): findings are marked new or unchanged and the fixed
+	// ones are listed.
+	Baseline *Baseline
+	// Fixed, when set, is the baseline's findings the whole run no longer
+	// has, narrowed by the display filters; see Fixed.
+	Fixed *[]BaselineFinding
+
+	// Width, when positive, is the terminal's width in columns: the table
+	// wraps its lines to fit. Zero writes every line whole (pipes, files).
+	Width int
+	// Explain prints each rule's remediation under its findings (table).
+	Explain bool
+	// Summary prints counts per rule and severity and the resources with
+	// most findings instead of every finding (table).
+	Summary bool
+	// GroupBy groups the table's findings: GroupByResource (default),
+	// GroupByRule or GroupByNamespace.
+	GroupBy string
+	// Filtered says which findings display filters left out of res and
+	// how many, so that reports can say so; res holds only the rest.
+	Filtered Filtered
+	// Frameworks are the verdicts of the frameworks asked for
+	// (--framework): every format reports every control.
+	Frameworks []*framework.Result
+	// Now is the time of the report, for formats that stamp records (ECS);
+	// zero means the current time.
+	Now time.Time
+	// Analyses are the scan's analyses (the RBAC and network models), for
+	// formats that draw from them (html); nil when the command built none.
+	Analyses *analysis.Memo
+}
+
+// Groupings of the table report.
+const (
+	GroupByResource  = "resource"
+	GroupByRule      = "rule"
+	GroupByNamespace = "namespace"
+)
+
+// Filtered describes findings left out of a report by display filters
+// (--severity, --min-severity). They still count for the exit status.
+type Filtered struct {
+	// Count is how many findings were left out.
+	Count int
+	// By names the filter, as in "--min-severity high".
+	By string
 }
 
 // WriteFunc renders a scan result in one format.
@@ -43,6 +97,9 @@ type Format struct {
 	// Description is one line for help texts.
 	Description string
 	Write       WriteFunc
+	// Analyses is set for formats that draw from the scan's analyses
+	// (Options.Analyses): commands keep them for the report only then.
+	Analyses bool
 }
 
 // Partial reports whether the report is incomplete: some rule or object
@@ -81,6 +138,17 @@ func Rules(res *scan.Result, opts Options) []*rules.Rule {
 		}
 	}
 	return out
+}
+
+// RuleIndex maps the rule IDs of Rules(res, opts) to their rules, for
+// writers that need a finding's rule metadata (its remediation, say).
+func RuleIndex(res *scan.Result, opts Options) map[string]*rules.Rule {
+	rs := Rules(res, opts)
+	m := make(map[string]*rules.Rule, len(rs))
+	for _, r := range rs {
+		m[r.ID] = r
+	}
+	return m
 }
 
 // DescribeNotEvaluated renders a not-evaluated entry as one sentence:

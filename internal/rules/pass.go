@@ -23,6 +23,47 @@ type Settings struct {
 	AllowedRegistries []string
 	// CertExpiryWarning is how long before expiry a certificate is reported.
 	CertExpiryWarning time.Duration
+	// Exceptions are the config's exceptions, for the rules that audit the
+	// config itself (config-exception-*); the scan fills them in.
+	Exceptions []ConfigException
+	// RulesRun are the IDs of the rules this scan runs.
+	RulesRun []string
+}
+
+// ConfigException is one exception of the config file, as the rules that
+// audit the config see it. The config package fills it in, and owns what
+// matching means (MatchesRule, MatchesObject), so that those rules and the
+// scan's suppression agree.
+type ConfigException struct {
+	// Index is the exception's position in the file's exceptions list.
+	Index int
+	// Describe is the exception in words: its selectors and reason.
+	Describe string
+	// Expires is the last day it applies as written (YYYY-MM-DD), ""
+	// when it never expires; LastDay is that day.
+	Expires string
+	LastDay time.Time
+	// Location is the config file and the exception's line (not an
+	// object's provenance, which rules read through Pass.Manifest).
+	Location inventory.Source
+	// MatchesRule reports whether the exception applies to a rule ID;
+	// MatchesObject whether it applies to an object (namespace, kind and
+	// name selectors).
+	MatchesRule   func(id string) bool
+	MatchesObject func(ref inventory.Ref) bool
+}
+
+// Expired reports whether the exception no longer applies at now: it
+// applies through the whole of its last day.
+func (e *ConfigException) Expired(now time.Time) bool {
+	return ExpiredAfter(e.LastDay, now)
+}
+
+// ExpiredAfter reports whether now is past lastDay, which counts whole (a
+// zero lastDay never expires). The config's suppression and the rules that
+// audit it both judge by it.
+func ExpiredAfter(lastDay, now time.Time) bool {
+	return !lastDay.IsZero() && now.After(lastDay.AddDate(0, 0, 1))
 }
 
 // Pass is what one rule sees during one scan: the inventory, the settings,

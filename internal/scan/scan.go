@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kguard/kguard/internal/analysis"
@@ -27,9 +28,27 @@ type Options struct {
 	// AtAdmissionOnly runs only the rules that decide from one object alone
 	// (rules.Rule.AtAdmission), as the admission webhook does.
 	AtAdmissionOnly bool
+	// Progress, when set, counts the work done while Run runs.
+	Progress *Progress
+	// Analyses, when set, memoizes the analyses the rules build (the RBAC
+	// model, the reachability model, ...) so that the caller can reuse
+	// them after the scan (the HTML report draws from them); it must be
+	// over the scanned inventory. Nil builds a private one.
+	Analyses *analysis.Memo
 	// Provided are analysis results computed before the scan (the image
 	// scan of `kguard scan --images`).
 	Provided []analysis.Provided
+}
+
+// Progress counts what Run has done, for a status line that polls it from
+// another goroutine.
+type Progress struct {
+	// Objects is how many objects the per-object rules are done with, of
+	// ObjectsTotal.
+	Objects, ObjectsTotal atomic.Int64
+	// InventoryRules is how many whole-inventory rules are done, of
+	// InventoryRulesTotal.
+	InventoryRules, InventoryRulesTotal atomic.Int64
 }
 
 // Result is the outcome of a scan.
@@ -59,9 +78,13 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	if settings == nil {
 		settings = &rules.Settings{}
 	}
-	if settings.Now.IsZero() {
+	{
+		// A copy: the scan adds what the config-auditing rules read.
 		s := *settings
-		s.Now = time.Now()
+		if s.Now.IsZero() {
+			s.Now = time.Now()
+		}
+		s.Exceptions = cfg.RuleExceptions()
 		settings = &s
 	}
 	workers := opts.Workers
@@ -76,6 +99,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 			continue
 		}
 		res.Rules = append(res.Rules, r)
+		settings.RulesRun = append(settings.RulesRun, r.ID)
 		if r.Scope() != rules.ScopeInventory {
 			objectRules = append(objectRules, r)
 		} else {
@@ -83,8 +107,19 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 		}
 	}
 
-	analyses := analysis.NewMemo(inv)
+	analyses := opts.Analyses
+	if analyses == nil {
+		analyses = analysis.NewMemo(inv)
+	} else if analyses.Inventory() != inv {
+		return nil, fmt.Errorf("scan: the analyses memo is over another inventory")
+	}
 	analyses.Provide(opts.Provided...)
+	prog := opts.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	prog.ObjectsTotal.Store(int64(inv.Len()))
+	prog.InventoryRulesTotal.Store(int64(len(inventoryRules)))
 	// Each worker keeps its own findings; they are joined once at the end
 	// (appending tens of thousands of findings to one shared slice under
 	// a lock cost more than the rules themselves).
@@ -120,6 +155,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 					ne = append(ne, guard(it.rule, nil, func() { it.rule.CheckInventory(p) })...)
 					fs.add(p)
 					ev = p.AppendEvaluations(ev)
+					prog.InventoryRules.Add(1)
 					continue
 				}
 				for _, o := range objs[it.lo:it.hi] {
@@ -137,6 +173,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 						ev = p.AppendEvaluations(ev)
 					}
 				}
+				prog.Objects.Add(int64(it.hi - it.lo))
 			}
 		}()
 	}

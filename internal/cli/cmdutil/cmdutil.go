@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 
@@ -30,18 +31,40 @@ type Streams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
-	// OutIsTerminal enables colour and progress lines.
+	// OutIsTerminal enables colour and wrapping to OutWidth.
 	OutIsTerminal bool
+	// ErrIsTerminal enables progress lines.
 	ErrIsTerminal bool
+	// OutWidth is the terminal's width in columns when Out is one (0 when
+	// unknown).
+	OutWidth int
+}
+
+// Width is the width reports wrap to on a terminal: OutWidth, else
+// $COLUMNS, else 80.
+func (s *Streams) Width() int {
+	if s.OutWidth > 0 {
+		return s.OutWidth
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
 }
 
 // OSStreams returns the process' own streams.
 func OSStreams() *Streams {
-	return &Streams{
+	s := &Streams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		OutIsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
 		ErrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 	}
+	if s.OutIsTerminal {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			s.OutWidth = w
+		}
+	}
+	return s
 }
 
 // ExitError carries an exit code out of a command's run function. Its

@@ -60,6 +60,8 @@ type Input struct {
 	RESTConfig *rest.Config
 	// Progress, when set, reports cluster reading progress.
 	Progress func(done, total, objects int)
+	// LoadProgress, when set, counts files and objects as they are read.
+	LoadProgress *inventory.LoadProgress
 }
 
 // InputFlags choose which of the shared flags a command takes.
@@ -150,6 +152,7 @@ func (in *Input) Source() (input.Source, error) {
 		Namespace:   in.Namespace,
 		Templates:   in.PodTemplates,
 		BuiltinRBAC: in.BuiltinRBAC && !in.Cluster,
+		Progress:    in.LoadProgress,
 		KubeVersion: in.KubeVersion,
 	}
 	src.Helm.ValuesFiles, src.Helm.Set, src.Helm.Release, src.Helm.KubeVersion = in.ValuesFiles, in.Set, in.Release, in.KubeVersion

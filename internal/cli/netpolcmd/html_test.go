@@ -2,17 +2,16 @@ package netpolcmd
 
 import (
 	"bytes"
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/netpol"
+	"github.com/kguard/kguard/internal/netpol/matrixhtml"
+	"github.com/kguard/kguard/internal/testutil/browser"
 )
 
 func renderFixtureHTML(t *testing.T, args ...string) string {
@@ -75,7 +74,7 @@ spec:
 		t.Fatal(errs)
 	}
 	var buf bytes.Buffer
-	if err := writeMatrixHTML(&buf, netpol.Build(inventory.New(objs), netpol.Options{}).Matrix("")); err != nil {
+	if err := matrixhtml.WritePage(&buf, netpol.Build(inventory.New(objs), netpol.Options{}).Matrix("")); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -93,32 +92,14 @@ spec:
 // the DOM it built. Without a chromium binary the test is skipped, unless
 // KGUARD_REQUIRE_BROWSER=1 (as in CI).
 func TestMatrixHTMLInBrowser(t *testing.T) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("KGUARD_REQUIRE_BROWSER") == "1" {
-			t.Fatal("KGUARD_REQUIRE_BROWSER=1 but no chromium on PATH")
-		}
-		t.Skip("no chromium on PATH (set KGUARD_REQUIRE_BROWSER=1 to fail instead)")
-	}
-	dir := t.TempDir()
-	file := filepath.Join(dir, "matrix.html")
+	file := filepath.Join(t.TempDir(), "matrix.html")
 	if err := os.WriteFile(file, []byte(renderFixtureHTML(t)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+file)
-	cmd.Env = append(os.Environ(), "HOME="+dir)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium: %v\n%s", err, stderr.String())
-	}
-	dom := stdout.String()
+	dom := browser.DumpDOM(t, file)
 	tables := regexp.MustCompile(`(?s)<table class="matrix">.*?</table>`).FindAllString(dom, -1)
 	if len(tables) != 1 {
-		t.Fatalf("DOM has %d matrix tables:\n%s\n%s", len(tables), dom, stderr.String())
+		t.Fatalf("DOM has %d matrix tables:\n%s", len(tables), dom)
 	}
 	table := tables[0]
 	if n := strings.Count(table, "<td "); n != 25 {

@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/netpol"
+	"github.com/kguard/kguard/internal/netpol/matrixhtml"
 )
 
 // MatrixOptions are the flags of `kguard netpol matrix`.
@@ -69,7 +68,7 @@ func RunMatrix(ctx context.Context, o *MatrixOptions) error {
 	case "json":
 		write = writeMatrixJSON
 	case "html":
-		write = writeMatrixHTML
+		write = matrixhtml.WritePage
 	}
 	if err := write(o.Streams.Out, x); err != nil {
 		return err
@@ -161,108 +160,4 @@ func writeMatrixJSON(w io.Writer, x *netpol.Matrix) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
-}
-
-type htmlCell struct {
-	Class, Mark, Title string
-}
-
-type htmlRow struct {
-	Name  string
-	Cells []htmlCell
-}
-
-type htmlCol struct {
-	Name, Title string
-}
-
-type htmlPage struct {
-	Title, Scope, External string
-	Workloads, Reachable   int
-	Pairs                  int
-	Cols                   []htmlCol
-	Rows                   []htmlRow
-}
-
-// The page uses no script and loads nothing: colours and layout are
-// inline CSS, details are in title attributes (tooltips).
-var matrixPage = template.Must(template.New("matrix").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title>
-<style>
-body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; color: #1f2328; background: #fff; }
-h1 { font-size: 1.4rem; margin: 0 0 .3rem; }
-p.summary { margin: 0 0 1rem; color: #59636e; }
-ul.legend { list-style: none; padding: 0; margin: 0 0 1rem; display: flex; gap: 1.5rem; flex-wrap: wrap; }
-ul.legend li { display: flex; align-items: center; gap: .4rem; }
-.swatch { display: inline-block; width: 1rem; height: 1rem; border: 1px solid #d1d9e0; }
-.wrap { overflow: auto; max-width: 100%; }
-table.matrix { border-collapse: collapse; }
-table.matrix th, table.matrix td { border: 1px solid #d1d9e0; }
-table.matrix th { font-weight: 500; background: #f6f8fa; white-space: nowrap; }
-table.matrix thead th.col { vertical-align: bottom; padding: .4rem .2rem; }
-table.matrix thead th.col span { writing-mode: vertical-rl; transform: rotate(180deg); }
-table.matrix th.row { text-align: right; padding: .1rem .5rem; position: sticky; left: 0; }
-table.matrix th.corner { font-size: .8rem; color: #59636e; padding: .2rem .5rem; }
-table.matrix td { width: 1.4rem; min-width: 1.4rem; height: 1.4rem; text-align: center; font-size: .75rem; }
-td.y, .swatch.y { background: #2da44e; color: #fff; }
-td.n, .swatch.n { background: #f6f8fa; color: #afb8c1; }
-td.na, .swatch.na { background: repeating-linear-gradient(45deg, #eaeef2, #eaeef2 3px, #fff 3px, #fff 6px); color: #afb8c1; }
-th.ext { font-style: italic; }
-</style>
-</head>
-<body>
-<h1>{{.Title}}</h1>
-<p class="summary">{{.Scope}}: {{.Workloads}} workloads; {{.Reachable}} of {{.Pairs}} source–destination pairs reachable.
-Rows are sources, columns destinations; “external” is {{.External}}, an address outside the cluster.</p>
-<ul class="legend">
-<li><span class="swatch y"></span> reachable on at least one declared port (hover for the ports)</li>
-<li><span class="swatch n"></span> blocked</li>
-<li><span class="swatch na"></span> not applicable</li>
-</ul>
-<div class="wrap">
-<table class="matrix">
-<thead>
-<tr><th class="corner" scope="col">from \ to</th>{{range .Cols}}<th class="col{{if eq .Name "external"}} ext{{end}}" scope="col" title="{{.Title}}"><span>{{.Name}}</span></th>{{end}}</tr>
-</thead>
-<tbody>
-{{range .Rows}}<tr><th class="row{{if eq .Name "external"}} ext{{end}}" scope="row">{{.Name}}</th>{{range .Cells}}<td class="{{.Class}}" title="{{.Title}}">{{.Mark}}</td>{{end}}</tr>
-{{end}}</tbody>
-</table>
-</div>
-</body>
-</html>
-`))
-
-func writeMatrixHTML(w io.Writer, x *netpol.Matrix) error {
-	page := htmlPage{Title: "kguard network policy matrix", Scope: "All namespaces", External: netpol.ExternalAddr.String(), Workloads: len(x.Rows) - 1}
-	if x.Namespace != "" {
-		page.Scope = "Namespace " + x.Namespace
-	}
-	for _, c := range x.Cols {
-		page.Cols = append(page.Cols, htmlCol{Name: c.Name, Title: c.Name + " on " + strings.Join(portStrings(c.Ports), ", ")})
-	}
-	for r, row := range x.Rows {
-		hr := htmlRow{Name: row.Name, Cells: make([]htmlCell, len(x.Cols))}
-		for c, col := range x.Cols {
-			cell := &hr.Cells[c]
-			switch mark(x, r, c) {
-			case "-":
-				*cell = htmlCell{Class: "na", Mark: "", Title: "external → external: not applicable"}
-			case "X":
-				page.Reachable++
-				*cell = htmlCell{Class: "y", Mark: "X", Title: row.Name + " → " + col.Name + ": allowed on " + strings.Join(portStrings(x.AllowedPorts(r, c)), ", ")}
-			default:
-				*cell = htmlCell{Class: "n", Mark: ".", Title: row.Name + " → " + col.Name + ": blocked on " + strings.Join(portStrings(col.Ports), ", ")}
-			}
-			if cell.Class != "na" {
-				page.Pairs++
-			}
-		}
-		page.Rows = append(page.Rows, hr)
-	}
-	return matrixPage.Execute(w, page)
 }

@@ -133,8 +133,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	o.Report.DefaultFailOn = cfg.FailOn
-	failOn, err := o.Report.Validate()
-	if err != nil {
+	if err := o.Report.Validate(); err != nil {
 		return err
 	}
 	if fi, err := os.Stat(o.Root); err != nil || !fi.IsDir() {
@@ -160,7 +159,7 @@ func Run(ctx context.Context, o *Options) error {
 			fmt.Fprintf(o.Streams.ErrOut, "  not checked: %s\n", report.DescribeNotEvaluated(ne))
 		}
 	}
-	return cmdutil.ExitStatus(o.Streams, res, 0, failOn, o.AllowPartial)
+	return o.Report.ExitStatus(o.Streams, res, 0, o.AllowPartial)
 }
 
 func writeInventory(path string, host *node.Host) error {

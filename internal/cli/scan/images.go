@@ -51,7 +51,8 @@ func (o *ImageOptions) addFlags(f *pflag.FlagSet) {
 // returns them as the provided image analysis. Images that could not be
 // read are returned as errors (printed by the caller, exit 2); the others
 // are still judged.
-func (o *Options) scanImages(ctx context.Context, inv *inventory.Inventory, cfg *config.Config, restCfg *rest.Config) ([]analysis.Provided, []string, error) {
+// prog, when set, counts the images scanned for the status line.
+func (o *Options) scanImages(ctx context.Context, inv *inventory.Inventory, cfg *config.Config, restCfg *rest.Config, prog *vulnscan.Progress) ([]analysis.Provided, []string, error) {
 	if !o.Images.Enabled {
 		return nil, nil, nil
 	}
@@ -59,7 +60,7 @@ func (o *Options) scanImages(ctx context.Context, inv *inventory.Inventory, cfg 
 	if err != nil {
 		return nil, nil, fmt.Errorf("--images: %w", err)
 	}
-	so.Now = o.Now
+	so.Now, so.Progress = o.Now, prog
 	db, err := o.Images.OpenDB(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--images: %w", err)

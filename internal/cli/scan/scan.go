@@ -5,19 +5,25 @@ package scan
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/progress"
 	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/images/vulnscan"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/k8sversions"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/policyreport"
 	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/rules/configaudit"
 	"github.com/kguard/kguard/internal/scan"
 )
 
@@ -46,6 +52,8 @@ type Options struct {
 	Now time.Time
 	// Images scans the workloads' images (--images, images.go).
 	Images ImageOptions
+	// progress tunes the status line (tests shorten its delay).
+	progress progress.Options
 }
 
 // NewCmd returns `kguard scan`.
@@ -149,26 +157,43 @@ func Run(ctx context.Context, o *Options) error {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	o.Report.DefaultFailOn = cfg.FailOn
-	failOn, err := o.Report.Validate()
-	if err != nil {
+	if err := o.Report.Validate(); err != nil {
 		return err
 	}
 
 	phases := newTimings()
+	// The status line reads these counters; each phase sets its own text.
+	var loadProg inventory.LoadProgress
+	var clusterDone, clusterTotal, clusterObjects atomic.Int64
+	var scanProg scan.Progress
+	line := progress.Start(o.Streams.ErrOut, progress.Enabled(o.Streams.ErrIsTerminal), func() string {
+		return fmt.Sprintf("reading: %s/%s files, %s objects", progress.Count(loadProg.Files.Load()),
+			progress.Count(loadProg.FilesTotal.Load()), progress.Count(loadProg.Objects.Load()))
+	}, o.progress)
+	defer line.Stop()
+	streams := *o.Streams
+	streams.ErrOut = line.Wrap(o.Streams.ErrOut)
+
 	target := firstNonEmpty(o.TargetVersion, cfg.TargetVersion)
 	if _, err := k8sversions.Target(target); err != nil {
 		return cmdutil.UsageErrorf("--target-version: %v", err)
 	}
 	o.KubeVersion = target
-	if o.Cluster && o.Streams.ErrIsTerminal {
+	// The input pipeline reports errors and progress on the status line's
+	// stream.
+	o.Input.Streams = &streams
+	o.LoadProgress = &loadProg
+	if o.Cluster {
+		line.Set(func() string {
+			return fmt.Sprintf("reading cluster: %s/%s resource lists, %s objects", progress.Count(clusterDone.Load()),
+				progress.Count(clusterTotal.Load()), progress.Count(clusterObjects.Load()))
+		})
 		o.Progress = func(done, total, objects int) {
-			fmt.Fprintf(o.Streams.ErrOut, "\rreading cluster: %d/%d resource types, %d objects", done, total, objects)
-			if done == total {
-				fmt.Fprint(o.Streams.ErrOut, "\r\033[K")
-			}
+			clusterDone.Store(int64(done))
+			clusterTotal.Store(int64(total))
+			clusterObjects.Store(int64(objects))
 		}
-	}
-	if !o.Cluster {
+	} else {
 		setMemoryLimit(o.Paths())
 	}
 	loaded, err := o.Load(ctx)
@@ -195,11 +220,27 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		restCfg = src.Cluster.Config
 	}
-	provided, imageErrs, err := o.scanImages(ctx, loaded.Inventory, cfg, restCfg)
+	var imageProg vulnscan.Progress
+	if o.Images.Enabled {
+		line.Set(func() string {
+			return fmt.Sprintf("images: %s/%s scanned", progress.Count(imageProg.Done.Load()), progress.Count(imageProg.Total.Load()))
+		})
+	}
+	provided, imageErrs, err := o.scanImages(ctx, loaded.Inventory, cfg, restCfg, &imageProg)
 	if err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
-	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Provided: provided})
+	line.Set(func() string {
+		return fmt.Sprintf("rules: %s/%s objects, %s/%s whole-inventory rules", progress.Count(scanProg.Objects.Load()), progress.Count(scanProg.ObjectsTotal.Load()),
+			progress.Count(scanProg.InventoryRules.Load()), progress.Count(scanProg.InventoryRulesTotal.Load()))
+	})
+	var memo *analysis.Memo
+	if o.Report.NeedsAnalyses() {
+		// The report draws from the models the rules build (RBAC paths,
+		// the reachability matrix): share them instead of building twice.
+		memo = analysis.NewMemo(loaded.Inventory)
+	}
+	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Progress: &scanProg, Analyses: memo, Provided: provided})
 	if err != nil {
 		return err
 	}
@@ -208,6 +249,7 @@ func Run(ctx context.Context, o *Options) error {
 	objects := loaded.Inventory.Len()
 	loaded.Inventory = nil
 	res.AddNotEvaluated(loaded.NotRead...)
+	warnConfigFindings(&streams, res)
 	phases.mark("rules")
 	if o.WritePolicyReports {
 		src, err := o.Source()
@@ -222,23 +264,25 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return fmt.Errorf("write policy reports: %w", err)
 		}
-		fmt.Fprintf(o.Streams.ErrOut, "policy reports: %d created, %d replaced, %d stale deleted\n", n.Created, n.Updated, n.Deleted)
+		fmt.Fprintf(streams.ErrOut, "policy reports: %d created, %d replaced, %d stale deleted\n", n.Created, n.Updated, n.Deleted)
 		phases.mark("policy reports")
 	}
 
-	if err := o.Report.Write(o.Streams, res, reg, report.Options{InputErrors: loaded.Errors}); err != nil {
+	line.Set(func() string { return fmt.Sprintf("writing the %s report", o.Report.Output) })
+	if err := o.Report.Write(o.Streams, res, reg, report.Options{InputErrors: loaded.Errors, Analyses: memo}); err != nil {
 		return err
 	}
+	line.Stop()
 	phases.mark("report")
 	if o.Timings {
 		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
 	for _, e := range imageErrs {
-		fmt.Fprintf(o.Streams.ErrOut, "error: %s\n", e)
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", e)
 	}
 	// An image that could not be read is an input problem like a file.
-	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors)+len(imageErrs), failOn, o.AllowPartial)
+	return o.Report.ExitStatus(&streams, res, len(loaded.Errors)+len(imageErrs), o.AllowPartial)
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -248,4 +292,18 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// warnConfigFindings echoes findings about the config's exceptions on
+// standard error: an exception that lapsed or matches nothing changes what
+// is reported, and whoever runs the scan should hear it even when the
+// report goes to a file or shows only high severities.
+func warnConfigFindings(s *cmdutil.Streams, res *scan.Result) {
+	for _, list := range [][]finding.Finding{res.Findings, res.Suppressed} {
+		for _, f := range list {
+			if f.Rule == configaudit.IDExpired || f.Rule == configaudit.IDUnused {
+				fmt.Fprintf(s.ErrOut, "warning: %s: %s (%s)\n", f.Source, f.Message, f.Rule)
+			}
+		}
+	}
 }

@@ -13,12 +13,14 @@ import (
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/cli/rbaccmd"
 	"github.com/kguard/kguard/internal/rules"
+	"github.com/kguard/kguard/internal/rules/configaudit"
 	"github.com/kguard/kguard/internal/rules/images"
 )
 
 // reg is a small fixed registry so these tests check the command, not the
-// rule families.
-func reg() (*rules.Registry, error) { return rules.NewRegistry(images.Rules()) }
+// rule families: the images rules, and the rules about the config's
+// exceptions.
+func reg() (*rules.Registry, error) { return rules.NewRegistry(images.Rules(), configaudit.Rules()) }
 
 func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()

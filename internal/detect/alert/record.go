@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kguard/kguard/internal/detect"
+	"github.com/kguard/kguard/internal/ecs"
 	"github.com/kguard/kguard/internal/finding"
 )
 
@@ -16,73 +17,13 @@ const (
 	DatasetSensor = "kguard.sensor"
 )
 
-// Record is one alert as written: ECS field names, flat. The package
+// Record is one alert as written: ECS field names, flat. It is the shared
+// ecs.Record, so alerts and scan findings have one layout; the ecs package
 // documentation lists the fields.
-type Record struct {
-	Timestamp       string   `json:"@timestamp"`
-	Kind            string   `json:"event.kind"`
-	Module          string   `json:"event.module"`
-	Dataset         string   `json:"event.dataset,omitempty"`
-	Severity        int      `json:"event.severity"`
-	Action          string   `json:"event.action,omitempty"`
-	EventID         string   `json:"event.id,omitempty"`
-	LogLevel        string   `json:"log.level"`
-	RuleID          string   `json:"rule.id"`
-	RuleName        string   `json:"rule.name"`
-	RuleDescription string   `json:"rule.description,omitempty"`
-	Message         string   `json:"message"`
-	Tags            []string `json:"tags,omitempty"`
-	ThreatFramework string   `json:"threat.framework,omitempty"`
-	Techniques      []string `json:"threat.technique.id,omitempty"`
-	UserName        string   `json:"user.name,omitempty"`
-	EffectiveUser   string   `json:"user.effective.name,omitempty"`
-	UserID          string   `json:"user.id,omitempty"`
-	SourceIP        string   `json:"source.ip,omitempty"`
-	UserAgent       string   `json:"user_agent.original,omitempty"`
-	URL             string   `json:"url.original,omitempty"`
-	StatusCode      int      `json:"http.response.status_code,omitempty"`
-
-	PID         int      `json:"process.pid,omitempty"`
-	PPID        int      `json:"process.parent.pid,omitempty"`
-	ProcessName string   `json:"process.name,omitempty"`
-	Executable  string   `json:"process.executable,omitempty"`
-	Args        []string `json:"process.args,omitempty"`
-	CommandLine string   `json:"process.command_line,omitempty"`
-	FilePath    string   `json:"file.path,omitempty"`
-	DestIP      string   `json:"destination.ip,omitempty"`
-	DestPort    int      `json:"destination.port,omitempty"`
-	Transport   string   `json:"network.transport,omitempty"`
-	ContainerID string   `json:"container.id,omitempty"`
-	Image       string   `json:"container.image.name,omitempty"`
-	Pod         string   `json:"kubernetes.pod.name,omitempty"`
-	PodUID      string   `json:"kubernetes.pod.uid,omitempty"`
-
-	Namespace    string `json:"kubernetes.namespace,omitempty"`
-	Orchestrator string `json:"orchestrator.type,omitempty"`
-	ResourceType string `json:"orchestrator.resource.type,omitempty"`
-	ResourceName string `json:"orchestrator.resource.name,omitempty"`
-
-	CgroupID     uint64 `json:"kguard.cgroup_id,omitempty"`
-	MntNS        uint64 `json:"kguard.mnt_ns,omitempty"`
-	KguardAction string `json:"kguard.action,omitempty"`
-	Suppressed   int    `json:"kguard.suppressed,omitempty"`
-	Count        int    `json:"kguard.count,omitempty"`
-}
+type Record = ecs.Record
 
 // SeverityNumber maps a severity to event.severity.
-func SeverityNumber(s finding.Severity) int {
-	switch s {
-	case finding.SeverityCritical:
-		return 99
-	case finding.SeverityHigh:
-		return 73
-	case finding.SeverityMedium:
-		return 47
-	case finding.SeverityLow:
-		return 21
-	}
-	return 1
-}
+func SeverityNumber(s finding.Severity) int { return ecs.SeverityNumber(s) }
 
 // isTechnique reports whether a tag is a MITRE ATT&CK technique ID:
 // T and four digits, optionally with a .NNN sub-technique.
@@ -123,7 +64,7 @@ func Descriptions(rs *detect.RuleSet) map[string]string {
 // description. The caller fills in the kguard.* counts and action.
 func NewRecord(a detect.Alert, desc string) Record {
 	r := Record{
-		Timestamp: a.Time.UTC().Format(time.RFC3339Nano), Kind: "alert", Module: "kguard",
+		Timestamp: a.Time.UTC().Format(time.RFC3339Nano), ECSVersion: ecs.Version, Kind: "alert", Module: "kguard",
 		Severity: SeverityNumber(a.Severity), LogLevel: a.Severity.String(),
 		RuleID: a.Rule, RuleName: a.Rule, RuleDescription: strings.TrimSpace(desc),
 		Message: a.Output, Tags: slices.Clone(a.Tags),

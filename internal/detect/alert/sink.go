@@ -1,12 +1,12 @@
 package alert
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/kguard/kguard/internal/ecs"
 )
 
 // Sink receives the alerts an Emitter lets through. Send must not block
@@ -21,20 +21,14 @@ type Sink interface {
 // JSONLines writes each Record as one JSON object a line.
 type JSONLines struct {
 	mu  sync.Mutex
-	w   io.Writer
-	buf bytes.Buffer
-	enc *json.Encoder // into buf
+	enc *ecs.Encoder
 	err error
 }
 
 // NewJSONLines returns a sink writing to w. The caller keeps owning w:
 // Close does not close it.
 func NewJSONLines(w io.Writer) *JSONLines {
-	j := &JSONLines{w: w}
-	j.enc = json.NewEncoder(&j.buf)
-	// Messages quote shell commands and URLs; keep <, > and & readable.
-	j.enc.SetEscapeHTML(false)
-	return j
+	return &JSONLines{enc: ecs.NewEncoder(w)}
 }
 
 // Send writes r with a single Write. A write error is remembered (the
@@ -43,11 +37,7 @@ func NewJSONLines(w io.Writer) *JSONLines {
 func (j *JSONLines) Send(r Record) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.buf.Reset()
-	err := j.enc.Encode(r)
-	if err == nil {
-		_, err = j.w.Write(j.buf.Bytes())
-	}
+	err := j.enc.Encode(&r)
 	if err != nil && j.err == nil {
 		j.err = fmt.Errorf("write alert: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kguard/kguard/internal/images/access"
@@ -35,6 +36,14 @@ type Options struct {
 	// Workers bounds how many images are read at once (default
 	// GOMAXPROCS).
 	Workers int
+	// Progress, when set, counts the distinct images scanned.
+	Progress *Progress
+}
+
+// Progress counts what Scan has done, for a status line that polls it
+// from another goroutine.
+type Progress struct {
+	Done, Total atomic.Int64
 }
 
 // Scan scans each distinct reference once, concurrently, and returns the
@@ -50,6 +59,11 @@ func Scan(ctx context.Context, refs []string, m *vulndb.Matcher, o Options) []*I
 		}
 	}
 	out := make([]*Image, len(distinct))
+	prog := o.Progress
+	if prog == nil {
+		prog = &Progress{}
+	}
+	prog.Total.Store(int64(len(distinct)))
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -62,6 +76,7 @@ func Scan(ctx context.Context, refs []string, m *vulndb.Matcher, o Options) []*I
 			defer wg.Done()
 			for i := range next {
 				out[i] = scanOne(ctx, distinct[i], m, o)
+				prog.Done.Add(1)
 			}
 		}()
 	}

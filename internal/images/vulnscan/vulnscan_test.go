@@ -91,9 +91,14 @@ func TestScan(t *testing.T) {
 	gone := reg2.Host + "/gone:1"
 
 	m := matcher(t)
-	res := Scan(ctx, []string{deb, alp, gone, alma, deb, debNoWhiteout}, m, Options{Now: now, Cache: inventory.Cache{Dir: t.TempDir()}})
+	var prog Progress
+	res := Scan(ctx, []string{deb, alp, gone, alma, deb, debNoWhiteout}, m, Options{Now: now, Cache: inventory.Cache{Dir: t.TempDir()}, Progress: &prog})
 	if len(res) != 5 {
 		t.Fatalf("%d results, want 5 (the repeated image scanned once)", len(res))
+	}
+	// The status line counts distinct images, the unreadable one included.
+	if prog.Done.Load() != 5 || prog.Total.Load() != 5 {
+		t.Errorf("progress %d/%d, want 5/5", prog.Done.Load(), prog.Total.Load())
 	}
 	want := map[string]string{
 		deb: "DEBIAN-CVE-2099-0002/libtilde1/2.0~rc1-1->2.0-1 DEBIAN-CVE-2099-0017/libtiff6/4.5.0-6+deb12u1-> " +

@@ -5,6 +5,8 @@ import (
 
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/cis"
+	"github.com/kguard/kguard/internal/report/ecs"
+	"github.com/kguard/kguard/internal/report/html"
 	"github.com/kguard/kguard/internal/report/json"
 	"github.com/kguard/kguard/internal/report/junit"
 	"github.com/kguard/kguard/internal/report/policyreport"
@@ -21,6 +23,8 @@ func All() []report.Format {
 		{Name: "junit", Description: "JUnit XML, for CI test reports (GitLab, Jenkins)", Write: junit.Write},
 		{Name: "policyreport", Description: "wgpolicyk8s.io/v1alpha2 PolicyReports per namespace, for kubectl apply and Policy Report tools", Write: policyreport.Write},
 		{Name: "cis", Description: "CIS Kubernetes Benchmark " + cis.Version + ": PASS, FAIL, MANUAL or NOT EVALUATED per check", Write: cis.Write},
+		{Name: "html", Description: "one self-contained HTML page: overview, searchable findings, frameworks, RBAC paths and the network matrix, to hand to someone", Write: html.Write, Analyses: true},
+		{Name: "ecs", Description: "Elastic Common Schema JSON lines (the layout of kguard's alerts), for Elasticsearch and log shippers", Write: ecs.Write},
 	}
 }
 

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/kguard/kguard/internal/report/reporttest"
 )
 
 func TestNamesAndLookup(t *testing.T) {
-	if got, want := Names(), []string{"table", "json", "sarif", "junit", "policyreport", "cis"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"table", "json", "sarif", "junit", "policyreport", "cis", "html", "ecs"}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v (table first: it is the default)", got, want)
 	}
 	for _, name := range []string{"table", "JSON", "Sarif", "junit"} {
@@ -17,7 +18,7 @@ func TestNamesAndLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) found nothing", name)
 		}
 	}
-	for _, name := range []string{"", "yaml", "html "} {
+	for _, name := range []string{"", "yaml", "html "} { // "html " with a space: no trimming
 		if _, ok := Lookup(name); ok {
 			t.Errorf("Lookup(%q) found a format", name)
 		}
@@ -37,6 +38,7 @@ func TestEveryFormatIsDeterministic(t *testing.T) {
 		t.Run(f.Name, func(t *testing.T) {
 			res, opts := reporttest.Result(t), reporttest.Options(t)
 			opts.ShowSuppressed = true
+			opts.Now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) // formats that stamp records take the time from here
 			var first []byte
 			for i := 0; i < 5; i++ {
 				var b bytes.Buffer

@@ -3,11 +3,13 @@ package json
 import (
 	"bytes"
 	encjson "encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/report/reporttest"
 	"github.com/kguard/kguard/internal/scan"
@@ -30,6 +32,11 @@ func TestGolden(t *testing.T) {
 		opts := reporttest.Options(t)
 		opts.ShowSuppressed = true
 		reporttest.Golden(t, "show-suppressed.golden", render(t, reporttest.Result(t), opts))
+	})
+	t.Run("frameworks", func(t *testing.T) {
+		opts := reporttest.Options(t)
+		opts.Frameworks = reporttest.Frameworks(t)
+		reporttest.Golden(t, "frameworks.golden", render(t, reporttest.Result(t), opts))
 	})
 	t.Run("empty", func(t *testing.T) {
 		reporttest.Golden(t, "empty.golden", render(t, reporttest.Empty(t), report.Options{ToolVersion: "1.2.3-test"}))
@@ -107,6 +114,17 @@ func TestContract(t *testing.T) {
 			t.Errorf("web finding %s = %#v, want %#v", k, web[k], v)
 		}
 	}
+	// Added fields: the rule's remediation, as the fixture rule states it,
+	// and the fingerprint of the finding.
+	if got := web["remediation"]; got != "Remove securityContext.privileged or set it to false." {
+		t.Errorf("web finding remediation = %#v", got)
+	}
+	for i, raw := range findings {
+		want := finding.Fingerprint(&reporttest.Result(t).Findings[i])
+		if got := raw.(map[string]any)["fingerprint"]; got != want {
+			t.Errorf("finding %d: fingerprint %#v, want %q", i, got, want)
+		}
+	}
 
 	// Live-cluster object: no file, line 0, namespace "" for a
 	// cluster-scoped kind, and the cluster named.
@@ -123,6 +141,16 @@ func TestContract(t *testing.T) {
 	wantSum := map[string]any{"objects": float64(9), "rules": float64(7), "findings": float64(8), "suppressed": float64(2),
 		"notEvaluated": float64(2), "inputErrors": float64(2), "partial": true,
 		"bySeverity": map[string]any{"critical": float64(2), "high": float64(2), "medium": float64(2), "low": float64(1), "info": float64(1)}}
+	byRule, _ := sum["byRule"].([]any)
+	delete(sum, "byRule")
+	var order []string
+	for _, r := range byRule {
+		order = append(order, fmt.Sprint(r.(map[string]any)["rule"], ":", r.(map[string]any)["findings"]))
+	}
+	// Most severe first: two critical, then high (by ID), medium, low, info.
+	if got := strings.Join(order, " "); got != "privileged-container:2 rbac-wildcard-verbs:1 service-exposes-ssh:1 image-latest-tag:2 image-digest-missing:1 namespace-default:1" {
+		t.Errorf("summary.byRule = %s", got)
+	}
 	if !reflect.DeepEqual(sum, wantSum) {
 		t.Errorf("summary = %#v\nwant      %#v", sum, wantSum)
 	}
@@ -184,6 +212,54 @@ func TestTextRoundTrips(t *testing.T) {
 		got := doc.Suppressed[i].Suppression
 		if got.By != f.Suppressed.By || got.Reason != f.Suppressed.Reason || got.Expires != f.Suppressed.Expires {
 			t.Errorf("suppression %d = %+v, want %+v", i, got, *f.Suppressed)
+		}
+	}
+}
+
+// TestBaselineAndFiltered: with a baseline every finding says whether it
+// is new, the fixed ones are listed, and the summary counts both; without
+// one, none of those keys appear.
+func TestBaselineAndFiltered(t *testing.T) {
+	res := reporttest.Result(t)
+	gone := res.Findings[0]
+	gone.Resource.Name = "old-admin"
+	opts := reporttest.Options(t)
+	opts.Baseline = reporttest.Baseline(t, res.Findings[2], gone)
+	opts.Filtered = report.Filtered{Count: 4, By: "--min-severity high"}
+	var doc struct {
+		Findings []map[string]any `json:"findings"`
+		Fixed    []map[string]any `json:"fixed"`
+		Summary  struct {
+			Baseline map[string]any `json:"baseline"`
+			Filtered map[string]any `json:"filtered"`
+		} `json:"summary"`
+	}
+	if err := encjson.Unmarshal(render(t, res, opts), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range doc.Findings {
+		want := "new"
+		if i == 2 {
+			want = "unchanged"
+		}
+		if f["baseline"] != want {
+			t.Errorf("finding %d: baseline = %v, want %s", i, f["baseline"], want)
+		}
+	}
+	if len(doc.Fixed) != 1 || doc.Fixed[0]["resource"].(map[string]any)["name"] != "old-admin" || doc.Fixed[0]["fingerprint"] != finding.Fingerprint(&gone) {
+		t.Errorf("fixed = %v", doc.Fixed)
+	}
+	if !reflect.DeepEqual(doc.Summary.Baseline, map[string]any{"file": "baseline.json", "new": float64(7), "unchanged": float64(1), "fixed": float64(1)}) {
+		t.Errorf("summary.baseline = %v", doc.Summary.Baseline)
+	}
+	if !reflect.DeepEqual(doc.Summary.Filtered, map[string]any{"findings": float64(4), "by": "--min-severity high"}) {
+		t.Errorf("summary.filtered = %v", doc.Summary.Filtered)
+	}
+
+	raw := string(render(t, res, reporttest.Options(t)))
+	for _, key := range []string{`"baseline"`, `"fixed"`, `"filtered"`} {
+		if strings.Contains(raw, key) {
+			t.Errorf("%s present without a baseline or filter", key)
 		}
 	}
 }

@@ -11,11 +11,16 @@
 //   - Each rule that ran contributes test cases with classname
 //     "kguard.<category>.<rule-id>", which Jenkins shows as package
 //     "kguard.<category>" and class "<rule-id>":
-//   - one failing <testcase> per (rule, resource), named
+//   - one <testcase> per (rule, resource) with findings, named
 //     "<rule-id> on <Kind namespace/name>", with file="..." for GitLab.
-//     <failure type="<highest severity>" message="..."> carries the
-//     finding messages; its body lists every finding with field and
-//     file:line, then the remediation and the rule's documentation link.
+//     It fails when one of its findings fails the run (report.Gate:
+//     --fail-on, and --fail-on-new with a baseline), so the test report and
+//     the exit status agree. <failure type="<highest severity>"
+//     message="..."> carries the finding messages; its body lists every
+//     finding with field, file:line and baseline status, then the
+//     remediation and the rule's documentation link. A case whose findings
+//     are all below the threshold passes, with the same text in
+//     <system-out>.
 //   - one <testcase> per (rule, resource) whose findings were suppressed,
 //     with <skipped message="suppressed by ...: reason">.
 //   - a rule without any unsuppressed finding gets one passing test case,

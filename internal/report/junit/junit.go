@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -46,6 +47,10 @@ type testCase struct {
 	Failure   *problem `xml:"failure"`
 	Error     *problem `xml:"error"`
 	Skipped   *skipped `xml:"skipped"`
+	// SystemOut carries the findings of a case that passes because they
+	// are below --fail-on (or not new, with --fail-on-new): CI systems show
+	// it, so nothing is hidden, but the case does not fail.
+	SystemOut string `xml:"system-out,omitempty"`
 }
 
 type problem struct {
@@ -111,7 +116,7 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		suite := &doc.Suites[len(doc.Suites)-1]
 		class := name + "." + r.ID
 		for _, g := range failing[r.ID] {
-			suite.add(failureCase(r, class, g))
+			suite.add(findingCase(r, class, g, opts))
 		}
 		if len(failing[r.ID]) == 0 {
 			suite.add(testCase{Name: r.ID + ": no findings", Classname: class})
@@ -123,6 +128,17 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 				File:      g.file(),
 				Skipped:   &skipped{Message: clean(suppressionText(g.findings))},
 			})
+		}
+	}
+	if len(opts.Frameworks) > 0 {
+		gateFails := map[string]bool{} // rules with a finding that fails the run
+		for i := range res.Findings {
+			if opts.Gate.Fails(&res.Findings[i], opts.Baseline) {
+				gateFails[res.Findings[i].Rule] = true
+			}
+		}
+		for _, fr := range opts.Frameworks {
+			doc.Suites = append(doc.Suites, frameworkSuite(fr, gateFails))
 		}
 	}
 	if len(res.NotEvaluated) > 0 {
@@ -188,6 +204,44 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 	return nil
 }
 
+// frameworkSuite is one suite per framework, one case per control: a
+// failing control is a failure when one of its findings fails the run
+// (the gate), else a passing case that says so; not evaluated and manual
+// controls are skipped with the reason.
+func frameworkSuite(fr *framework.Result, gateFails map[string]bool) testSuite {
+	f := fr.Framework
+	name := "kguard.framework." + f.Name
+	suite := testSuite{Name: name}
+	for _, c := range fr.Controls {
+		tc := testCase{Name: clean(c.ID + " " + c.Title), Classname: clean(name + "." + c.SectionID)}
+		switch c.Status {
+		case framework.Fail:
+			var parts []string
+			fails := false
+			for _, rf := range c.Failing {
+				parts = append(parts, fmt.Sprintf("%s (%d)", rf.Rule, rf.Findings))
+				fails = fails || gateFails[rf.Rule]
+			}
+			text := fmt.Sprintf("%s %s %s fails: findings of %s", f.Title, f.Version, c.ID, strings.Join(parts, ", "))
+			if fails {
+				tc.Failure = &problem{Message: clean(text), Type: "control-failed", Body: clean(text + "\n" + "Section: " + c.Section + "\n")}
+			} else {
+				tc.SystemOut = clean(text + "; every finding is below the failure threshold (--fail-on)\n")
+			}
+		case framework.NotEvaluated:
+			tc.Skipped = &skipped{Message: clean("not evaluated: " + c.Reason)}
+		case framework.Manual:
+			tc.Skipped = &skipped{Message: clean("manual: " + c.Reason)}
+		default:
+			if c.Reason != "" {
+				tc.SystemOut = clean(c.Reason + "\n")
+			}
+		}
+		suite.add(tc)
+	}
+	return suite
+}
+
 // rank orders unknown categories after the known ones.
 func rank(order map[finding.Category]int, c finding.Category) int {
 	if i, ok := order[c]; ok {
@@ -234,12 +288,16 @@ func groupByResource(fs []finding.Finding) map[string][]*group {
 	return out
 }
 
-func failureCase(r *rules.Rule, class string, g *group) testCase {
+// findingCase is the case of one rule on one object: a failure when one of
+// its findings fails the gate, else a passing case whose output lists them.
+func findingCase(r *rules.Rule, class string, g *group, opts report.Options) testCase {
 	worst := g.findings[0].Severity
 	msgs := make([]string, 0, len(g.findings))
+	fails := false
 	for _, f := range g.findings {
 		worst = max(worst, f.Severity)
 		msgs = append(msgs, f.Message)
+		fails = fails || opts.Gate.Fails(f, opts.Baseline)
 	}
 	message := msgs[0]
 	if len(msgs) > 1 {
@@ -257,6 +315,9 @@ func failureCase(r *rules.Rule, class string, g *group) testCase {
 		if f.Field != "" {
 			fmt.Fprintf(&body, " (field: %s)", f.Field)
 		}
+		if st := opts.Baseline.Status(f); st != "" {
+			fmt.Fprintf(&body, " [%s]", st)
+		}
 		body.WriteString("\n")
 	}
 	if r.Title != "" {
@@ -267,12 +328,17 @@ func failureCase(r *rules.Rule, class string, g *group) testCase {
 	}
 	fmt.Fprintf(&body, "Docs: %s#%s\n", rulesDocURI, r.ID)
 
-	return testCase{
+	c := testCase{
 		Name:      r.ID + " on " + g.ref.String(),
 		Classname: class,
 		File:      g.file(),
-		Failure:   &problem{Message: clean(message), Type: worst.String(), Body: clean(body.String())},
 	}
+	if fails {
+		c.Failure = &problem{Message: clean(message), Type: worst.String(), Body: clean(body.String())}
+	} else {
+		c.SystemOut = clean("below the failure threshold (--fail-on), reported but not failing:\n" + body.String())
+	}
+	return c
 }
 
 func suppressionText(fs []*finding.Finding) string {

@@ -178,3 +178,104 @@ func TestCleanScan(t *testing.T) {
 		t.Errorf("not-evaluated entry gave %d errors, want 1", doc.Errors)
 	}
 }
+
+// TestFailuresFollowTheGate: with --fail-on high, LOW and MEDIUM findings
+// are passing cases that still carry their text, and the failure count is
+// the number of (rule, object) pairs at high or above: worked out from the
+// fixture by hand (privileged-container on two objects, rbac-wildcard-verbs,
+// service-exposes-ssh).
+func TestFailuresFollowTheGate(t *testing.T) {
+	opts := reporttest.Options(t)
+	opts.Gate = report.Gate{Min: finding.SeverityHigh}
+	doc := parse(t, render(t, reporttest.Result(t), opts))
+	if doc.Failures != 4 {
+		t.Errorf("%d failures with --fail-on high, want 4", doc.Failures)
+	}
+	cases := map[string]testCase{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			cases[c.Name] = c
+		}
+	}
+	latest := cases["image-latest-tag on Deployment shop/web"]
+	if latest.Failure != nil || !strings.Contains(latest.SystemOut, `container "app" uses image "nginx:latest"`) || !strings.Contains(latest.SystemOut, "below the failure threshold") {
+		t.Errorf("medium finding under --fail-on high = %+v", latest)
+	}
+	if c := cases["privileged-container on Deployment shop/web"]; c.Failure == nil || c.SystemOut != "" {
+		t.Errorf("critical finding under --fail-on high = %+v", c)
+	}
+
+	opts.Gate = report.Gate{None: true}
+	if doc := parse(t, render(t, reporttest.Result(t), opts)); doc.Failures != 0 {
+		t.Errorf("%d failures with --fail-on none, want 0", doc.Failures)
+	}
+}
+
+// TestFailOnNew: with a baseline that already has the critical finding on
+// Deployment shop/web, only the other critical one (Pod debug-shell) is
+// new, so it is the only failure at --fail-on critical --fail-on-new.
+func TestFailOnNew(t *testing.T) {
+	res := reporttest.Result(t)
+	var web finding.Finding
+	for _, f := range res.Findings {
+		if f.Rule == "privileged-container" && f.Resource.Name == "web" {
+			web = f
+		}
+	}
+	base := reporttest.Baseline(t, web)
+	opts := reporttest.Options(t)
+	opts.Baseline = base
+	opts.Gate = report.Gate{Min: finding.SeverityCritical, NewOnly: true}
+	doc := parse(t, render(t, res, opts))
+	var failing []string
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				failing = append(failing, c.Name)
+			}
+		}
+	}
+	if strings.Join(failing, ",") != "privileged-container on Pod debug-shell" {
+		t.Errorf("failing cases = %q", failing)
+	}
+	opts.Gate.NewOnly = false
+	if doc := parse(t, render(t, res, opts)); doc.Failures != 2 {
+		t.Errorf("without --fail-on-new: %d failures, want 2", doc.Failures)
+	}
+}
+
+// TestFrameworkSuite: one case per control; failing controls fail only
+// when their findings fail the gate, not evaluated and manual ones are
+// skipped with the reason.
+func TestFrameworkSuite(t *testing.T) {
+	opts := reporttest.Options(t)
+	opts.Frameworks = reporttest.Frameworks(t)
+	doc := parse(t, render(t, reporttest.Result(t), opts))
+	var suite *testSuite
+	for i := range doc.Suites {
+		if doc.Suites[i].Name == "kguard.framework.test-benchmark" {
+			suite = &doc.Suites[i]
+		}
+	}
+	if suite == nil {
+		t.Fatal("no framework suite")
+	}
+	if suite.Tests != 5 || suite.Failures != 2 || suite.Skipped != 2 {
+		t.Errorf("suite = %d tests, %d failures, %d skipped; want 5, 2, 2", suite.Tests, suite.Failures, suite.Skipped)
+	}
+	if c := suite.Cases[4]; c.Skipped == nil || c.Skipped.Message != "not evaluated: rule quota-missing could not be evaluated: internal error" {
+		t.Errorf("not evaluated case = %+v", c)
+	}
+	// With --fail-on critical the RBAC control (a high finding) passes,
+	// the privileged one (critical) still fails.
+	opts.Gate = report.Gate{Min: finding.SeverityCritical}
+	doc = parse(t, render(t, reporttest.Result(t), opts))
+	for _, s := range doc.Suites {
+		if s.Name != "kguard.framework.test-benchmark" {
+			continue
+		}
+		if s.Failures != 1 || s.Cases[0].Failure != nil || !strings.Contains(s.Cases[0].SystemOut, "below the failure threshold") || s.Cases[2].Failure == nil {
+			t.Errorf("under --fail-on critical: %d failures, cases %+v", s.Failures, s.Cases[:3])
+		}
+	}
+}

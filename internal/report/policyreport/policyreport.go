@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/scan"
@@ -172,15 +174,75 @@ func sevRank(v any) int {
 	return int(sev)
 }
 
-// Write prints the reports as a YAML stream that kubectl apply accepts.
-// Timestamps come from the clock; tests use WriteAt.
+// frameworkStatus maps a control's status to a Policy Report result.
+var frameworkStatus = map[framework.Status]string{
+	framework.Pass: "pass", framework.Fail: "fail", framework.NotEvaluated: "skip", framework.Manual: "skip",
+}
+
+// BuildFrameworks turns framework verdicts into one ClusterPolicyReport
+// each, named kguard-framework-<name>: one result per control (policy: the
+// framework, rule: the control ID; not evaluated and manual controls are
+// "skip" with the reason), the score in an annotation.
+func BuildFrameworks(frs []*framework.Result, now time.Time) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, fr := range frs {
+		f := fr.Framework
+		sum := map[string]any{"pass": int64(0), "fail": int64(0), "warn": int64(0), "error": int64(0), "skip": int64(0)}
+		items := make([]any, 0, len(fr.Controls))
+		for _, c := range fr.Controls {
+			result := frameworkStatus[c.Status]
+			sum[result] = sum[result].(int64) + 1
+			msg := c.Title
+			if c.Reason != "" {
+				msg += ": " + c.Reason
+			}
+			props := map[string]any{"status": string(c.Status), "framework": f.Title + " " + f.Version}
+			if len(c.Rules) > 0 {
+				props["rules"] = strings.Join(c.Rules, ",")
+			}
+			if c.Findings > 0 {
+				props["findings"] = fmt.Sprint(c.Findings)
+			}
+			items = append(items, map[string]any{
+				"source": "kguard", "policy": f.Name, "rule": c.ID, "category": c.Section,
+				"result": result, "message": msg, "scored": c.Status == framework.Pass || c.Status == framework.Fail,
+				"timestamp":  map[string]any{"seconds": now.Unix(), "nanos": int64(0)},
+				"properties": props,
+			})
+		}
+		ann := map[string]any{"kguard.io/framework-version": f.Version, "kguard.io/framework-mapping": fmt.Sprint(f.Mapping)}
+		if fr.HasScore {
+			ann["kguard.io/framework-score"] = fmt.Sprintf("%.1f", fr.Score)
+		}
+		out = append(out, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": APIVersion,
+			"kind":       "ClusterPolicyReport",
+			"metadata": map[string]any{
+				"name":        Name + "-framework-" + f.Name,
+				"labels":      map[string]any{ManagedByLabel: ManagedBy},
+				"annotations": ann,
+			},
+			"summary": sum,
+			"results": items,
+		}})
+	}
+	return out
+}
+
+// Write prints the reports as a YAML stream that kubectl apply accepts,
+// with a report per framework asked for. Timestamps come from the clock;
+// tests use WriteAt.
 func Write(w io.Writer, res *scan.Result, opts report.Options) error {
-	return WriteAt(w, res, time.Now())
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return WriteAt(w, res, now, opts.Frameworks...)
 }
 
 // WriteAt is Write with a fixed time.
-func WriteAt(w io.Writer, res *scan.Result, now time.Time) error {
-	for i, u := range Build(res, now) {
+func WriteAt(w io.Writer, res *scan.Result, now time.Time, frs ...*framework.Result) error {
+	for i, u := range append(Build(res, now), BuildFrameworks(frs, now)...) {
 		b, err := yaml.Marshal(u.Object)
 		if err != nil {
 			return err

@@ -113,3 +113,24 @@ func TestGolden(t *testing.T) {
 	}
 	reporttest.Golden(t, "fixture.golden", buf.Bytes())
 }
+
+// TestFrameworkReport: a framework becomes a ClusterPolicyReport with one
+// result per control; checked by hand against reporttest.Frameworks.
+func TestFrameworkReport(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteAt(&buf, reporttest.Result(t), time.Unix(1767225600, 0), reporttest.Frameworks(t)...); err != nil {
+		t.Fatal(err)
+	}
+	reporttest.Golden(t, "frameworks.golden", buf.Bytes())
+	reps := BuildFrameworks(reporttest.Frameworks(t), time.Unix(0, 0))
+	if len(reps) != 1 || reps[0].GetName() != "kguard-framework-test-benchmark" || reps[0].GetKind() != "ClusterPolicyReport" {
+		t.Fatalf("reports = %v", reps)
+	}
+	sum := reps[0].Object["summary"].(map[string]any)
+	if sum["pass"] != int64(1) || sum["fail"] != int64(2) || sum["skip"] != int64(2) {
+		t.Errorf("summary = %v", sum)
+	}
+	if reps[0].GetAnnotations()["kguard.io/framework-score"] != "33.3" || reps[0].GetLabels()[ManagedByLabel] != ManagedBy {
+		t.Errorf("metadata = %v %v", reps[0].GetAnnotations(), reps[0].GetLabels())
+	}
+}

@@ -2,6 +2,7 @@ package reporttest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -190,6 +192,82 @@ func Options(t testing.TB) report.Options {
 func Empty(t testing.TB) *scan.Result {
 	t.Helper()
 	return &scan.Result{Rules: Registry(t).Rules(), Objects: 3}
+}
+
+// Baseline returns a baseline holding exactly fs, read through the JSON
+// report writer's contract (a kguard JSON document), the way --baseline
+// reads a file.
+func Baseline(t testing.TB, fs ...finding.Finding) *report.Baseline {
+	t.Helper()
+	type ref = inventory.Ref
+	type doc struct {
+		Findings []map[string]any  `json:"findings"`
+		Tool     map[string]string `json:"tool"`
+	}
+	d := doc{Findings: []map[string]any{}, Tool: map[string]string{"name": "kguard"}}
+	for i := range fs {
+		f := &fs[i]
+		d.Findings = append(d.Findings, map[string]any{
+			"rule": f.Rule, "severity": f.Severity.String(), "title": f.Title,
+			"resource": ref(f.Resource), "message": f.Message, "field": f.Field,
+			"source": f.Source, "fingerprint": finding.Fingerprint(f),
+		})
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := report.ReadBaseline(bytes.NewReader(raw), "baseline.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Frameworks returns a framework verdict for the fixture, built by hand so
+// that every status appears: two failing controls, a passing one, one not
+// evaluated and a manual one. Score: 1 pass of 3 judged, 33.3%.
+func Frameworks(t testing.TB) []*framework.Result {
+	t.Helper()
+	f, err := framework.Parse([]byte(`name: test-benchmark
+title: Test Benchmark
+version: v1.0
+mapping: 2
+source: "Test Benchmark v1.0, the reporttest fixture"
+url: https://example.com/benchmark
+key: cis
+sections:
+  - id: "5.1"
+    title: RBAC
+    controls:
+      - {id: "5.1.3", title: "Minimize wildcard use in Roles & ClusterRoles"}
+      - {id: "5.1.7", title: "Avoid use of system:masters group", manual: true}
+  - id: "5.2"
+    title: Pods <and> more
+    controls:
+      - {id: "5.2.2", title: "Minimize the admission of privileged containers"}
+      - {id: "5.2.9", title: "Minimize the admission of containers with capabilities assigned"}
+      - {id: "5.7.1", title: "Create administrative boundaries"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*framework.Result{{
+		Framework: f,
+		Controls: []framework.ControlResult{
+			{ID: "5.1.3", Title: f.Sections[0].Controls[0].Title, SectionID: "5.1", Section: "RBAC", Status: framework.Fail,
+				Rules: []string{"rbac-wildcard-verbs"}, Failing: []framework.RuleFindings{{Rule: "rbac-wildcard-verbs", Findings: 1}}, Findings: 1},
+			{ID: "5.1.7", Title: f.Sections[0].Controls[1].Title, SectionID: "5.1", Section: "RBAC", Status: framework.Manual,
+				Reason: "a manual check: no kguard rule covers it"},
+			{ID: "5.2.2", Title: f.Sections[1].Controls[0].Title, SectionID: "5.2", Section: "Pods <and> more", Status: framework.Fail,
+				Rules: []string{"privileged-container"}, Failing: []framework.RuleFindings{{Rule: "privileged-container", Findings: 2}}, Findings: 2},
+			{ID: "5.2.9", Title: f.Sections[1].Controls[1].Title, SectionID: "5.2", Section: "Pods <and> more", Status: framework.Pass,
+				Rules: []string{"service-exposes-ssh"}},
+			{ID: "5.7.1", Title: f.Sections[1].Controls[2].Title, SectionID: "5.2", Section: "Pods <and> more", Status: framework.NotEvaluated,
+				Rules: []string{"quota-missing"}, Reason: "rule quota-missing could not be evaluated: internal error"},
+		},
+		Pass: 1, Fail: 2, NotEvaluated: 1, Manual: 1, Score: 100.0 / 3, HasScore: true, Partial: true,
+	}}
 }
 
 // Golden compares got with testdata/<name>, or rewrites the file when

@@ -23,10 +23,17 @@
 //     read from a live cluster or standard input have only that, which
 //     SARIF viewers show but GitHub code scanning, which needs a file,
 //     does not.
-//   - partialFingerprints["kguard/v1"] hashes rule, file, API group, kind,
-//     namespace, name and field path (not line or message), so an alert
-//     survives edits above the object and rewording, and the same object in
-//     two files (say, two Kustomize overlays) stays two alerts.
+//   - partialFingerprints["kguard/v2"] is the finding's fingerprint, the
+//     same as the JSON report's (finding.Fingerprint): rule, API group,
+//     kind, namespace, name and field path, not file, line or message, so
+//     an alert survives edits above the object, rewording and moving the
+//     object to another file. (v1 also hashed the file, so that one object
+//     rendered from two files, such as two Kustomize overlays into the same
+//     namespace, stayed two alerts; those now share one fingerprint.)
+//   - With a baseline (--baseline), every result that counts has
+//     baselineState "new" or "unchanged". Findings of the baseline that are
+//     gone are not written as "absent" results: code scanning closes an
+//     alert when its result is missing, which is what fixed means there.
 //   - Suppressed findings are results with a suppression: kind "inSource"
 //     for the kguard.io/ignore annotation, "external" for a config
 //     exception, with the reason as justification. They are always present,

@@ -1,15 +1,15 @@
 package sarif
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"path/filepath"
 	"strings"
 
 	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/framework"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/report"
 	"github.com/kguard/kguard/internal/rules"
@@ -25,9 +25,11 @@ const (
 	// srcRoot is the conventional base for paths relative to the
 	// repository checkout; GitHub resolves it to the checkout.
 	srcRoot = "%SRCROOT%"
-	// fingerprintKey names kguard's fingerprint; the version lets the
-	// recipe change one day without silently merging unrelated alerts.
-	fingerprintKey = "kguard/v1"
+	// fingerprintKey names kguard's fingerprint (finding.Fingerprint); the
+	// version lets the recipe change without silently merging unrelated
+	// alerts. v1 also hashed the file name, so an object moved to another
+	// file became a new alert; v2 is the fingerprint of the JSON report.
+	fingerprintKey = "kguard/v2"
 )
 
 // securitySeverity is what GitHub code scanning reads to rank alerts.
@@ -62,7 +64,60 @@ type log struct {
 type run struct {
 	Tool        tool         `json:"tool"`
 	Invocations []invocation `json:"invocations"`
-	Results     []result     `json:"results"`
+	// Taxonomies are the compliance frameworks asked for (--framework):
+	// one per framework, its controls as taxa with their verdicts.
+	Taxonomies []taxonomy `json:"taxonomies,omitempty"`
+	Results    []result   `json:"results"`
+}
+
+type taxonomy struct {
+	Name             string        `json:"name"`
+	FullName         string        `json:"fullName"`
+	Version          string        `json:"version"`
+	InformationURI   string        `json:"informationUri"`
+	ShortDescription message       `json:"shortDescription"`
+	Taxa             []taxon       `json:"taxa"`
+	Properties       taxonomyProps `json:"properties"`
+}
+
+type taxonomyProps struct {
+	// Score is the percentage of passing controls among those judged,
+	// absent when none was.
+	Score        *float64 `json:"score,omitempty"`
+	Mapping      int      `json:"kguardMapping"`
+	Pass         int      `json:"pass"`
+	Fail         int      `json:"fail"`
+	NotEvaluated int      `json:"notEvaluated"`
+	Manual       int      `json:"manual"`
+	Partial      bool     `json:"partial"`
+}
+
+type taxon struct {
+	ID               string     `json:"id"`
+	ShortDescription message    `json:"shortDescription"`
+	Properties       taxonProps `json:"properties"`
+}
+
+type taxonProps struct {
+	Section  string   `json:"section"`
+	Status   string   `json:"status"`
+	Reason   string   `json:"reason,omitempty"`
+	Rules    []string `json:"rules"`
+	Findings int      `json:"findings"`
+}
+
+type relationship struct {
+	Target descriptorTarget `json:"target"`
+	Kinds  []string         `json:"kinds"`
+}
+
+type descriptorTarget struct {
+	ID            string       `json:"id"`
+	ToolComponent componentRef `json:"toolComponent"`
+}
+
+type componentRef struct {
+	Name string `json:"name"`
 }
 
 type tool struct {
@@ -82,14 +137,15 @@ type message struct {
 }
 
 type ruleDesc struct {
-	ID                   string        `json:"id"`
-	Name                 string        `json:"name"`
-	ShortDescription     message       `json:"shortDescription"`
-	FullDescription      message       `json:"fullDescription"`
-	Help                 message       `json:"help"`
-	HelpURI              string        `json:"helpUri"`
-	DefaultConfiguration configuration `json:"defaultConfiguration"`
-	Properties           ruleProps     `json:"properties"`
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	ShortDescription     message        `json:"shortDescription"`
+	FullDescription      message        `json:"fullDescription"`
+	Help                 message        `json:"help"`
+	HelpURI              string         `json:"helpUri"`
+	DefaultConfiguration configuration  `json:"defaultConfiguration"`
+	Relationships        []relationship `json:"relationships,omitempty"`
+	Properties           ruleProps      `json:"properties"`
 }
 
 type configuration struct {
@@ -126,6 +182,7 @@ type result struct {
 	Message             message           `json:"message"`
 	Locations           []location        `json:"locations"`
 	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	BaselineState       string            `json:"baselineState,omitempty"`
 	Suppressions        []suppression     `json:"suppressions,omitempty"`
 	Properties          resultProps       `json:"properties"`
 }
@@ -179,11 +236,28 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		index[r.ID] = i
 		descs = append(descs, describeRule(r))
 	}
+	var taxonomies []taxonomy
+	for _, fr := range opts.Frameworks {
+		taxonomies = append(taxonomies, frameworkTaxonomy(fr))
+		// Each rule points at the controls it serves.
+		for _, c := range fr.Controls {
+			for _, id := range c.Rules {
+				if i, ok := index[id]; ok {
+					descs[i].Relationships = append(descs[i].Relationships, relationship{
+						Target: descriptorTarget{ID: c.ID, ToolComponent: componentRef{Name: fr.Framework.Name}},
+						Kinds:  []string{"relevant"},
+					})
+				}
+			}
+		}
+	}
 
 	nf := len(res.Findings)
 	resultAt := func(i int) result {
 		if i < nf {
-			return convert(&res.Findings[i], index)
+			r := convert(&res.Findings[i], index)
+			r.BaselineState = opts.Baseline.Status(&res.Findings[i])
+			return r
 		}
 		return convert(&res.Suppressed[i-nf], index)
 	}
@@ -222,6 +296,7 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 				Rules:          descs,
 			}},
 			Invocations: []invocation{inv},
+			Taxonomies:  taxonomies,
 			Results:     []result{}, // streamed in by WriteJSONStreaming
 		}},
 	}
@@ -229,6 +304,30 @@ func Write(w io.Writer, res *scan.Result, opts report.Options) error {
 		return fmt.Errorf("write SARIF report: %w", err)
 	}
 	return nil
+}
+
+func frameworkTaxonomy(fr *framework.Result) taxonomy {
+	f := fr.Framework
+	t := taxonomy{
+		Name: f.Name, FullName: f.Title + " " + f.Version, Version: f.Version, InformationURI: f.URL,
+		ShortDescription: message{Text: f.Source},
+		Properties: taxonomyProps{Mapping: f.Mapping, Pass: fr.Pass, Fail: fr.Fail, NotEvaluated: fr.NotEvaluated,
+			Manual: fr.Manual, Partial: fr.Partial},
+		Taxa: make([]taxon, 0, len(fr.Controls)),
+	}
+	if fr.HasScore {
+		score := math.Round(fr.Score*10) / 10
+		t.Properties.Score = &score
+	}
+	for _, c := range fr.Controls {
+		t.Taxa = append(t.Taxa, taxon{
+			ID:               c.ID,
+			ShortDescription: message{Text: c.Title},
+			Properties: taxonProps{Section: c.Section, Status: string(c.Status), Reason: c.Reason,
+				Rules: append([]string{}, c.Rules...), Findings: c.Findings},
+		})
+	}
+	return t
 }
 
 func describeRule(r *rules.Rule) ruleDesc {
@@ -274,7 +373,7 @@ func convert(f *finding.Finding, index map[string]int) result {
 		Level:               Level(f.Severity),
 		Message:             message{Text: text},
 		Locations:           []location{loc},
-		PartialFingerprints: map[string]string{fingerprintKey: Fingerprint(f)},
+		PartialFingerprints: map[string]string{fingerprintKey: finding.Fingerprint(f)},
 		Properties: resultProps{
 			Severity: f.Severity.String(),
 			Category: string(f.Category),
@@ -298,19 +397,6 @@ func convert(f *finding.Finding, index map[string]int) result {
 		r.Suppressions = []suppression{sup}
 	}
 	return r
-}
-
-// Fingerprint identifies a finding across runs: the same rule on the same
-// field of the same object in the same file. Line and message are left
-// out on purpose so that edits elsewhere in the file, or a reworded
-// message, keep the alert.
-func Fingerprint(f *finding.Finding) string {
-	h := sha256.New()
-	for _, part := range []string{f.Rule, filepath.ToSlash(f.Source.File), f.Resource.Group(), f.Resource.Kind, f.Resource.Namespace, f.Resource.Name, f.Field} {
-		h.Write([]byte(part))
-		h.Write([]byte{0}) // separator: ("ab","c") must differ from ("a","bc")
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // qualifiedName is "Kind/namespace/name", or "Kind/name" for objects

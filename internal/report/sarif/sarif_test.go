@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,6 +86,10 @@ func TestValidatesAgainstSchema(t *testing.T) {
 	oddOpts.InputErrors = append(oddOpts.InputErrors, &inventory.InputError{File: "-", Line: 2, Err: os.ErrInvalid})
 	unknownRule := reporttest.Result(t)
 	unknownRule.Findings[0].Rule = "not-in-any-registry"
+	withBaseline := reporttest.Options(t)
+	withBaseline.Baseline = reporttest.Baseline(t, reporttest.Result(t).Findings[2])
+	withFrameworks := reporttest.Options(t)
+	withFrameworks.Frameworks = reporttest.Frameworks(t)
 
 	for _, tt := range []struct {
 		name string
@@ -96,6 +101,8 @@ func TestValidatesAgainstSchema(t *testing.T) {
 		{"nothing at all", &scan.Result{}, report.Options{}},
 		{"odd paths", odd, oddOpts},
 		{"rule unknown to the registry", unknownRule, reporttest.Options(t)},
+		{"baseline", reporttest.Result(t), withBaseline},
+		{"frameworks", reporttest.Result(t), withFrameworks},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := validate(t, sch, render(t, tt.res, tt.opts)); err != nil {
@@ -263,9 +270,10 @@ func TestStructure(t *testing.T) {
 		if len(r.Locations) != 1 || len(r.Locations[0].LogicalLocations) != 1 {
 			t.Fatalf("result %d: want one location with one logical location", i)
 		}
-		fp := r.PartialFingerprints["kguard/v1"]
-		if len(fp) != 32 {
-			t.Errorf("result %d: fingerprint %q", i, fp)
+		fp := r.PartialFingerprints["kguard/v2"]
+		src := append(slices.Clone(res.Findings), res.Suppressed...)[i]
+		if want := finding.Fingerprint(&src); fp != want {
+			t.Errorf("result %d: fingerprint %q, want the JSON report's %q", i, fp, want)
 		}
 		fingerprints[fp]++
 		if len(r.Suppressions) > 0 {
@@ -393,41 +401,87 @@ func TestFileURI(t *testing.T) {
 	}
 }
 
-// TestFingerprint: stable across what changes between runs without
-// changing the problem (line, message, severity, apiVersion within a
-// group), different for anything that names a different problem.
-func TestFingerprint(t *testing.T) {
-	base := reporttest.Result(t).Findings[6] // privileged-container on Deployment shop/web
-	fp := Fingerprint(&base)
-	same := []func(*finding.Finding){
-		func(f *finding.Finding) { f.Source.Line = 99 },
-		func(f *finding.Finding) { f.Message = "reworded" },
-		func(f *finding.Finding) { f.Severity = finding.SeverityLow },
-		func(f *finding.Finding) { f.Resource.APIVersion = "apps/v1beta2" },
+// TestBaselineState: with a baseline, counted results say whether they are
+// new; suppressed ones and runs without a baseline carry no state.
+func TestBaselineState(t *testing.T) {
+	res := reporttest.Result(t)
+	opts := reporttest.Options(t)
+	opts.Baseline = reporttest.Baseline(t, res.Findings[2])
+	var doc struct {
+		Runs []struct {
+			Results []struct {
+				BaselineState string `json:"baselineState"`
+			} `json:"results"`
+		} `json:"runs"`
 	}
-	for i, mod := range same {
-		f := base
-		mod(&f)
-		if Fingerprint(&f) != fp {
-			t.Errorf("change %d altered the fingerprint", i)
-		}
+	if err := json.Unmarshal(render(t, res, opts), &doc); err != nil {
+		t.Fatal(err)
 	}
-	differ := []func(*finding.Finding){
-		func(f *finding.Finding) { f.Rule = "image-latest-tag" },
-		func(f *finding.Finding) { f.Source.File = "overlays/prod/shop.yaml" },
-		func(f *finding.Finding) { f.Resource.Kind = "StatefulSet" },
-		func(f *finding.Finding) { f.Resource.Namespace = "shop2" },
-		func(f *finding.Finding) { f.Resource.Name = "web2" },
-		func(f *finding.Finding) { f.Field = "spec.template.spec.containers[1].securityContext.privileged" },
-		func(f *finding.Finding) { f.Resource.APIVersion = "example.com/v1" },
-		// Separator check: moving a character between fields must matter.
-		func(f *finding.Finding) { f.Resource.Namespace, f.Resource.Name = "sho", "pweb" },
+	var got []string
+	for _, r := range doc.Runs[0].Results {
+		got = append(got, r.BaselineState)
 	}
-	for i, mod := range differ {
-		f := base
-		mod(&f)
-		if Fingerprint(&f) == fp {
-			t.Errorf("change %d kept the fingerprint", i)
+	want := "new new unchanged new new new new new  " // 8 findings, then 2 suppressed
+	if strings.Join(got, " ") != want {
+		t.Errorf("baseline states = %q", strings.Join(got, " "))
+	}
+	if strings.Contains(string(render(t, res, reporttest.Options(t))), "baselineState") {
+		t.Error("baselineState without a baseline")
+	}
+}
+
+// TestFrameworkTaxonomy: a framework is a taxonomy whose taxa are its
+// controls with their verdicts, and rules point at the controls they serve.
+func TestFrameworkTaxonomy(t *testing.T) {
+	opts := reporttest.Options(t)
+	opts.Frameworks = reporttest.Frameworks(t)
+	var doc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID            string `json:"id"`
+						Relationships []struct {
+							Target struct {
+								ID            string                `json:"id"`
+								ToolComponent struct{ Name string } `json:"toolComponent"`
+							} `json:"target"`
+						} `json:"relationships"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Taxonomies []struct {
+				Name string `json:"name"`
+				Taxa []struct {
+					ID         string                  `json:"id"`
+					Properties struct{ Status string } `json:"properties"`
+				} `json:"taxa"`
+				Properties struct {
+					Score *float64 `json:"score"`
+				} `json:"properties"`
+			} `json:"taxonomies"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, reporttest.Result(t), opts), &doc); err != nil {
+		t.Fatal(err)
+	}
+	run := doc.Runs[0]
+	if len(run.Taxonomies) != 1 || run.Taxonomies[0].Name != "test-benchmark" || len(run.Taxonomies[0].Taxa) != 5 ||
+		run.Taxonomies[0].Properties.Score == nil || *run.Taxonomies[0].Properties.Score != 33.3 {
+		t.Fatalf("taxonomies = %+v", run.Taxonomies)
+	}
+	var statuses []string
+	for _, tx := range run.Taxonomies[0].Taxa {
+		statuses = append(statuses, tx.ID+"="+tx.Properties.Status)
+	}
+	if got := strings.Join(statuses, " "); got != "5.1.3=fail 5.1.7=manual 5.2.2=fail 5.2.9=pass 5.7.1=not-evaluated" {
+		t.Errorf("taxa = %s", got)
+	}
+	for _, r := range run.Tool.Driver.Rules {
+		if r.ID == "privileged-container" {
+			if len(r.Relationships) != 1 || r.Relationships[0].Target.ID != "5.2.2" || r.Relationships[0].Target.ToolComponent.Name != "test-benchmark" {
+				t.Errorf("privileged-container relationships = %+v", r.Relationships)
+			}
 		}
 	}
 }

@@ -133,3 +133,36 @@ func TestWriteErrorIsReturned(t *testing.T) {
 		t.Fatalf("err = %v, want the writer's error", err)
 	}
 }
+
+// TestNewViewsGolden renders the fixture in every view the display flags
+// give; the golden files were checked by hand.
+func TestNewViewsGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		adjust func(*testing.T, *report.Options)
+	}{
+		{"width-60.golden", func(_ *testing.T, o *report.Options) { o.Width = 60; o.ShowSuppressed = true }},
+		{"width-60-color.golden", func(_ *testing.T, o *report.Options) { o.Width = 60; o.Color = true }},
+		{"summary.golden", func(_ *testing.T, o *report.Options) { o.Summary = true }},
+		{"frameworks.golden", func(t *testing.T, o *report.Options) { o.Frameworks = reporttest.Frameworks(t) }},
+		{"frameworks-summary.golden", func(t *testing.T, o *report.Options) { o.Frameworks = reporttest.Frameworks(t); o.Summary = true }},
+		{"group-by-rule.golden", func(_ *testing.T, o *report.Options) { o.GroupBy = report.GroupByRule }},
+		{"group-by-namespace.golden", func(_ *testing.T, o *report.Options) { o.GroupBy = report.GroupByNamespace }},
+		{"explain.golden", func(_ *testing.T, o *report.Options) { o.Explain = true }},
+		{"filtered.golden", func(_ *testing.T, o *report.Options) {
+			o.Filtered = report.Filtered{Count: 3, By: "--min-severity high"}
+		}},
+		{"baseline.golden", func(t *testing.T, o *report.Options) {
+			res := reporttest.Result(t)
+			gone := res.Findings[0]
+			gone.Resource.Name, gone.Message = "old-admin", `ClusterRole grants verbs ["*"]`
+			o.Baseline = reporttest.Baseline(t, res.Findings[2], res.Findings[4], gone)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := reporttest.Options(t)
+			tt.adjust(t, &opts)
+			reporttest.Golden(t, tt.name, []byte(render(t, reporttest.Result(t), opts)))
+		})
+	}
+}

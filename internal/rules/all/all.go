@@ -6,6 +6,7 @@ import (
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/audit"
 	"github.com/kguard/kguard/internal/rules/backup"
+	"github.com/kguard/kguard/internal/rules/configaudit"
 	"github.com/kguard/kguard/internal/rules/controlplane"
 	"github.com/kguard/kguard/internal/rules/exposure"
 	"github.com/kguard/kguard/internal/rules/images"
@@ -34,5 +35,6 @@ func Registry() (*rules.Registry, error) {
 		controlplane.Rules(),
 		audit.Rules(),
 		backup.Rules(),
+		configaudit.Rules(),
 	)
 }

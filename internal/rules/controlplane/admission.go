@@ -31,8 +31,10 @@ func admissionConfigPodSecurity() *rules.Rule {
 			"PodSecurity plugin's defaults.enforce to baseline (or restricted) with enforce-version latest, and " +
 			"keep exemptions to kube-system and the components that need them; label namespaces that need more.",
 		References: finding.References{
-			CIS:  []string{"5.2.1"},
-			PSS:  "Pod Security Admission: cluster-wide defaults",
+			CIS: []string{"5.2.1"},
+			// The defaults are how Pod Security Admission is enforced, not a
+			// control of the Pod Security Standards.
+			NSA:  []string{"Pod security: Pod Security Admission"},
 			URLs: []string{"https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-admission-controller/"},
 		},
 		Kinds: []schema.GroupKind{{Group: "apiserver.config.k8s.io", Kind: "AdmissionConfiguration"}},

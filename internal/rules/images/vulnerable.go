@@ -38,7 +38,7 @@ func vulnerable() *rules.Rule {
 			"with a reason and an expiry). Reduce the exposure meanwhile: no LoadBalancer/NodePort without a " +
 			"NetworkPolicy, no privilege, no Secret access the workload does not need.",
 		References: finding.References{
-			NSA:   []string{"Pod security: scan container images for vulnerabilities and misconfigurations"},
+			NSA:   []string{"Pod security: use trusted repositories and scan images"},
 			MITRE: []string{"T1190", "T1525"},
 			URLs:  []string{"https://kubernetes.io/docs/concepts/security/security-checklist/#images"},
 		},

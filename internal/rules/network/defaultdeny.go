@@ -53,6 +53,7 @@ func noDefaultDenyEgress() *rules.Rule {
 			"egress rules) plus a rule allowing DNS to the cluster's resolver, then allow each workload the " +
 			"destinations and ports it actually calls.",
 		References: finding.References{
+			CIS:   []string{"5.3.2"},
 			NSA:   nsa,
 			MITRE: []string{"T1046", "T1552.005"},
 			URLs:  []string{policyDocs + "#default-deny-all-egress-traffic"},

@@ -29,8 +29,9 @@ func Rules() []*rules.Rule {
 	}
 }
 
-// modelAnalysis is the NetworkPolicy model of the scanned inventory, the
-// one `kguard netpol` answers from too.
+// modelAnalysis is the NetworkPolicy model of the scanned inventory, built
+// once per scan for every rule of the family (and for reports that draw the
+// reachability matrix).
 var modelAnalysis = netpol.ModelAnalysis
 
 const policyDocs = "https://kubernetes.io/docs/concepts/services-networking/network-policies/"

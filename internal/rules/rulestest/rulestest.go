@@ -10,6 +10,10 @@
 //
 // expect-count is the exact number of findings of the rule; each
 // expect-message is a substring some finding's message must contain.
+//
+// A header line "# config: FILE" scans the fixture under that kguard config
+// file (a path relative to the fixture's directory), for rules that read
+// the config's exceptions.
 package rulestest
 
 import (
@@ -23,6 +27,7 @@ import (
 	"testing"
 
 	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/config"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/rules"
@@ -36,25 +41,31 @@ import (
 func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings, provided ...analysis.Provided) {
 	t.Helper()
 	for _, r := range list {
-		t.Run(r.ID, func(t *testing.T) {
-			files, _ := filepath.Glob(filepath.Join(dir, r.ID, "*.yaml"))
-			var fire, pass int
-			for _, f := range files {
-				base := filepath.Base(f)
-				switch {
-				case strings.HasPrefix(base, "fire"):
-					fire++
-				case strings.HasPrefix(base, "pass"):
-					pass++
-				default:
-					continue
-				}
-				t.Run(base, func(t *testing.T) { runFixture(t, r, f, settings, provided) })
-			}
-			if fire == 0 || pass == 0 {
-				t.Errorf("rule %s needs fixtures %s/%s/fire*.yaml and pass*.yaml (has %d fire, %d pass)", r.ID, dir, r.ID, fire, pass)
-			}
-		})
+		t.Run(r.ID, func(t *testing.T) { RunWith(t, r, []*rules.Rule{r}, dir, settings, provided...) })
+	}
+}
+
+// RunWith checks rule r against its testdata in dir, scanning each fixture
+// with the rules of scanWith (which must include r): for rules whose
+// verdict depends on which other rules run. Only r's findings are judged.
+func RunWith(t *testing.T, r *rules.Rule, scanWith []*rules.Rule, dir string, settings *rules.Settings, provided ...analysis.Provided) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, r.ID, "*.yaml"))
+	var fire, pass int
+	for _, f := range files {
+		base := filepath.Base(f)
+		switch {
+		case strings.HasPrefix(base, "fire"):
+			fire++
+		case strings.HasPrefix(base, "pass"):
+			pass++
+		default:
+			continue
+		}
+		t.Run(base, func(t *testing.T) { runFixture(t, r, scanWith, f, settings, provided) })
+	}
+	if fire == 0 || pass == 0 {
+		t.Errorf("rule %s needs fixtures %s/%s/fire*.yaml and pass*.yaml (has %d fire, %d pass)", r.ID, dir, r.ID, fire, pass)
 	}
 }
 
@@ -80,7 +91,17 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := scan.Run(context.Background(), loaded.Inventory, scan.Options{Registry: reg, Settings: settings, Provided: provided})
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg *config.Config
+	if name := header(data, "config:"); name != "" {
+		if cfg, err = config.Load(filepath.Join(filepath.Dir(file), name)); err != nil {
+			t.Fatalf("fixture config: %v", err)
+		}
+	}
+	res, err := scan.Run(context.Background(), loaded.Inventory, scan.Options{Registry: reg, Settings: settings, Config: cfg, Provided: provided})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +111,8 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	return res
 }
 
-func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings, provided []analysis.Provided) {
-	res := Scan(t, file, []*rules.Rule{r}, settings, provided...)
+func runFixture(t *testing.T, r *rules.Rule, scanWith []*rules.Rule, file string, settings *rules.Settings, provided []analysis.Provided) {
+	res := Scan(t, file, scanWith, settings, provided...)
 	var got []finding.Finding
 	for _, f := range res.Findings {
 		if f.Rule == r.ID {
@@ -131,6 +152,21 @@ func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settin
 			t.Errorf("%s: finding has no source location: %+v", file, f)
 		}
 	}
+}
+
+// header returns the value of the first leading comment line "# key value".
+func header(data []byte, key string) string {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(strings.TrimPrefix(line, "#")), key); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func expectations(t *testing.T, file string) (count int, messages []string) {
