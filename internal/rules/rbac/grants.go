@@ -139,8 +139,9 @@ func grantWhere(b *rbac.Binding) string {
 }
 
 // grantMatch decides whether one rule of b's role is the risky grant, and
-// says what it lets the subjects do ("read every Secret cluster-wide").
-type grantMatch func(b *rbac.Binding, r *rbacv1.PolicyRule) (what string, ok bool)
+// says what it lets the subjects do ("read every Secret cluster-wide") and
+// one request that shows it, for the finding's confirmation.
+type grantMatch func(b *rbac.Binding, r *rbacv1.PolicyRule) (what string, a grantAccess, ok bool)
 
 // checkGrants reports every reviewed binding one of whose rules match
 // accepts, once per binding and naming the first such rule. severity, when
@@ -153,7 +154,7 @@ func checkGrants(match grantMatch, severity func(b *rbac.Binding) finding.Severi
 				continue
 			}
 			for i := range b.Rules {
-				what, ok := match(b, &b.Rules[i])
+				what, a, ok := match(b, &b.Rules[i])
 				if !ok {
 					continue
 				}
@@ -163,6 +164,7 @@ func checkGrants(match grantMatch, severity func(b *rbac.Binding) finding.Severi
 				}
 				p.ReportSeverity(b.Object, sev, "roleRef", fmt.Sprintf("%s can %s via %s (rule: %s)",
 					grantSubjects(b), what, grantVia(b), rbac.DescribeRule(b.Rules[i])))
+				confirmGrant(p, b, &b.Rules[i], a)
 				break
 			}
 		}
@@ -175,6 +177,8 @@ type grantAccess struct {
 	// cluster is set for cluster-scoped resources, which a RoleBinding
 	// cannot grant (the authorizer checks them outside any namespace).
 	cluster bool
+	// url is set instead of the resource fields for a non-resource URL.
+	url string
 	// named is set when access to one named object is as risky as access
 	// to all, so a rule limited by resourceNames still counts. Creating
 	// is never limited by name: the API server cannot authorize a create
