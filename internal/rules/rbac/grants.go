@@ -52,10 +52,6 @@ func grantBootstrap(o *inventory.Object) bool {
 	return strings.HasPrefix(o.Name, "system:") || o.Meta != nil && o.Meta.Labels[grantBootstrapLabel] == "rbac-defaults"
 }
 
-// grantClusterAdmin reports whether ref is the cluster-admin ClusterRole.
-func grantClusterAdmin(ref rbacv1.RoleRef) bool {
-	return ref.Kind == "ClusterRole" && ref.Name == "cluster-admin"
-}
 
 // grantBuiltinRole reports whether ref names one of the ClusterRoles every
 // cluster has, which manifests refer to without defining.
@@ -81,10 +77,12 @@ func grantOwn(b *rbac.Binding) bool { return !b.Builtin }
 // rbac-defaults: the control plane's own grants, and the user-facing
 // defaults admin, edit and view, whose contents every cluster shares).
 // Bindings to cluster-admin are rbac-cluster-admin-binding's alone, so
-// binding the superuser role is one finding, not one per rule here.
+// binding the superuser role is one finding, not one per rule here; a
+// role the inputs call cluster-admin but that grants less is judged by
+// its rules like any other (rbac.Binding.Superuser).
 func grantReviewed(b *rbac.Binding) bool {
 	return grantOwn(b) && len(b.Rules) > 0 && len(b.Subjects) > 0 && !grantBootstrap(b.Object) &&
-		!grantBootstrap(b.Role) && !strings.HasPrefix(b.RoleRef.Name, "system:") && !grantClusterAdmin(b.RoleRef)
+		!grantBootstrap(b.Role) && !strings.HasPrefix(b.RoleRef.Name, "system:") && !b.Superuser()
 }
 
 // grantSubject names a binding subject as users write it; a service

@@ -35,7 +35,7 @@ func clusterAdminBinding() *rules.Rule {
 		CheckInventory: func(p *rules.Pass) {
 			m := rules.Use(p, rbac.ModelAnalysis)
 			for _, b := range m.Bindings {
-				if !grantOwn(b) || !grantClusterAdmin(b.RoleRef) || grantBootstrap(b.Object) {
+				if !grantOwn(b) || !b.Superuser() || grantBootstrap(b.Object) {
 					continue
 				}
 				// system:masters is a superuser group anyway.
