@@ -2,7 +2,9 @@
 // same inputs (the bundled examples, every rule fixture and a generated
 // corpus), every command that can answer a question gives the answer the
 // scan's findings claim. The RBAC findings' claims are confirmed by
-// `kguard rbac can-i`, the network findings' by `kguard netpol can`, node
+// `kguard rbac can-i` (escalation paths by `kguard rbac paths`), the
+// network findings' by `kguard netpol can`, each finding naming its query
+// (finding.Finding.Confirm), node
 // findings by `kguard scan` of the node's own inventory, and every rule that
 // runs at admission gives the webhook the scan's verdict. Each test keeps a
 // negative control in the same run: a deliberately broken model must

@@ -34,6 +34,27 @@ type Binding struct {
 // Missing reports a binding whose role was not found.
 func (b *Binding) Missing() bool { return b.Role == nil }
 
+// Superuser reports whether b binds cluster-admin as every cluster has it:
+// the ClusterRole of that name whose rules allow every verb on every
+// resource, or, when the role was not found (not scanned), the name alone.
+// Inputs may define a role of that name with less, and then its rules,
+// not its name, say what the binding grants.
+func (b *Binding) Superuser() bool {
+	if b.RoleRef.Kind != "ClusterRole" || b.RoleRef.Name != Goal {
+		return false
+	}
+	if b.Missing() {
+		return true
+	}
+	all := Request{Verb: "*", APIGroup: "*", Resource: "*"}
+	for i := range b.Rules {
+		if Allows(&b.Rules[i], &all) {
+			return true
+		}
+	}
+	return false
+}
+
 // Model is the RBAC state of an inventory.
 type Model struct {
 	// Bindings are the inputs' bindings in inventory order, then the

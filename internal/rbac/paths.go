@@ -371,7 +371,7 @@ func (e *Escalation) computeCapabilities(u User, bs []*Binding) []capability {
 		return &grants[0], true
 	}
 	for _, b := range bs {
-		if b.Namespace == "" && b.RoleRef.Kind == "ClusterRole" && b.RoleRef.Name == "cluster-admin" {
+		if b.Namespace == "" && b.Superuser() {
 			g := &Grant{Binding: b}
 			if len(b.Rules) > 0 {
 				g.Rule = b.Rules[0]

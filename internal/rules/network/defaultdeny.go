@@ -116,6 +116,7 @@ func checkDefaultDeny(p *rules.Pass, d direction) {
 		}
 		p.Reportf(target, "", "namespace %q has no default deny for %s: %s open to all %s traffic (%s)",
 			ns, d, open, d, list(names))
+		confirmOpen(p, m, st.open[0], d)
 	}
 }
 

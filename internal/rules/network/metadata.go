@@ -77,6 +77,7 @@ func checkEgressTargets(p *rules.Pass) {
 		if by := reach(metadataAddr, 80); len(by) > 0 {
 			p.Reportf(pod.Object, "", "%s is egress-restricted, but egress to the cloud metadata "+
 				"service at %s:80 is allowed by %s", describe(pod.Object), metadataAddr, policiesRef(by))
+			p.Confirm("netpol", "can", endpointName(pod), metadataAddr.String(), "--port", "80")
 		}
 		w, ok := extract.PodSpec(pod.Object)
 		if !ok || w.Spec.AutomountServiceAccountToken == nil || *w.Spec.AutomountServiceAccountToken || projectsToken(w.Spec) {
@@ -86,6 +87,7 @@ func checkEgressTargets(p *rules.Pass) {
 			p.Reportf(pod.Object, w.SpecPath+".automountServiceAccountToken", "%s sets automountServiceAccountToken: "+
 				"false, yet egress to the Kubernetes API (checked as %s:443) is allowed by %s",
 				describe(pod.Object), apiServerAddr, policiesRef(by))
+			p.Confirm("netpol", "can", endpointName(pod), apiServerAddr.String(), "--port", "443")
 		}
 	}
 }

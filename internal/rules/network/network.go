@@ -184,6 +184,11 @@ func effectiveRules(s *networkingv1.NetworkPolicySpec) []policyRule {
 type wildcard struct {
 	field string // field path of the rule or the peer
 	why   string // "every source (no from)", ...
+	// cidr is an address range the rule admits in full (every address
+	// for a rule without peers); pods is set for a peer that admits every
+	// pod instead.
+	cidr string
+	pods bool
 }
 
 // allowsAll reports whether a rule admits every peer on every port: it has
@@ -199,18 +204,18 @@ func allowsAll(r policyRule) (wildcard, bool) {
 		side = "destination"
 	}
 	if len(r.peers) == 0 {
-		return wildcard{field: r.path(), why: fmt.Sprintf("every %s (it has no %q)", side, r.peerField())}, true
+		return wildcard{field: r.path(), why: fmt.Sprintf("every %s (it has no %q)", side, r.peerField()), cidr: "0.0.0.0/0"}, true
 	}
 	for j, peer := range r.peers {
 		field := fmt.Sprintf("%s.%s[%d]", r.path(), r.peerField(), j)
 		switch {
 		case peer.IPBlock != nil:
 			if cidr, err := netip.ParsePrefix(peer.IPBlock.CIDR); err == nil && cidr.Bits() == 0 && len(peer.IPBlock.Except) == 0 {
-				return wildcard{field: field, why: fmt.Sprintf("every address (ipBlock %s)", peer.IPBlock.CIDR)}, true
+				return wildcard{field: field, why: fmt.Sprintf("every address (ipBlock %s)", peer.IPBlock.CIDR), cidr: cidr.String()}, true
 			}
 		case peer.NamespaceSelector != nil && emptySelector(peer.NamespaceSelector) &&
 			(peer.PodSelector == nil || emptySelector(peer.PodSelector)):
-			return wildcard{field: field, why: "every pod in every namespace (namespaceSelector: {})"}, true
+			return wildcard{field: field, why: "every pod in every namespace (namespaceSelector: {})", pods: true}, true
 		}
 	}
 	return wildcard{}, false

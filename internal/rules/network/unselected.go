@@ -51,6 +51,8 @@ func checkNotSelected(p *rules.Pass) {
 		}
 		p.Reportf(pod.Object, labelsField(pod), "%s is selected by no NetworkPolicy, though namespace %q has some (%s): "+
 			"its ingress and egress are unrestricted", describe(pod.Object), pod.Namespace, policyNames(pols))
+		// Ingress is the side shown: every address may connect.
+		p.Confirm(canReach("0.0.0.0/0", endpointName(pod), pod)...)
 	}
 }
 

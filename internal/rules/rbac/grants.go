@@ -52,10 +52,6 @@ func grantBootstrap(o *inventory.Object) bool {
 	return strings.HasPrefix(o.Name, "system:") || o.Meta != nil && o.Meta.Labels[grantBootstrapLabel] == "rbac-defaults"
 }
 
-// grantClusterAdmin reports whether ref is the cluster-admin ClusterRole.
-func grantClusterAdmin(ref rbacv1.RoleRef) bool {
-	return ref.Kind == "ClusterRole" && ref.Name == "cluster-admin"
-}
 
 // grantBuiltinRole reports whether ref names one of the ClusterRoles every
 // cluster has, which manifests refer to without defining.
@@ -81,10 +77,12 @@ func grantOwn(b *rbac.Binding) bool { return !b.Builtin }
 // rbac-defaults: the control plane's own grants, and the user-facing
 // defaults admin, edit and view, whose contents every cluster shares).
 // Bindings to cluster-admin are rbac-cluster-admin-binding's alone, so
-// binding the superuser role is one finding, not one per rule here.
+// binding the superuser role is one finding, not one per rule here; a
+// role the inputs call cluster-admin but that grants less is judged by
+// its rules like any other (rbac.Binding.Superuser).
 func grantReviewed(b *rbac.Binding) bool {
 	return grantOwn(b) && len(b.Rules) > 0 && len(b.Subjects) > 0 && !grantBootstrap(b.Object) &&
-		!grantBootstrap(b.Role) && !strings.HasPrefix(b.RoleRef.Name, "system:") && !grantClusterAdmin(b.RoleRef)
+		!grantBootstrap(b.Role) && !strings.HasPrefix(b.RoleRef.Name, "system:") && !b.Superuser()
 }
 
 // grantSubject names a binding subject as users write it; a service
@@ -139,8 +137,9 @@ func grantWhere(b *rbac.Binding) string {
 }
 
 // grantMatch decides whether one rule of b's role is the risky grant, and
-// says what it lets the subjects do ("read every Secret cluster-wide").
-type grantMatch func(b *rbac.Binding, r *rbacv1.PolicyRule) (what string, ok bool)
+// says what it lets the subjects do ("read every Secret cluster-wide") and
+// one request that shows it, for the finding's confirmation.
+type grantMatch func(b *rbac.Binding, r *rbacv1.PolicyRule) (what string, a grantAccess, ok bool)
 
 // checkGrants reports every reviewed binding one of whose rules match
 // accepts, once per binding and naming the first such rule. severity, when
@@ -153,7 +152,7 @@ func checkGrants(match grantMatch, severity func(b *rbac.Binding) finding.Severi
 				continue
 			}
 			for i := range b.Rules {
-				what, ok := match(b, &b.Rules[i])
+				what, a, ok := match(b, &b.Rules[i])
 				if !ok {
 					continue
 				}
@@ -163,6 +162,7 @@ func checkGrants(match grantMatch, severity func(b *rbac.Binding) finding.Severi
 				}
 				p.ReportSeverity(b.Object, sev, "roleRef", fmt.Sprintf("%s can %s via %s (rule: %s)",
 					grantSubjects(b), what, grantVia(b), rbac.DescribeRule(b.Rules[i])))
+				confirmGrant(p, b, &b.Rules[i], a)
 				break
 			}
 		}
@@ -175,6 +175,8 @@ type grantAccess struct {
 	// cluster is set for cluster-scoped resources, which a RoleBinding
 	// cannot grant (the authorizer checks them outside any namespace).
 	cluster bool
+	// url is set instead of the resource fields for a non-resource URL.
+	url string
 	// named is set when access to one named object is as risky as access
 	// to all, so a rule limited by resourceNames still counts. Creating
 	// is never limited by name: the API server cannot authorize a create

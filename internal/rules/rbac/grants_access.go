@@ -32,20 +32,21 @@ func wildcardGrant() *rules.Rule {
 			MITRE: []string{"T1098", "T1552.007"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
 			verbs, res := slices.Contains(r.Verbs, rbacv1.VerbAll), slices.Contains(r.Resources, rbacv1.ResourceAll)
 			if len(r.Resources) == 0 && b.Namespace != "" {
-				return "", false // a RoleBinding grants no non-resource URLs
+				return "", grantAccess{}, false // a RoleBinding grants no non-resource URLs
 			}
+			a, _ := ruleAccess(b, r)
 			switch {
 			case verbs && res:
-				return "use a wildcard verb and resource " + grantWhere(b), true
+				return "use a wildcard verb and resource " + grantWhere(b), a, true
 			case verbs:
-				return "use a wildcard verb " + grantWhere(b), true
+				return "use a wildcard verb " + grantWhere(b), a, true
 			case res:
-				return "use a wildcard resource " + grantWhere(b), true
+				return "use a wildcard resource " + grantWhere(b), a, true
 			}
-			return "", false
+			return "", grantAccess{}, false
 		}, nil),
 	}
 }
@@ -73,21 +74,25 @@ func secretsRead() *rules.Rule {
 			MITRE: []string{"T1552.007"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
 			var verbs []string
+			var first grantAccess
 			for _, a := range accesses {
 				if a.allowedBy(b, r) {
+					if verbs == nil {
+						first = a
+					}
 					verbs = append(verbs, a.verb)
 				}
 			}
 			if len(verbs) == 0 {
-				return "", false
+				return "", grantAccess{}, false
 			}
 			where := "in the cluster"
 			if b.Namespace != "" {
 				where = "in namespace " + b.Namespace
 			}
-			return fmt.Sprintf("read every Secret %s (%s)", where, strings.Join(verbs, ", ")), true
+			return fmt.Sprintf("read every Secret %s (%s)", where, strings.Join(verbs, ", ")), first, true
 		}, func(b *rbac.Binding) finding.Severity {
 			if b.Namespace == "" {
 				return finding.SeverityHigh
@@ -136,17 +141,17 @@ func workloadCreate() *rules.Rule {
 			MITRE: []string{"T1610", "T1611", "T1552.007"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
 			a, ok := grantFirst(b, r, accesses)
 			if !ok {
-				return "", false
+				return "", grantAccess{}, false
 			}
 			whose := "of namespace " + b.Namespace
 			if b.Namespace == "" {
 				whose = "of every namespace"
 			}
 			return fmt.Sprintf("%s %s %s, and so run pods as any service account %s and read its token",
-				a.verb, a.target(), grantWhere(b), whose), true
+				a.verb, a.target(), grantWhere(b), whose), a, true
 		}, nil),
 	}
 }
@@ -184,12 +189,12 @@ func podExec() *rules.Rule {
 			MITRE: []string{"T1609", "T1552.007"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
 			a, ok := grantFirst(b, r, accesses)
 			if !ok {
-				return "", false
+				return "", grantAccess{}, false
 			}
-			return action[a.sub] + " " + grantWhere(b), true
+			return action[a.sub] + " " + grantWhere(b), a, true
 		}, nil),
 	}
 }
@@ -230,7 +235,7 @@ func escalateBindImpersonate() *rules.Rule {
 			MITRE: []string{"T1098", "T1078"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
 			accesses := slices.Clip(base) // appends below must not write into base
 			// Extra attributes are checked as subresources, one per key.
 			for _, res := range r.Resources {
@@ -241,9 +246,9 @@ func escalateBindImpersonate() *rules.Rule {
 			}
 			a, ok := grantFirst(b, r, accesses)
 			if !ok {
-				return "", false
+				return "", grantAccess{}, false
 			}
-			return fmt.Sprintf("%s %s %s, %s", a.verb, a.resource, grantWhere(b), effect[a.verb]), true
+			return fmt.Sprintf("%s %s %s, %s", a.verb, a.resource, grantWhere(b), effect[a.verb]), a, true
 		}, nil),
 	}
 }
@@ -268,12 +273,12 @@ func nodesProxy() *rules.Rule {
 			MITRE: []string{"T1609", "T1611"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
 			a, ok := grantFirst(b, r, accesses)
 			if !ok {
-				return "", false
+				return "", grantAccess{}, false
 			}
-			return a.verb + " nodes/proxy, reaching the kubelet API and every pod on the node", true
+			return a.verb + " nodes/proxy, reaching the kubelet API and every pod on the node", a, true
 		}, nil),
 	}
 }
@@ -295,15 +300,16 @@ func tokenCreate() *rules.Rule {
 			MITRE: []string{"T1528", "T1098"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
-			if _, ok := grantFirst(b, r, accesses); !ok {
-				return "", false
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
+			a, ok := grantFirst(b, r, accesses)
+			if !ok {
+				return "", grantAccess{}, false
 			}
 			whose := "of namespace " + b.Namespace
 			if b.Namespace == "" {
 				whose = "of every namespace"
 			}
-			return "create serviceaccounts/token " + grantWhere(b) + ", minting API tokens for the service accounts " + whose, true
+			return "create serviceaccounts/token " + grantWhere(b) + ", minting API tokens for the service accounts " + whose, a, true
 		}, nil),
 	}
 }
@@ -354,6 +360,10 @@ func csrApprove() *rules.Rule {
 				}
 				p.Reportf(b.Object, "roleRef", "%s can approve certificate signing requests for %s cluster-wide via %s (%s)",
 					grantSubjects(b), which, grantVia(b), rs)
+				// One query: the approval subresource; the signer side is
+				// the same binding's rule appr.
+				a, _ := grantFirst(b, &b.Rules[upd], approval)
+				confirmGrant(p, b, &b.Rules[upd], a)
 			}
 		},
 	}
@@ -382,12 +392,12 @@ func webhookConfigWrite() *rules.Rule {
 			MITRE: []string{"T1562", "T1552.007"},
 			URLs:  []string{grantGoodPractices},
 		},
-		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, bool) {
+		CheckInventory: checkGrants(func(b *rbac.Binding, r *rbacv1.PolicyRule) (string, grantAccess, bool) {
 			a, ok := grantFirst(b, r, accesses)
 			if !ok {
-				return "", false
+				return "", grantAccess{}, false
 			}
-			return fmt.Sprintf("%s %s, changing what the API server admits", a.verb, a.resource), true
+			return fmt.Sprintf("%s %s, changing what the API server admits", a.verb, a.resource), a, true
 		}, nil),
 	}
 }

@@ -35,7 +35,7 @@ func clusterAdminBinding() *rules.Rule {
 		CheckInventory: func(p *rules.Pass) {
 			m := rules.Use(p, rbac.ModelAnalysis)
 			for _, b := range m.Bindings {
-				if !grantOwn(b) || !grantClusterAdmin(b.RoleRef) || grantBootstrap(b.Object) {
+				if !grantOwn(b) || !b.Superuser() || grantBootstrap(b.Object) {
 					continue
 				}
 				// system:masters is a superuser group anyway.
@@ -53,6 +53,14 @@ func clusterAdminBinding() *rules.Rule {
 					where = "in namespace " + b.Namespace
 				}
 				p.Reportf(b.Object, "roleRef", "%s can do anything %s via %s", strings.Join(who, ", "), where, grantVia(b))
+				// "Anything": every verb on every resource, which only a
+				// wildcard rule allows.
+				for _, s := range b.Subjects {
+					if subj, ok := confirmSubjectOf(s, b.Namespace); ok {
+						p.Confirm(canI(subj, b, &rbacv1.PolicyRule{}, grantAccess{verb: rbacv1.VerbAll, resource: rbacv1.ResourceAll})...)
+						break
+					}
+				}
 			}
 		},
 	}
@@ -94,7 +102,7 @@ func anonymousOrAuthenticatedGrant() *rules.Rule {
 					continue
 				}
 				var who []string
-				sev, field := finding.SeverityInfo, ""
+				sev, field, subj := finding.SeverityInfo, "", ""
 				for i, s := range b.Subjects {
 					for _, g := range publicGroups {
 						if s.Kind != g.kind || s.Name != g.name {
@@ -103,6 +111,7 @@ func anonymousOrAuthenticatedGrant() *rules.Rule {
 						who = append(who, fmt.Sprintf("%s %s (%s)", s.Kind, s.Name, g.who))
 						if g.severity > sev {
 							sev, field = g.severity, fmt.Sprintf("subjects[%d]", i)
+							subj, _ = confirmSubjectOf(s, b.Namespace)
 						}
 					}
 				}
@@ -111,6 +120,9 @@ func anonymousOrAuthenticatedGrant() *rules.Rule {
 				}
 				p.ReportSeverity(b.Object, sev, field, fmt.Sprintf("%s can use the role's permissions %s via %s (%s)",
 					strings.Join(who, ", "), grantWhere(b), grantVia(b), grantRulesSummary(b)))
+				if subj != "" {
+					confirmAnyRule(p, b, subj)
+				}
 			}
 		},
 	}
@@ -142,13 +154,13 @@ func defaultServiceAccountPermissions() *rules.Rule {
 					continue
 				}
 				var who []string
-				field := ""
+				field, firstDefault := "", 0
 				for i, s := range b.Subjects {
 					if s.Kind != rbacv1.ServiceAccountKind || s.Name != "default" {
 						continue
 					}
 					if field == "" {
-						field = fmt.Sprintf("subjects[%d]", i)
+						field, firstDefault = fmt.Sprintf("subjects[%d]", i), i
 					}
 					who = append(who, grantSubject(s, b.Namespace))
 				}
@@ -157,6 +169,9 @@ func defaultServiceAccountPermissions() *rules.Rule {
 				}
 				p.Reportf(b.Object, field, "%s can use the role's permissions %s via %s (%s); every pod that names "+
 					"no service account runs with them", strings.Join(who, ", "), grantWhere(b), grantVia(b), grantRulesSummary(b))
+				if subj, ok := confirmSubjectOf(b.Subjects[firstDefault], b.Namespace); ok {
+					confirmAnyRule(p, b, subj)
+				}
 			}
 		},
 	}

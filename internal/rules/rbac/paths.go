@@ -81,6 +81,7 @@ func checkEscalationPaths(p *rules.Pass) {
 		}
 		p.Report(obj, field, fmt.Sprintf("the pods run as ServiceAccount %s/%s, which reaches cluster-admin in %s: %s",
 			obj.Namespace, name, pathSteps(len(a.path.Steps)), a.path))
+		p.Confirm("rbac", "paths", "serviceaccount:"+obj.Namespace+":"+name)
 	}
 }
 
