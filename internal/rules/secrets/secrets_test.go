@@ -32,6 +32,7 @@ func TestSeverities(t *testing.T) {
 		{"secret-in-plain-config/fire-config.yaml", `Slack token`, finding.SeverityMedium},
 		{"secret-in-plain-config/fire-config.yaml", `AWS access key`, finding.SeverityHigh},
 		{"secret-in-plain-config/fire-exporters.yaml", `"admin_password" (a known default`, finding.SeverityHigh},
+		{"secret-in-args/fire-command-lines.yaml", `container "probe"`, finding.SeverityHigh},
 		{"secret-in-manifest/fire-cloud-keys.yaml", `Secret "s3-backup"`, finding.SeverityHigh},
 		{"secret-in-manifest/fire-cloud-keys.yaml", `Secret "smtp"`, finding.SeverityLow},
 		{"secret-in-manifest/fire-cloud-keys.yaml", `Secret "db-conn"`, finding.SeverityInfo},
