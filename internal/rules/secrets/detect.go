@@ -188,10 +188,12 @@ var patterns = []pattern{
 	{det: StripeKey, kind: "Stripe secret key", hints: []string{"k_live_", "k_test_"},
 		re:    regexp.MustCompile(`\b[rs]k_(live|test)_[0-9A-Za-z]{24,}\b`),
 		judge: func(m []string) (string, Strength) { return m[0], plainStrength(m[0]) }},
+	// These two may end with "-", after which \b does not match: the end
+	// is "no further key character" instead.
 	{det: GoogleAPIKey, kind: "Google API key", hints: []string{"AIza"},
-		re: regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+		re: regexp.MustCompile(`\b(AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)`), group: 1},
 	{det: SendGridKey, kind: "SendGrid API key", hints: []string{"SG."},
-		re: regexp.MustCompile(`\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b`)},
+		re: regexp.MustCompile(`\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?:[^A-Za-z0-9_-]|$)`), group: 1},
 	{det: NPMToken, kind: "npm access token", hints: []string{"npm_"},
 		re: regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)},
 	{det: JWT, kind: "JSON Web Token", hints: []string{"eyJ"},
@@ -324,8 +326,8 @@ func findPatterns(value string) []Match {
 	if strings.Contains(value, "://") {
 		for _, u := range urlRe.FindAllString(value, -1) {
 			u = strings.TrimRight(u, ".,;)]}")
-			if p := urlCredential(u); p != "" {
-				out = append(out, newMatch(URLPassword, "password in a URL", p, strength(p, urlUser(u))))
+			if raw, plain := urlCredential(u); raw != "" {
+				out = append(out, newMatch(URLPassword, "password in a URL", raw, strength(plain, urlUser(u))))
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,8 +40,13 @@ func TestDetect(t *testing.T) {
 		{"slack webhook documentation", "", "https://hooks.slack.com/services/T00000000/B00000000/" + "XXXXXXXXXXXXXXXXXXXXXXXX", SlackWebhook, Placeholder},
 		{"stripe live", "", "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", StripeKey, Real},
 		{"google api key", "", "AIza" + "SyD8x2Lq9ZvT4mWc7Yb1Nd5Kf3Hs6Jp0Ua2", GoogleAPIKey, Real},
+		{"google api key ending in a dash", "", "AIza" + "SyD8x2Lq9ZvT4mWc7Yb1Nd5Kf3Hs6Jp0Ua-", GoogleAPIKey, Real},
+		{"sendgrid key ending in a dash", "", "SG." + "q8Zr2Lm9Xv4Tw7Yb1Nd5K-.x9Lm2Zq8vRt7Wx9Kp3Nd5Hs6Jp0Ua2Ee4QwErTyUiO-", SendGridKey, Real},
 		{"jwt", "", "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", JWT, Real},
 		{"url password", "", "postgres://app:Wq7!zP4vL9@db.shop.svc:5432/app", URLPassword, Real},
+		{"url password net/url rejects", "", "redis://:Wq7#zP4%vL9@cache:6379/0", URLPassword, Real},
+		{"url password percent-encoded", "", "amqp://orders:Wq7%23zP4%40vL9@rabbitmq:5672/", URLPassword, Real},
+		{"url default pair percent-encoded", "", "amqp://guest:gu%65st@rabbitmq:5672/", URLPassword, Default},
 		{"url default pair", "", "amqp://guest:guest@rabbitmq:5672/", URLPassword, Default},
 		{"url placeholder", "", "postgres://app:$(DB_PASSWORD)@db:5432/app", "", 0},
 		{"url without password", "", "https://user@example.com/path", "", 0},
@@ -155,5 +161,26 @@ func TestFingerprintHidesTheValue(t *testing.T) {
 	}
 	if Fingerprint(v) != fp || Fingerprint(v+"x") == fp {
 		t.Error("fingerprints must be stable and distinguish values")
+	}
+}
+
+// TestSecretData checks the detector of random values in Secrets under
+// names that say nothing: identifiers are not secrets.
+func TestSecretData(t *testing.T) {
+	for _, tc := range []struct {
+		key, value string
+		want       bool
+	}{
+		{"value", "q8Zr2Lm9Xv4Tw7Yb1Nd5Kf3H", true},
+		{"erlang-cookie", "q8Zr2Lm9Xv4Tw7Yb1Nd5Kf3H", true},
+		{"tenant-id", "4f1c2a9e-8b7d-4c3e-9a1f-2d6b5e8c7a90", false},
+		{"endpoint", "q8zr2lm9xv4tw7yb.example.com", false},
+		{"username", "q8Zr2Lm9Xv4Tw7Yb1Nd5Kf3H", false},
+	} {
+		e := Entry{Kind: SecretEntry, Key: tc.key, Value: tc.value}
+		got := slices.ContainsFunc(e.Detect(), func(m Match) bool { return m.Detector == SecretData })
+		if got != tc.want {
+			t.Errorf("%s: secret-data %v, want %v", tc.key, got, tc.want)
+		}
 	}
 }

@@ -69,12 +69,27 @@ func (e *Entry) Detect() []Match {
 			return ms
 		}
 		v := strings.TrimSpace(e.Value)
-		if !strings.Contains(v, "\n") && !isUserName(e.Key) && credentialWord(nameWords(e.Key)) < 0 && inert(v) == "" && random(v) {
+		if !strings.Contains(v, "\n") && !isUserName(e.Key) && !describesValue(e.Key) && credentialWord(nameWords(e.Key)) < 0 && inert(v) == "" && random(v) {
 			return []Match{newMatch(SecretData, "random value under "+strconv.Quote(e.Key), v, Real)}
 		}
 		return nil
 	}
 	return detect(e.Key, e.Value, e.pair)
+}
+
+// describesValue reports a key whose last word says its value is an
+// identifier, a place or a name (tenant-id, bucket, region, endpoint): a
+// random value under it is an ID, not a secret.
+func describesValue(key string) bool {
+	w := nameWords(key)
+	return len(w) > 0 && identifierWords[w[len(w)-1]]
+}
+
+var identifierWords = map[string]bool{
+	"id": true, "ids": true, "uuid": true, "guid": true, "name": true, "host": true, "hostname": true, "url": true,
+	"uri": true, "endpoint": true, "region": true, "zone": true, "bucket": true, "project": true, "namespace": true,
+	"email": true, "port": true, "path": true, "dir": true, "issuer": true, "audience": true, "realm": true,
+	"version": true, "fingerprint": true, "thumbprint": true, "serial": true, "checksum": true, "hash": true, "digest": true,
 }
 
 // siblings pairs a credential name with the user name among kv that

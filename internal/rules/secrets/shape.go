@@ -93,7 +93,7 @@ func inert(v string) string {
 		return "a host name"
 	case (pathRe.MatchString(v) || relPathRe.MatchString(v) || winPathRe.MatchString(v)) && !randomSegment(v):
 		return "a path"
-	case isURL(v) && urlCredential(v) == "":
+	case isURL(v) && !hasURLCredential(v):
 		return "a URL without credentials"
 	case strings.ContainsAny(v, " \t") && !looksLikeSecretWithSpaces(v):
 		return "text"
@@ -164,28 +164,56 @@ func isURL(v string) bool {
 
 // urlCredential returns the password of a URL's user info, or the value
 // of a credential-named query parameter ("?access_token=..."), when it
-// could be a credential; "" otherwise.
-func urlCredential(v string) string {
-	u, err := url.Parse(v)
-	if err != nil {
-		return ""
+// could be a credential; "" otherwise. raw is the value as written in v
+// (percent-encoded or not), what a redaction must replace; plain is it
+// decoded, what is judged. The URL is cut by hand rather than with
+// net/url, which rejects URLs that programs accept (a "#" or a bare "%"
+// in a password).
+func urlCredential(v string) (raw, plain string) {
+	i := strings.Index(v, "://")
+	if i < 0 {
+		return "", ""
 	}
-	if u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" && inert(p) == "" {
-			return p
-		}
+	rest := v[i+3:]
+	authority := rest
+	if j := strings.IndexAny(rest, "/?"); j >= 0 {
+		authority = rest[:j]
 	}
-	for name, vals := range u.Query() {
-		if !IsCredentialName(name) {
-			continue
-		}
-		for _, q := range vals {
-			if q != "" && inert(q) == "" && !placeholder(q) {
-				return q
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		if _, p, ok := strings.Cut(authority[:at], ":"); ok && p != "" {
+			d, err := url.PathUnescape(p)
+			if err != nil {
+				d = p
+			}
+			if inert(d) == "" {
+				return p, d
 			}
 		}
 	}
-	return ""
+	q := strings.IndexByte(rest, '?')
+	if q < 0 {
+		return "", ""
+	}
+	query, _, _ := strings.Cut(rest[q+1:], "#")
+	for _, kv := range strings.Split(query, "&") {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !IsCredentialName(name) {
+			continue
+		}
+		d, err := url.QueryUnescape(val)
+		if err != nil {
+			d = val
+		}
+		if d != "" && inert(d) == "" && !placeholder(d) {
+			return val, d
+		}
+	}
+	return "", ""
+}
+
+func hasURLCredential(v string) bool {
+	raw, _ := urlCredential(v)
+	return raw != ""
 }
 
 // entropy is the Shannon entropy of s in bits per character.
