@@ -78,6 +78,9 @@ func TestDetect(t *testing.T) {
 		{"sentence", "PASSWORD_HINT_TEXT", "Use at least twelve characters", "", 0},
 		{"entropy under ordinary key", "CACHE_ID", "f3Kq9Lm2Vx7Rt4Zp", "", 0},
 		{"access key is an identifier", "MINIO_ACCESS_KEY", "minio", "", 0},
+		{"key of a Secret to read", "DATABASE_PASSWORD_SECRET_KEY", "DATABASE_PASSWORD", "", 0},
+		{"a provider named in capitals", "SECRET_PERSISTENCE", "GOOGLE_SECRET_MANAGER", "", 0},
+		{"upper-case password", "DB_PASSWORD", "KQ7ZR2LM9XV4", NamedValue, Real},
 
 		// Configuration files, line by line.
 		{"config line", "app.properties", "spring.datasource.password=Zx8#kLq2!vR7mW4p\nserver.port=8080", ConfigAssignment, Real},
@@ -134,7 +137,8 @@ func TestIsCredentialName(t *testing.T) {
 		"PASSWORD_FILE": false, "TOKEN_PATH": false, "SECRET_NAME": false, "TOKEN_TTL": false, "LOG_LEVEL": false,
 		"SESSION_TOKEN_TTL": false, "PASSWORD_MIN_LENGTH": false, "MINIO_ACCESS_KEY": false, "AWS_ACCESS_KEY_ID": false,
 		"password_encryption": false, "bearer_token_file": false, "OAUTH_TOKEN_ENDPOINT": false, "API_KEY_HEADER": false,
-		"tls.key": false, "VAULT_ROLE_ID": false,
+		"tls.key": false, "VAULT_ROLE_ID": false, "ETCD_INITIAL_CLUSTER_TOKEN": false, "initial-cluster-token": false,
+		"smtp_sasl_password_maps": false, "ETCD_PEER_TOKEN": true,
 	} {
 		if got := IsCredentialName(name); got != want {
 			t.Errorf("IsCredentialName(%q) = %v, want %v", name, got, want)

@@ -84,6 +84,7 @@ var qualifierWords = map[string]bool{
 	"format": true, "type": true, "kind": true, "mode": true, "method": true, "strategy": true,
 	"regex": true, "pattern": true, "complexity": true, "strength": true, "rules": true, "generator": true,
 	"cache": true, "version": true, "level": true, "retries": true, "attempts": true,
+	"map": true, "maps": true, // Postfix's smtp_sasl_password_maps: a lookup table
 	// whether
 	"enabled": true, "enable": true, "disabled": true, "disable": true, "required": true, "optional": true,
 	"allowed": true, "auth": true,
@@ -117,6 +118,8 @@ func credentialWord(words []string) int {
 		return n - 1 // REDIS_AUTH, MASTERAUTH: Redis's password; BASIC_AUTH: user:password
 	case n > 1 && words[n-1] == "id" && words[n-2] == "secret":
 		return n - 2 // Vault AppRole's SECRET_ID is the credential (ROLE_ID is not)
+	case n > 2 && words[n-1] == "token" && words[n-2] == "cluster" && words[n-3] == "initial":
+		return -1 // etcd's initial cluster token names a cluster, it authenticates nothing
 	case qualifierWords[words[n-1]]:
 		return -1
 	}

@@ -49,6 +49,9 @@ var (
 		`(vault|ref\+[a-z0-9]+|env|file|secret|secretref|sm|awssm|awsssm|gcpsm|azkv|op|bw|doppler|infisical|akv|k8s|kubernetes):|` +
 		`arn:aws[a-z-]*:(secretsmanager|ssm|kms):|projects/[^/\s]+/secrets/)`)
 	dnsNameRe = regexp.MustCompile(`^[a-z]+(-[a-z]+)+$`)
+	// A variable or key name (DATABASE_PASSWORD, GOOGLE_SECRET_MANAGER):
+	// what a setting names, such as the key to read in a Secret.
+	constNameRe = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z][A-Z0-9]*)+$`)
 )
 
 var booleans = map[string]bool{
@@ -83,6 +86,8 @@ func inert(v string) string {
 		return "public material"
 	case cronRe.MatchString(v):
 		return "a schedule"
+	case constNameRe.MatchString(v):
+		return "a variable name"
 	case masked(v):
 		return "masked"
 	case emailRe.MatchString(v):
