@@ -142,7 +142,7 @@ func judgeArgs(args []string, pair users) []Match {
 				if m := envAssignRe.FindStringSubmatch(v); m != nil {
 					out = append(out, at(named(m[1], m[2], argPair, CommandLineFlag), i)...)
 				}
-			} else if credentialWord(nameWords(flag)) >= 0 && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			} else if credentialName(flag) >= 0 && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
 				out = append(out, at(named(flag, args[i+1], argPair, CommandLineFlag), i+1)...)
 				i++
 			}

@@ -43,7 +43,7 @@ func configFile(text string) []Match {
 	as := assignments(text)
 	var out []Match
 	for i, a := range as {
-		if credentialWord(nameWords(a.name)) < 0 {
+		if credentialName(a.name) < 0 {
 			continue
 		}
 		pair := func(string) string { return nearestUser(as, i) }
@@ -171,7 +171,7 @@ func jsonCredentials(doc any) []Match {
 					walk(x[k])
 					continue
 				}
-				if credentialWord(nameWords(k)) >= 0 {
+				if credentialName(k) >= 0 {
 					pair := func(string) string {
 						for _, u := range keys {
 							if us, ok := x[u].(string); ok && isUserName(u) {

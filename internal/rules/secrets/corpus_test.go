@@ -83,8 +83,9 @@ func TestCorpusPrecisionAndRecall(t *testing.T) {
 }
 
 // negativeCorpus reads testdata/corpus/negative: KEY=VALUE lines of *.env
-// files are env entries, of *.secret files Secret entries; any other file
-// is one ConfigMap entry named after it.
+// files are env entries, of *.secret files Secret entries, of
+// *.annotations annotations; any other file is one ConfigMap entry named
+// after it.
 func negativeCorpus(t *testing.T) []Entry {
 	t.Helper()
 	files, err := filepath.Glob("testdata/corpus/negative/*")
@@ -102,6 +103,8 @@ func negativeCorpus(t *testing.T) []Entry {
 		switch filepath.Ext(base) {
 		case ".secret":
 			kind = SecretEntry
+		case ".annotations":
+			kind = AnnotationEntry
 		case ".env":
 		default:
 			out = append(out, Entry{Kind: ConfigMapEntry, Where: base, Key: base, Value: string(data)})

@@ -139,6 +139,8 @@ func TestIsCredentialName(t *testing.T) {
 		"password_encryption": false, "bearer_token_file": false, "OAUTH_TOKEN_ENDPOINT": false, "API_KEY_HEADER": false,
 		"tls.key": false, "VAULT_ROLE_ID": false, "ETCD_INITIAL_CLUSTER_TOKEN": false, "initial-cluster-token": false,
 		"smtp_sasl_password_maps": false, "ETCD_PEER_TOKEN": true,
+		"secret.reloader.stakater.com/reload": false, "checksum/secret": false, "secret-owner": false,
+		"vault.hashicorp.com/agent-inject-secret-db": true, "//registry.npmjs.org/:_authToken": true,
 	} {
 		if got := IsCredentialName(name); got != want {
 			t.Errorf("IsCredentialName(%q) = %v, want %v", name, got, want)

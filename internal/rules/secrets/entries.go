@@ -69,7 +69,7 @@ func (e *Entry) Detect() []Match {
 			return ms
 		}
 		v := strings.TrimSpace(e.Value)
-		if !strings.Contains(v, "\n") && !isUserName(e.Key) && !describesValue(e.Key) && credentialWord(nameWords(e.Key)) < 0 && inert(v) == "" && random(v) {
+		if !strings.Contains(v, "\n") && !isUserName(e.Key) && !describesValue(e.Key) && credentialName(e.Key) < 0 && inert(v) == "" && random(v) {
 			return []Match{newMatch(SecretData, "random value under "+strconv.Quote(e.Key), v, Real)}
 		}
 		return nil

@@ -9,7 +9,13 @@ import (
 // separators and camelCase boundaries: "spring.datasource.password",
 // "DB_PASSWORD", "clientSecret" and "APIKey" give [spring datasource
 // password], [db password], [client secret] and [api key].
+//
+// A key with a prefix ending in "/" (an annotation's domain,
+// "secret.reloader.stakater.com/reload") is named by what follows it.
 func nameWords(name string) []string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 && i < len(name)-1 {
+		name = name[i+1:]
+	}
 	var words []string
 	var cur []rune
 	flush := func() {
@@ -85,6 +91,9 @@ var qualifierWords = map[string]bool{
 	"regex": true, "pattern": true, "complexity": true, "strength": true, "rules": true, "generator": true,
 	"cache": true, "version": true, "level": true, "retries": true, "attempts": true,
 	"map": true, "maps": true, // Postfix's smtp_sasl_password_maps: a lookup table
+	// who and what for
+	"owner": true, "owners": true, "contact": true, "team": true, "rotated": true, "hint": true,
+	"description": true, "help": true, "doc": true, "docs": true, "runbook": true, "reload": true,
 	// whether
 	"enabled": true, "enable": true, "disabled": true, "disable": true, "required": true, "optional": true,
 	"allowed": true, "auth": true,
@@ -104,7 +113,28 @@ var userWords = map[string]bool{"user": true, "username": true, "usr": true, "lo
 // an identifier (MINIO_ACCESS_KEY, CLIENT_ID). The name is only a hint:
 // the value's shape decides first (see Detect).
 func IsCredentialName(name string) bool {
-	return credentialWord(nameWords(name)) >= 0
+	return credentialName(name) >= 0
+}
+
+// credentialName is credentialWord of a key's words, or -1 when its
+// prefix says it describes a value (see prefixQualifies).
+func credentialName(name string) int {
+	if prefixQualifies(name) {
+		return -1
+	}
+	return credentialWord(nameWords(name))
+}
+
+// prefixQualifies reports a key whose prefix (before the last "/", the
+// domain of an annotation or Helm's checksum/) says the value describes
+// something rather than holds it: checksum/secret is a digest.
+func prefixQualifies(name string) bool {
+	i := strings.LastIndexByte(name, '/')
+	if i <= 0 {
+		return false
+	}
+	w := nameWords(name[:i])
+	return len(w) > 0 && qualifierWords[w[len(w)-1]]
 }
 
 // credentialWord returns the index of the word that makes words a
