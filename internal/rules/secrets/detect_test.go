@@ -81,6 +81,9 @@ func TestDetect(t *testing.T) {
 		{"key of a Secret to read", "DATABASE_PASSWORD_SECRET_KEY", "DATABASE_PASSWORD", "", 0},
 		{"a provider named in capitals", "SECRET_PERSISTENCE", "GOOGLE_SECRET_MANAGER", "", 0},
 		{"upper-case password", "DB_PASSWORD", "KQ7ZR2LM9XV4", NamedValue, Real},
+		{"names of Secrets in a list", "prometheusSpec.secrets[1]", "etcd-client-cert", "", 0},
+		{"a Secret's key named under secretKey", "auth.oidc.secretKey", "client-secret", "", 0},
+		{"secret key", "SECRET_KEY", "q8Zr2Lm9Xv4Tw7Yb1Nd5", NamedValue, Real},
 
 		// Configuration files, line by line.
 		{"config line", "app.properties", "spring.datasource.password=Zx8#kLq2!vR7mW4p\nserver.port=8080", ConfigAssignment, Real},
@@ -141,6 +144,10 @@ func TestIsCredentialName(t *testing.T) {
 		"smtp_sasl_password_maps": false, "ETCD_PEER_TOKEN": true,
 		"secret.reloader.stakater.com/reload": false, "checksum/secret": false, "secret-owner": false,
 		"vault.hashicorp.com/agent-inject-secret-db": true, "//registry.npmjs.org/:_authToken": true,
+		"auth.existingSecret": false, "auth.existingSecretPasswordKey": false, "admin.passwordKey": false,
+		"metrics.basicAuth.password.key": false, "GF_SMTP_PASSWORD.secretKeyRef.key": false,
+		"keycloak.auth.passwordSecretKey": false, "bearerTokenSecret.key": false, "secrets[0]": true,
+		"SECRET_KEY": true, "JWT_SECRET_KEY": true, "adminPassword": true,
 	} {
 		if got := IsCredentialName(name); got != want {
 			t.Errorf("IsCredentialName(%q) = %v, want %v", name, got, want)

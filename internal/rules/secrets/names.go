@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -41,6 +42,10 @@ func nameWords(name string) []string {
 		cur = append(cur, r)
 	}
 	flush()
+	// secrets[0]: an index says nothing about what the name holds.
+	for len(words) > 1 && strings.Trim(words[len(words)-1], "0123456789") == "" {
+		words = words[:len(words)-1]
+	}
 	return words
 }
 
@@ -152,16 +157,33 @@ func credentialWord(words []string) int {
 		return -1 // etcd's initial cluster token names a cluster, it authenticates nothing
 	case qualifierWords[words[n-1]]:
 		return -1
+	case slices.Contains(words, "existing"):
+		return -1 // Helm's existingSecret, existingSecretPasswordKey: an object's name
+	case n > 1 && words[n-1] == "key" && keyNameOf[words[n-2]]:
+		return -1 // passwordKey, password.key: the key holding the password in a Secret
 	}
 	for i, w := range words {
-		switch {
-		case credentialWords[w]:
-			return i
-		case w == "key" && i > 0 && keyQualifiers[words[i-1]]:
+		if credentialWords[w] || w == "key" && i > 0 && keyQualifiers[words[i-1]] {
+			// secretKeyRef.key, apiTokenSecretRef.key: a reference.
+			if slices.ContainsFunc(words[i+1:], func(x string) bool { return x == "ref" || x == "reference" }) {
+				return -1
+			}
+			// passwordSecretKey, bearerTokenSecret.key: the key holding
+			// the credential in a Secret.
+			if n-i > 2 && words[n-1] == "key" && words[n-2] == "secret" && w != "secret" {
+				return -1
+			}
 			return i
 		}
 	}
 	return -1
+}
+
+// keyNameOf are the credential words that, followed by "key" at the end
+// of a name, name the key of a Secret that holds the credential rather
+// than a key ("secret key" and "api key" are credentials).
+var keyNameOf = map[string]bool{
+	"password": true, "passwd": true, "pass": true, "pwd": true, "token": true, "credential": true, "credentials": true,
 }
 
 // isUserName reports a name that holds the user half of a credential pair.
@@ -189,7 +211,13 @@ func isUserName(name string) bool {
 // names often hold the name of a Secret object rather than a secret.
 func nameIsOnlySecret(name string) bool {
 	w := nameWords(name)
-	return len(w) > 0 && (w[len(w)-1] == "secret" || w[len(w)-1] == "secrets") && credentialWord(w) == len(w)-1
+	i := credentialWord(w)
+	if i < 0 || w[i] != "secret" && w[i] != "secrets" {
+		return false
+	}
+	// No other credential word after it: "secret", "secrets", "secret key"
+	// (auth.oidc.secretKey: client-secret), not "secret token".
+	return !slices.ContainsFunc(w[i+1:], func(x string) bool { return credentialWords[x] && x != "secret" && x != "secrets" })
 }
 
 // stem is the part of a name before its credential or user word, used to
