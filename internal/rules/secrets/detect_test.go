@@ -189,6 +189,9 @@ func TestSecretData(t *testing.T) {
 		{"tenant-id", "4f1c2a9e-8b7d-4c3e-9a1f-2d6b5e8c7a90", false},
 		{"endpoint", "q8zr2lm9xv4tw7yb.example.com", false},
 		{"username", "q8Zr2Lm9Xv4Tw7Yb1Nd5Kf3H", false},
+		{"base64 with padding", "c2VjcmV0LXZhbHVlLWZvci10ZXN0cw==", true},
+		{"ldap-bind-dn", "cn=grafana,ou=services,dc=corp,dc=example,dc=com", false},
+		{"role", "arn:aws:iam::123456789012:role/backup", false},
 	} {
 		e := Entry{Kind: SecretEntry, Key: tc.key, Value: tc.value}
 		got := slices.ContainsFunc(e.Detect(), func(m Match) bool { return m.Detector == SecretData })

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,13 +70,18 @@ func (e *Entry) Detect() []Match {
 			return ms
 		}
 		v := strings.TrimSpace(e.Value)
-		if !strings.Contains(v, "\n") && !isUserName(e.Key) && !describesValue(e.Key) && credentialName(e.Key) < 0 && inert(v) == "" && random(v) {
+		if !strings.Contains(v, "\n") && !isUserName(e.Key) && !describesValue(e.Key) && credentialName(e.Key) < 0 && inert(v) == "" && tokenRe.MatchString(v) && random(v) {
 			return []Match{newMatch(SecretData, "random value under "+strconv.Quote(e.Key), v, Real)}
 		}
 		return nil
 	}
 	return detect(e.Key, e.Value, e.pair)
 }
+
+// tokenRe is the alphabet of generated secrets (base64, base64url, hex,
+// alphanumerics): a value with structure (":" in an ARN or a URL, "," and
+// "=" in an LDAP DN or a list) is something else.
+var tokenRe = regexp.MustCompile(`^[A-Za-z0-9+/_.~-]+={0,2}$`)
 
 // describesValue reports a key whose last word says its value is an
 // identifier, a place or a name (tenant-id, bucket, region, endpoint): a
