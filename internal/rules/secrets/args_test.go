@@ -18,6 +18,7 @@ func TestRedactArgs(t *testing.T) {
 		{"single dash", []string{"-client-secret=abc123"}, []string{"-client-secret=" + Redacted}},
 		{"password in a URL", []string{"postgres://app:Pa55w0rd@db:5432/shop"}, []string{"postgres://app:" + Redacted + "@db:5432/shop"}},
 		{"percent-encoded password in a URL", []string{"amqp://app:Pa55%23w0rd@mq:5672/"}, []string{"amqp://app:" + Redacted + "@mq:5672/"}},
+		{"named like a credential, not judged one", []string{"--initial-cluster-token=etcd-cluster-shop"}, []string{"--initial-cluster-token=" + Redacted}},
 		{"known token format", []string{"-H", "Authorization: token " + pat}, []string{"-H", "Authorization: token " + Redacted}},
 		{"references stay", []string{"--password-file=/run/secrets/db", "--token", "$(TOKEN)"}, []string{"--password-file=/run/secrets/db", "--token", "$(TOKEN)"}},
 		{"flag followed by a flag", []string{"--token", "--verbose"}, []string{"--token", "--verbose"}},

@@ -355,7 +355,7 @@ func looksStructured(v string) bool {
 func named(name, v string, pair users, d Detector) []Match {
 	v = unquote(strings.TrimSpace(v))
 	words := nameWords(name)
-	if credentialName(name) < 0 {
+	if credentialName(name) < 0 || namesNoCredential(words) {
 		return nil
 	}
 	if why := inert(v); why != "" && !looksLikeSecretWithSpaces(v) {

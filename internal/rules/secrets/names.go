@@ -130,6 +130,15 @@ func credentialName(name string) int {
 	return credentialWord(nameWords(name))
 }
 
+// namesNoCredential reports names that read as credentials but whose
+// values authenticate nothing, so that findings leave them out; they stay
+// credential names for redaction, which errs on the side of hiding.
+// etcd's initial cluster token only keeps clusters apart at bootstrap.
+func namesNoCredential(words []string) bool {
+	n := len(words)
+	return n > 2 && words[n-1] == "token" && words[n-2] == "cluster" && words[n-3] == "initial"
+}
+
 // prefixQualifies reports a key whose prefix (before the last "/", the
 // domain of an annotation or Helm's checksum/) says the value describes
 // something rather than holds it: checksum/secret is a digest.
@@ -153,8 +162,6 @@ func credentialWord(words []string) int {
 		return n - 1 // REDIS_AUTH, MASTERAUTH: Redis's password; BASIC_AUTH: user:password
 	case n > 1 && words[n-1] == "id" && words[n-2] == "secret":
 		return n - 2 // Vault AppRole's SECRET_ID is the credential (ROLE_ID is not)
-	case n > 2 && words[n-1] == "token" && words[n-2] == "cluster" && words[n-3] == "initial":
-		return -1 // etcd's initial cluster token names a cluster, it authenticates nothing
 	case qualifierWords[words[n-1]]:
 		return -1
 	case slices.Contains(words, "existing"):
