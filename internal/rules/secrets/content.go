@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
@@ -112,6 +113,7 @@ func wrongType() *rules.Rule {
 func inManifest() *rules.Rule {
 	return &rules.Rule{
 		ID:       "secret-in-manifest",
+		Requires: []analysis.Key{analysis.Manifest},
 		Category: finding.CategorySecrets,
 		Severity: finding.SeverityHigh,
 		Title:    "Secret with its values committed in a manifest",
@@ -132,7 +134,7 @@ func inManifest() *rules.Rule {
 		},
 		Kinds: secretKind,
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
-			if _, ok := obj.Typed.(*corev1.Secret); !ok || obj.Source.File == "" {
+			if _, ok := obj.Typed.(*corev1.Secret); !ok || p.Manifest(obj).File == "" {
 				return // live objects are where Secrets belong
 			}
 			var committed int
