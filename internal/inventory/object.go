@@ -78,6 +78,14 @@ type Object struct {
 	// inventory is shared (extract.Templates.Resolve), so that every reader
 	// sees the same typed template; nil for every other object.
 	PodTemplate *PodTemplate
+	// RenderedFrom holds, for an object rendered from a template (a Helm
+	// chart), the texts of the chart it was rendered from: its template,
+	// and the helpers and default values (values.yaml) of its chart and
+	// of the charts above it. Rules that ask whether a value is
+	// written in the repository, rather than supplied when rendering
+	// (--values, --set) or generated (randAlphaNum, lookup), look for it
+	// there. Nil for objects read as they are written.
+	RenderedFrom []string
 }
 
 // PodTemplate is a pod template found inside an untyped object.

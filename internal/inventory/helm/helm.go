@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,6 +66,7 @@ func (r *Renderer) Render(ctx context.Context, dir string) ([]*inventory.Object,
 		got, es := inventory.DecodeFile(d.Source, []byte(d.Content))
 		for _, o := range got {
 			o.Source.Origin = "helm chart " + dir
+			o.RenderedFrom = d.From
 		}
 		objs = append(objs, got...)
 		errs = append(errs, es...)
@@ -78,6 +80,11 @@ type Rendered struct {
 	// such as "mychart/templates/deployment.yaml".
 	Source  string
 	Content string
+	// From is what the chart itself writes that the template can draw
+	// on: its text, the helpers and values.yaml of its chart and the
+	// charts above it (nil for CRDs, which are not templates). Values
+	// given when rendering (--values, --set) are not in it.
+	From []string
 }
 
 // Template renders the chart in dir and returns its manifests (CRDs from
@@ -125,15 +132,47 @@ func Template(dir string, opts Options) ([]Rendered, error) {
 	for _, crd := range ch.CRDObjects() {
 		docs = append(docs, Rendered{Source: crd.Filename, Content: string(crd.File.Data)})
 	}
+	from := templateTexts(ch)
 	for name, content := range out {
 		base := filepath.Base(name)
 		if strings.HasPrefix(base, "_") || strings.EqualFold(base, "NOTES.txt") || strings.TrimSpace(content) == "" {
 			continue
 		}
-		docs = append(docs, Rendered{Source: name, Content: content})
+		docs = append(docs, Rendered{Source: name, Content: content, From: from[name]})
 	}
 	slices.SortFunc(docs, func(a, b Rendered) int { return strings.Compare(a.Source, b.Source) })
 	return docs, nil
+}
+
+// templateTexts maps each template's name, as engine.Render names its
+// output, to what the chart tree writes that the template can draw on:
+// the template's text, the helpers (templates/_*.tpl) of its chart and of
+// every chart above it, and the values.yaml of its chart and of every
+// chart above it (a parent's values.yaml sets its subcharts' values).
+func templateTexts(ch *chart.Chart) map[string][]string {
+	out := map[string][]string{}
+	var walk func(c *chart.Chart, inherited []string)
+	walk = func(c *chart.Chart, inherited []string) {
+		shared := slices.Clone(inherited)
+		for _, f := range c.Raw {
+			if f.Name == chartv2util.ValuesfileName {
+				shared = append(shared, string(f.Data))
+			}
+		}
+		for _, t := range c.Templates {
+			if strings.HasPrefix(path.Base(t.Name), "_") {
+				shared = append(shared, string(t.Data))
+			}
+		}
+		for _, t := range c.Templates {
+			out[path.Join(c.ChartFullPath(), t.Name)] = append([]string{string(t.Data)}, shared...)
+		}
+		for _, d := range c.Dependencies() {
+			walk(d, shared)
+		}
+	}
+	walk(ch, nil)
+	return out
 }
 
 // checkDependencies fails when a dependency in Chart.yaml is not vendored

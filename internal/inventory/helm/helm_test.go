@@ -108,3 +108,55 @@ func TestRenderErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderedFromIsWhatTheChartWrites checks that a rendered object
+// carries the texts of its chart (its template, the helpers and
+// values.yaml of its chart and of the charts above it) and not the
+// values given when rendering.
+func TestRenderedFromIsWhatTheChartWrites(t *testing.T) {
+	r := &Renderer{Options: Options{ValuesFiles: []string{"testdata/webapp/prod-values.yaml"}, Release: "shop"}}
+	objs, errs := r.Render(context.Background(), "testdata/webapp")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	// Distinctive lines of each file, as written in testdata/webapp.
+	const (
+		deployment  = "kind: Deployment"
+		statefulset = "kind: StatefulSet"
+		helpers     = `define "webapp.labels"`
+		values      = "repository: ghcr.io/acme/webapp"
+		prodValues  = "readOnlyRootFilesystem: true"
+	)
+	for _, tc := range []struct {
+		obj       string
+		want, not []string
+	}{
+		{"Deployment/shop-web", []string{deployment, helpers, values}, []string{statefulset, prodValues}},
+		// A subchart's template sees its parent's values.yaml and helpers.
+		{"StatefulSet/shop-redis", []string{statefulset, helpers, values}, []string{deployment, prodValues}},
+	} {
+		t.Run(tc.obj, func(t *testing.T) {
+			var from []string
+			found := false
+			for _, o := range objs {
+				if o.Kind+"/"+o.Name == tc.obj {
+					from, found = o.RenderedFrom, true
+				}
+			}
+			if !found {
+				t.Fatalf("%s not rendered", tc.obj)
+			}
+			all := strings.Join(from, "\n---\n")
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("RenderedFrom lacks %q", w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(all, n) {
+					t.Errorf("RenderedFrom holds %q", n)
+				}
+			}
+		})
+	}
+}

@@ -17,6 +17,8 @@ func TestRedactArgs(t *testing.T) {
 		{"flag value", []string{"--token", "s3cr3t-v4lue", "get", "pods"}, []string{"--token", Redacted, "get", "pods"}},
 		{"single dash", []string{"-client-secret=abc123"}, []string{"-client-secret=" + Redacted}},
 		{"password in a URL", []string{"postgres://app:Pa55w0rd@db:5432/shop"}, []string{"postgres://app:" + Redacted + "@db:5432/shop"}},
+		{"percent-encoded password in a URL", []string{"amqp://app:Pa55%23w0rd@mq:5672/"}, []string{"amqp://app:" + Redacted + "@mq:5672/"}},
+		{"named like a credential, not judged one", []string{"--initial-cluster-token=etcd-cluster-shop"}, []string{"--initial-cluster-token=" + Redacted}},
 		{"known token format", []string{"-H", "Authorization: token " + pat}, []string{"-H", "Authorization: token " + Redacted}},
 		{"references stay", []string{"--password-file=/run/secrets/db", "--token", "$(TOKEN)"}, []string{"--password-file=/run/secrets/db", "--token", "$(TOKEN)"}},
 		{"flag followed by a flag", []string{"--token", "--verbose"}, []string{"--token", "--verbose"}},
@@ -32,7 +34,7 @@ func TestRedactArgs(t *testing.T) {
 			if !slices.Equal(in, tc.in) {
 				t.Errorf("the input was modified: %q", in)
 			}
-			for _, secret := range []string{"hunter2", "s3cr3t-v4lue", "abc123", "Pa55w0rd", pat} {
+			for _, secret := range []string{"hunter2", "s3cr3t-v4lue", "abc123", "Pa55w0rd", "Pa55%23w0rd", pat} {
 				if strings.Contains(strings.Join(got, " "), secret) {
 					t.Errorf("%q still holds %q", got, secret)
 				}

@@ -21,7 +21,10 @@ func encryptionAtRest() *rules.Rule {
 		Title:    "Secrets are not (well) encrypted at rest",
 		Rationale: "Without encryption at rest every Secret is stored in etcd in clear: anyone with an etcd " +
 			"backup or disk snapshot has them all. aescbc is vulnerable to padding-oracle attacks and keeps its " +
-			"key next to the data; short keys weaken any cipher.",
+			"key next to the data; short keys weaken any cipher. Only the first provider of the first entry " +
+			"that covers secrets encrypts new writes: it deliberately does not report the providers after it " +
+			"(kept during a rotation to read older data, identity included) except for the length of their " +
+			"keys, nor entries for other resources.",
 		Remediation: "In the API server's EncryptionConfiguration, list secrets under a resources entry whose first " +
 			"provider is kms (apiVersion v2, keys in an external KMS) or secretbox with a 32-byte key; keep " +
 			"identity only last, for reading old data, then rewrite all Secrets " +

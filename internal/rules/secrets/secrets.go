@@ -10,5 +10,5 @@ var secretKind = []schema.GroupKind{{Kind: "Secret"}}
 
 // Rules returns the secrets family's rules.
 func Rules() []*rules.Rule {
-	return []*rules.Rule{envLiteral(), credentialPattern(), envFromSecret(), wrongType(), inManifest(), encryptionAtRest()}
+	return []*rules.Rule{envLiteral(), credentialPattern(), inArgs(), envFromSecret(), wrongType(), inManifest(), encryptionAtRest()}
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,18 +44,58 @@ func baseArgs(dir string) []string {
 		"--hide-scrollbars", "--no-first-run", "--user-data-dir=" + filepath.Join(dir, "profile")}
 }
 
+// profileDir is a throwaway directory for Chromium's profile. Not
+// t.TempDir: Chromium's helper processes may still be writing into it for a
+// moment after the browser is killed, and t.TempDir fails the test when it
+// cannot remove a directory; this one is removed after the process group
+// is gone, retrying briefly.
+func profileDir(t testing.TB) (string, func()) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "kguard-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, func() {
+		for i := 0; i < 20; i++ {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// ownGroup starts cmd in a process group of its own, so that stopGroup
+// ends Chromium with every helper process it started.
+func ownGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+func stopGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Process.Kill()
+	}
+	cmd.Wait()
+}
+
 // DumpDOM loads file and returns the DOM after its scripts ran.
 func DumpDOM(t testing.TB, file string) string {
 	t.Helper()
 	bin := Path(t)
-	dir := t.TempDir()
+	dir, remove := profileDir(t)
+	defer remove()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append(baseArgs(dir), "--dump-dom", "file://"+file)...)
 	cmd.Env = append(os.Environ(), "HOME="+dir)
+	ownGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	// Helpers of a browser that exited may linger; end them all.
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if err != nil {
 		t.Fatalf("chromium: %v\n%s", err, stderr.String())
 	}
 	return stdout.String()
@@ -90,10 +131,12 @@ type message struct {
 func Start(t testing.TB) *Session {
 	t.Helper()
 	bin := Path(t)
-	dir := t.TempDir()
+	dir, remove := profileDir(t)
+	t.Cleanup(remove)
 	args := append(baseArgs(dir), "--remote-debugging-port=0", "--remote-allow-origins=*", "about:blank")
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "HOME="+dir)
+	ownGroup(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -101,10 +144,7 @@ func Start(t testing.TB) *Session {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
+	t.Cleanup(func() { stopGroup(cmd) })
 	// Chromium prints the DevTools address on stderr; the rest of its
 	// output is drained so it never blocks.
 	addr := make(chan string, 1)
