@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/kguard/kguard/internal/inventory"
 )
@@ -1518,23 +1519,120 @@ func TestConformance(t *testing.T) {
 		seen[sc.name] = true
 		t.Run(sc.name, func(t *testing.T) { confRunScenario(t, sc) })
 	}
+	// Negative controls, in the same run: the scenarios must be able to
+	// tell a broken engine from the real one. Each fault below breaks one
+	// documented rule; the suite has to disagree with it somewhere.
+	t.Run("negative controls", func(t *testing.T) {
+		for _, f := range confFaults {
+			n := 0
+			for _, sc := range confScenarios {
+				if sc.knownBug == "" {
+					n += len(confEvaluate(t, sc, f.apply))
+				}
+			}
+			if n == 0 {
+				t.Errorf("an engine that %s agrees with every scenario: the suite cannot see that rule", f.name)
+			} else {
+				t.Logf("an engine that %s: %d disagreements", f.name, n)
+			}
+		}
+	})
+}
+
+// confFaults are deliberately broken engines: the real model with one
+// rule of the semantics removed after it was built.
+var confFaults = []struct {
+	name  string
+	apply func(*Model)
+}{
+	{"ignores ipBlock except", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPeer(p, func(peer *networkingv1.NetworkPolicyPeer) {
+				if peer.IPBlock != nil {
+					peer.IPBlock.Except = nil
+				}
+			})
+		})
+	}},
+	{"ignores endPort", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPort(p, func(port *networkingv1.NetworkPolicyPort) { port.EndPort = nil })
+		})
+	}},
+	{"ignores port protocols", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPort(p, func(port *networkingv1.NetworkPolicyPort) { port.Protocol = nil })
+		})
+	}},
+	{"treats every ipBlock as matching no pod", func(m *Model) { m.podCIDRs = nil; confRecompile(m, nil) }},
+	{"ignores namespaceSelector", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPeer(p, func(peer *networkingv1.NetworkPolicyPeer) { peer.NamespaceSelector = nil })
+		})
+	}},
+}
+
+// confRecompile rebuilds the model's compiled policies from copies of
+// their specs changed by edit (nil: unchanged), which is how a fault is
+// put into the engine without touching the objects.
+func confRecompile(m *Model, edit func(*networkingv1.NetworkPolicySpec)) {
+	for _, pol := range m.Policies {
+		spec := pol.Spec.DeepCopy()
+		if edit != nil {
+			edit(spec)
+		}
+		broken := *pol
+		broken.Spec = spec
+		m.compiled[pol] = compile(&broken)
+	}
+}
+
+func confEachPeer(s *networkingv1.NetworkPolicySpec, fn func(*networkingv1.NetworkPolicyPeer)) {
+	for i := range s.Ingress {
+		for j := range s.Ingress[i].From {
+			fn(&s.Ingress[i].From[j])
+		}
+	}
+	for i := range s.Egress {
+		for j := range s.Egress[i].To {
+			fn(&s.Egress[i].To[j])
+		}
+	}
+}
+
+func confEachPort(s *networkingv1.NetworkPolicySpec, fn func(*networkingv1.NetworkPolicyPort)) {
+	for i := range s.Ingress {
+		for j := range s.Ingress[i].Ports {
+			fn(&s.Ingress[i].Ports[j])
+		}
+	}
+	for i := range s.Egress {
+		for j := range s.Egress[i].Ports {
+			fn(&s.Egress[i].Ports[j])
+		}
+	}
 }
 
 func confRunScenario(t *testing.T, sc confScenario) {
+	failures := confEvaluate(t, sc, nil)
+	switch {
+	case sc.knownBug == "":
+		for _, f := range failures {
+			t.Error(f)
+		}
+	case len(failures) > 0:
+		t.Skipf("known engine bug: %s\n%s", sc.knownBug, strings.Join(failures, "\n"))
+	default:
+		t.Errorf("scenario passes now: remove its knownBug marker (%s)", sc.knownBug)
+	}
+}
+
+// confEvaluate builds the scenario's model, lets fault break it (nil for
+// the real engine) and returns every disagreement with the expectations.
+func confEvaluate(t *testing.T, sc confScenario, fault func(*Model)) []string {
+	t.Helper()
 	var failures []string
 	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
-	defer func() {
-		switch {
-		case sc.knownBug == "":
-			for _, f := range failures {
-				t.Error(f)
-			}
-		case len(failures) > 0:
-			t.Skipf("known engine bug: %s\n%s", sc.knownBug, strings.Join(failures, "\n"))
-		default:
-			t.Errorf("scenario passes now: remove its knownBug marker (%s)", sc.knownBug)
-		}
-	}()
 	bundle := sc.bundle
 	name := "inline.yaml"
 	switch {
@@ -1564,6 +1662,9 @@ func confRunScenario(t *testing.T, sc confScenario) {
 	if want := strings.Count(bundle, "kind: NetworkPolicy"); len(m.Policies) != want {
 		t.Fatalf("model has %d policies, bundle has %d", len(m.Policies), want)
 	}
+	if fault != nil {
+		fault(m)
+	}
 	names := make([]string, len(m.Pods))
 	for i, p := range m.Pods {
 		names[i] = p.Namespace + "/" + p.Name
@@ -1577,7 +1678,6 @@ func confRunScenario(t *testing.T, sc confScenario) {
 		want, err := confParseMatrix(pr.want, names)
 		if err != nil {
 			t.Fatalf("%s: bad expected matrix: %v", label, err)
-			continue
 		}
 		got := make([][]bool, len(m.Pods))
 		for i, from := range m.Pods {
@@ -1610,6 +1710,7 @@ func confRunScenario(t *testing.T, sc confScenario) {
 				e.from, e.to, e.port, proto, v.Allowed(), e.want, v.Egress.Allowed(), v.Ingress.Allowed())
 		}
 	}
+	return failures
 }
 
 // endpoint resolves "namespace/name" to a pod of m, anything else to an
