@@ -1230,6 +1230,55 @@ z/c X.X XXX XXX`)}},
 		},
 	},
 	{
+		name: "two ipBlocks that together cover IPv4 match pods",
+		// 0.0.0.0/1 and 128.0.0.0/1 are the whole IPv4 space: whatever a
+		// pod's address, one of the two peers contains it.
+		objects: confEgressFromXA("halves", "  - to: [{ipBlock: {cidr: 0.0.0.0/1}}, {ipBlock: {cidr: 128.0.0.0/1}}]"),
+		probes:  []confProbe{{80, "", confStdAll}},
+		ext: []confExtProbe{
+			{"x/a", "8.8.8.8", 80, "", true},
+			{"x/a", "200.1.1.1", 80, "", true},
+			{"x/a", "2001:db8::1", 80, "", false},
+		},
+	},
+	{
+		name: "an except hole filled by another peer still matches pods",
+		// The first peer leaves 10.0.0.0/8 out, the second adds it back:
+		// together every IPv4 address, pods included.
+		objects: confIngressToXA("filled", "  - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}, {ipBlock: {cidr: 10.0.0.0/8}}]"),
+		probes:  []confProbe{{80, "", confStdAll}},
+		ext: []confExtProbe{
+			{"10.1.2.3", "x/a", 80, "", true},
+			{"8.8.8.8", "x/a", 80, "", true},
+		},
+	},
+	{
+		name: "ipBlocks of different rules are not joined",
+		// Each rule has its own ports: 0.0.0.0/1 on 80 and 128.0.0.0/1 on
+		// 81. Neither covers the pod network on its own port.
+		objects: confIngressToXA("split", "  - from: [{ipBlock: {cidr: 0.0.0.0/1}}]\n    ports: [{port: 80}]\n  - from: [{ipBlock: {cidr: 128.0.0.0/1}}]\n    ports: [{port: 81}]"),
+		probes:  []confProbe{{80, "", confStdDenyToXA}, {81, "", confStdDenyToXA}},
+		ext: []confExtProbe{
+			{"8.8.8.8", "x/a", 80, "", true},
+			{"8.8.8.8", "x/a", 81, "", false},
+			{"200.1.1.1", "x/a", 81, "", true},
+		},
+	},
+	{
+		name: "pod network covered by two blocks",
+		// The configured pod network 10.244.0.0/16 is split over two
+		// peers, each with a hole the other fills.
+		opts: Options{PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}},
+		objects: confIngressToXA("pods", "  - from: [{ipBlock: {cidr: 10.244.0.0/17, except: [10.244.1.0/24]}}, "+
+			"{ipBlock: {cidr: 10.244.0.0/16, except: [10.244.0.0/24]}}]"),
+		probes: []confProbe{{80, "", confStdAll}},
+		ext: []confExtProbe{
+			{"10.244.1.9", "x/a", 80, "", true},
+			{"10.244.0.9", "x/a", 80, "", true},
+			{"10.245.0.1", "x/a", 80, "", false},
+		},
+	},
+	{
 		name:    "ingress from an external address and a pod",
 		objects: confIngressToXA("mixed", "  - from: [{ipBlock: {cidr: 203.0.113.0/24}}, {podSelector: {matchLabels: {pod: b}}}]"),
 		probes: []confProbe{{80, "", confStd(`
