@@ -1632,7 +1632,7 @@ func confRecompile(m *Model, edit func(*networkingv1.NetworkPolicySpec)) {
 		}
 		broken := *pol
 		broken.Spec = spec
-		m.compiled[pol] = compile(&broken)
+		m.compiled[pol] = m.compile(&broken)
 	}
 }
 
