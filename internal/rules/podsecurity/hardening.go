@@ -19,7 +19,9 @@ func readOnlyRootFS() *rules.Rule {
 		Severity: finding.SeverityLow,
 		Title:    "Container root filesystem is writable",
 		Rationale: "A writable root filesystem lets an intruder drop tools, change binaries and persist inside " +
-			"the container; most services write only to a few known paths.",
+			"the container; most services write only to a few known paths. Not reported: pods that can only run " +
+			"on Windows (spec.os.name, a kubernetes.io/os node selector or a required node affinity), where " +
+			"the API server rejects the field with spec.os and Windows does not support it.",
 		Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the program " +
 			"must write (for example /tmp or a cache directory).",
 		References: finding.References{
@@ -28,12 +30,15 @@ func readOnlyRootFS() *rules.Rule {
 			URLs:  []string{"https://kubernetes.io/docs/tasks/configure-pod-container/security-context/"},
 		},
 		CEL: &rules.CEL{
-			Expression: "variables.containers.all(c, has(c.securityContext) && " +
+			Expression: "(" + windowsOnlyCEL + ") || variables.containers.all(c, has(c.securityContext) && " +
 				"has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem == true)",
 		},
 		// Ephemeral (debug) containers count too: an intruder can write
 		// through them as well, and the CEL form sees them.
 		CheckWorkload: func(p *rules.Pass, w *extract.Workload) {
+			if windowsOnly(w.Spec) {
+				return
+			}
 			for _, c := range w.Containers() {
 				sc := c.Container.SecurityContext
 				if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
