@@ -13,7 +13,7 @@ import (
 )
 
 func readOnlyRootFS() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "container-readonly-rootfs-missing",
 		Category: finding.CategoryPodSecurity,
 		Severity: finding.SeverityLow,
@@ -47,11 +47,11 @@ func readOnlyRootFS() *rules.Rule {
 				}
 			}
 		},
-	}
+	})
 }
 
 func resourceLimitsMissing() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "container-resource-limits-missing",
 		Requires: []analysis.Key{limitDefaults},
 		Category: finding.CategoryPodSecurity,
@@ -84,7 +84,7 @@ func resourceLimitsMissing() *rules.Rule {
 				}
 			}
 		},
-	}
+	})
 }
 
 // limitDefaults records, per namespace, which resources a scanned LimitRange

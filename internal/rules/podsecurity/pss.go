@@ -23,7 +23,8 @@ type pssMeta struct {
 	remediation string
 	cis         []string
 	mitre       []string
-	// notReported says what the check deliberately leaves alone.
+	// notReported says what the check deliberately leaves alone (beyond
+	// control-plane static pods, which no PSS rule judges).
 	notReported string
 	// severityOf, when set, rates one finding by what the pod does (the
 	// capability it adds); severity is then the highest it gives.
@@ -215,7 +216,7 @@ func pssRule(c policy.Check, meta pssMeta) *rules.Rule {
 	if meta.notReported != "" {
 		rationale += " Not reported: " + meta.notReported
 	}
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:        PSSRuleID(c),
 		Category:  finding.CategoryPodSecurity,
 		Severity:  meta.severity,
@@ -245,7 +246,7 @@ func pssRule(c policy.Check, meta pssMeta) *rules.Rule {
 			}
 			p.ReportSeverity(w.Object, sev, w.SpecPath, msg)
 		},
-	}
+	})
 }
 
 // PSSRuleID is the kguard rule ID of a PSS check: "pss-<level>-<check>",
