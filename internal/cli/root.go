@@ -14,7 +14,9 @@ import (
 	"github.com/kguard/kguard/internal/cli/admit"
 	"github.com/kguard/kguard/internal/cli/auditcmd"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/dbcmd"
 	"github.com/kguard/kguard/internal/cli/drcmd"
+	"github.com/kguard/kguard/internal/cli/imagescmd"
 	"github.com/kguard/kguard/internal/cli/netpolcmd"
 	"github.com/kguard/kguard/internal/cli/nodecmd"
 	"github.com/kguard/kguard/internal/cli/policy"
@@ -62,6 +64,8 @@ and processes, files and connections on nodes (kguard sensor, eBPF).`,
 		nodecmd.NewCmd(s, reg),
 		netpolcmd.NewCmd(s),
 		sensorcmd.NewCmd(s),
+		imagescmd.NewCmd(s),
+		dbcmd.NewCmd(s),
 		newVersionCmd(s),
 	)
 	return root
@@ -87,10 +91,10 @@ func registryOnce() func() (*rules.Registry, error) {
 func newVersionCmd(s *cmdutil.Streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print kguard's version",
+		Short: "Print kguard's version, commit and build date",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(s.Out, "kguard %s\n", version.String())
+			_, err := fmt.Fprint(s.Out, version.Get())
 			return err
 		},
 	}

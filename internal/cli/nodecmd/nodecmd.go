@@ -176,7 +176,7 @@ func writeInventory(path string, host *node.Host) error {
 }
 
 func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := node.ManifestOptions{Namespace: "kguard-node", Image: cmdutil.DefaultImage()}
+	o := node.ManifestOptions{Namespace: "kguard-node"}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print a Job that runs 'kguard node' on a control-plane node",
@@ -193,6 +193,9 @@ privileged pods (Pod Security "privileged" level).`,
   kubectl -n kguard-node logs job/kguard-node`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if err := cmdutil.ValidateImage(o.Image); err != nil {
+				return err
+			}
 			if err := node.WriteManifests(s.Out, o); err != nil {
 				return cmdutil.UsageErrorf("%v", err)
 			}
@@ -201,7 +204,7 @@ privileged pods (Pod Security "privileged" level).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "namespace of the Job and its ServiceAccount")
-	f.StringVar(&o.Image, "image", o.Image, "kguard image")
+	cmdutil.AddImageFlag(f, &o.Image)
 	f.StringVar(&o.NodeName, "node", "", "run on this node (default: a control-plane node)")
 	return cmd
 }

@@ -27,7 +27,7 @@ type tightenOptions struct {
 
 // newTightenCmd is `kguard rbac tighten`: least privilege from an audit log.
 func newTightenCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &tightenOptions{in: &Input{cmdutil.Input{Streams: s}}}
+	o := &tightenOptions{in: &Input{Input: cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "tighten --audit-log FILE [--subject SUBJECT] [PATH... | --cluster]",
 		Short: "Generate least-privilege RBAC from what an audit log shows was used",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
@@ -43,6 +44,8 @@ type Options struct {
 	WritePolicyReports bool
 	// Now fixes the reference time (tests); zero means time.Now().
 	Now time.Time
+	// Images scans the workloads' images (--images, images.go).
+	Images ImageOptions
 }
 
 // NewCmd returns `kguard scan`.
@@ -113,7 +116,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 		},
 	}
 	f := cmd.Flags()
-	o.Input.AddFlags(cmd, cmdutil.InputFlags{})
+	o.Input.AddFlags(cmd, cmdutil.InputFlags{BuiltinRBAC: true})
 	o.Report.AddFlags(cmd)
 	f.StringVar(&o.ConfigFile, "config", "", "config file (default ./"+config.FileName+" when present)")
 	f.StringVar(&o.TargetVersion, "target-version", "", "Kubernetes release to check API versions against, e.g. 1.29 (default: the newest kguard knows)")
@@ -124,6 +127,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 	f.StringArrayVar(&o.HelmCharts, "helm", nil, "render this Helm chart directory and scan the result (repeatable; chart directories in PATHs are rendered too)")
 	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates (certificate expiry, end-of-life releases, backup age) as of this day, YYYY-MM-DD (default: now)")
 	f.BoolVar(&o.Timings, "timings", false, "print on standard error how long reading, the rules and the report took")
+	o.Images.addFlags(f)
 	return cmd
 }
 
@@ -183,7 +187,19 @@ func Run(ctx context.Context, o *Options) error {
 	if d := cfg.TLS.ExpiryWarningDays; d > 0 {
 		settings.CertExpiryWarning = time.Duration(d) * 24 * time.Hour
 	}
-	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings})
+	var restCfg *rest.Config
+	if o.Cluster {
+		src, err := o.Source()
+		if err != nil {
+			return err
+		}
+		restCfg = src.Cluster.Config
+	}
+	provided, imageErrs, err := o.scanImages(ctx, loaded.Inventory, cfg, restCfg)
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Provided: provided})
 	if err != nil {
 		return err
 	}
@@ -218,7 +234,11 @@ func Run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
-	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors), failOn, o.AllowPartial)
+	for _, e := range imageErrs {
+		fmt.Fprintf(o.Streams.ErrOut, "error: %s\n", e)
+	}
+	// An image that could not be read is an input problem like a file.
+	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors)+len(imageErrs), failOn, o.AllowPartial)
 }
 
 func firstNonEmpty(ss ...string) string {

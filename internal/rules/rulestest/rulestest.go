@@ -25,6 +25,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/rules"
@@ -32,8 +33,10 @@ import (
 )
 
 // Run checks every rule in list against testdata in dir (usually
-// "testdata"). Settings are passed to the rules (nil for defaults).
-func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings) {
+// "testdata"). Settings are passed to the rules (nil for defaults);
+// provided are analysis results computed outside the inventory (image scan
+// results), as `kguard scan --images` hands them to the scan.
+func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings, provided ...analysis.Provided) {
 	t.Helper()
 	for _, r := range list {
 		t.Run(r.ID, func(t *testing.T) {
@@ -49,7 +52,7 @@ func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings)
 				default:
 					continue
 				}
-				t.Run(base, func(t *testing.T) { runFixture(t, r, f, settings) })
+				t.Run(base, func(t *testing.T) { runFixture(t, r, f, settings, provided) })
 			}
 			if fire == 0 || pass == 0 {
 				t.Errorf("rule %s needs fixtures %s/%s/fire*.yaml and pass*.yaml (has %d fire, %d pass)", r.ID, dir, r.ID, fire, pass)
@@ -61,9 +64,15 @@ func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings)
 // Scan loads one fixture file through the input pipeline every command
 // uses and runs the given rules over it, returning the result. Load errors
 // fail the test.
-func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Settings) *scan.Result {
+func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Settings, provided ...analysis.Provided) *scan.Result {
 	t.Helper()
-	loaded, err := input.Load(context.Background(), input.Source{Paths: []string{file}})
+	// Fixtures are files: the built-in RBAC policy is their baseline, as
+	// in kguard scan.
+	src := input.Source{Paths: []string{file}, BuiltinRBAC: true}
+	if settings != nil {
+		src.KubeVersion = settings.TargetVersion
+	}
+	loaded, err := input.Load(context.Background(), src)
 	if err != nil {
 		t.Fatalf("fixture does not load: %v", err)
 	}
@@ -74,7 +83,7 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := scan.Run(context.Background(), loaded.Inventory, scan.Options{Registry: reg, Settings: settings})
+	res, err := scan.Run(context.Background(), loaded.Inventory, scan.Options{Registry: reg, Settings: settings, Provided: provided})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,8 +93,8 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	return res
 }
 
-func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings) {
-	res := Scan(t, file, []*rules.Rule{r}, settings)
+func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings, provided []analysis.Provided) {
+	res := Scan(t, file, []*rules.Rule{r}, settings, provided...)
 	var got []finding.Finding
 	for _, f := range res.Findings {
 		if f.Rule == r.ID {
@@ -113,7 +122,11 @@ func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settin
 			found = found || strings.Contains(f.Message, m)
 		}
 		if !found {
-			t.Errorf("%s: no finding message contains %q", file, m)
+			var msgs []string
+			for _, f := range got {
+				msgs = append(msgs, f.Message)
+			}
+			t.Errorf("%s: no finding message contains %q; the messages:\n%s", file, m, strings.Join(msgs, "\n"))
 		}
 	}
 	if severity != nil {
