@@ -20,7 +20,7 @@ func hardeningRule(id string) bool {
 	return strings.HasPrefix(id, "pss-") || slices.Contains([]string{
 		"container-readonly-rootfs-missing", "container-resource-limits-missing",
 		"image-not-pinned-by-digest", "image-pull-policy-not-always", "image-latest-tag",
-		"workload-host-network-port", "namespace-without-resource-limits",
+		"workload-host-network-port", "namespace-without-resource-limits", "service-account-token-automount",
 	}, id)
 }
 

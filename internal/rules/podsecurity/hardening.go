@@ -116,7 +116,9 @@ var limitDefaults = &analysis.Analysis[map[string]map[corev1.ResourceName]bool]{
 }
 
 func tokenAutomount() *rules.Rule {
-	return &rules.Rule{
+	// Static pods get no token: the kubelet's mirror pods may not name a
+	// service account, so the ServiceAccount admission plugin mounts none.
+	return rules.AppHardening(&rules.Rule{
 		ID:       "service-account-token-automount",
 		Requires: []analysis.Key{analysis.Objects, boundAccounts},
 		Category: finding.CategoryPodSecurity,
@@ -164,5 +166,5 @@ func tokenAutomount() *rules.Rule {
 			p.Reportf(w.Object, w.SpecPath+".automountServiceAccountToken",
 				"service account %q gets an API token but no scanned RoleBinding or ClusterRoleBinding grants it anything", sa)
 		},
-	}
+	})
 }
