@@ -29,6 +29,10 @@ func ComponentNames() []string {
 // static pods or DaemonSet pods. A kubelet never runs in a pod.
 var podComponents = []string{ComponentAPIServer, ComponentControllerManager, ComponentScheduler, ComponentEtcd, ComponentProxy}
 
+// controlPlaneComponents are the components a control-plane node runs as
+// static pods (kube-proxy runs from a DaemonSet on every node).
+var controlPlaneComponents = []string{ComponentAPIServer, ComponentControllerManager, ComponentScheduler, ComponentEtcd}
+
 // Component is one Kubernetes component as an object of the inventory
 // shows it: a static pod's container (manifests, a live cluster) or a
 // NodeProcess (`kguard node`).
@@ -137,36 +141,25 @@ func ComponentsFromInventory(inv *inventory.Inventory) []*Component {
 func allComponents(inv *inventory.Inventory) []*Component {
 	var out []*Component
 	for _, o := range inv.ByKind("", "Pod") {
-		if o.Namespace != "kube-system" {
-			continue
-		}
-		pod, ok := o.Typed.(*corev1.Pod)
+		pod, i, name, ok := podComponent(o, podComponents)
 		if !ok {
 			continue
 		}
-	containers:
-		for i := range pod.Spec.Containers {
-			c := &pod.Spec.Containers[i]
-			for _, name := range podComponents {
-				if isComponentContainer(pod, c, name) {
-					env := map[string]string{}
-					for _, e := range c.Env {
-						if e.ValueFrom == nil {
-							env[e.Name] = e.Value
-						}
-					}
-					out = append(out, &Component{
-						Name:      name,
-						Object:    o,
-						Container: c.Name,
-						Field:     "spec.containers[" + strconv.Itoa(i) + "]",
-						Flags:     ParseFlags(append(append([]string{}, c.Command...), c.Args...)),
-						Env:       env,
-					})
-					break containers
-				}
+		c := &pod.Spec.Containers[i]
+		env := map[string]string{}
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				env[e.Name] = e.Value
 			}
 		}
+		out = append(out, &Component{
+			Name:      name,
+			Object:    o,
+			Container: c.Name,
+			Field:     "spec.containers[" + strconv.Itoa(i) + "]",
+			Flags:     ParseFlags(append(append([]string{}, c.Command...), c.Args...)),
+			Env:       env,
+		})
 	}
 	for _, o := range inv.ByKind(NodeProcessKind.Group, NodeProcessKind.Kind) {
 		p, ok := ParseNodeProcess(o)
@@ -186,6 +179,64 @@ func allComponents(inv *inventory.Inventory) []*Component {
 		})
 	}
 	return out
+}
+
+// podComponent finds the first container of a kube-system Pod that runs
+// one of names: the one definition of "this pod runs a component" that
+// the control-plane rules and the static-pod exemption share.
+func podComponent(o *inventory.Object, names []string) (pod *corev1.Pod, container int, name string, ok bool) {
+	if o.Kind != "Pod" || o.Namespace != "kube-system" {
+		return nil, 0, "", false
+	}
+	pod, isPod := o.Typed.(*corev1.Pod)
+	if !isPod {
+		return nil, 0, "", false
+	}
+	for i := range pod.Spec.Containers {
+		for _, n := range names {
+			if isComponentContainer(pod, &pod.Spec.Containers[i], n) {
+				return pod, i, n, true
+			}
+		}
+	}
+	return nil, 0, "", false
+}
+
+// StaticPod reports whether o is a control-plane static pod (its mirror
+// pod, in a live cluster): a Pod in kube-system one of whose containers
+// runs kube-apiserver, kube-controller-manager, kube-scheduler or etcd,
+// recognised as the control-plane rules recognise components. component
+// names it. Such pods need host networking, host paths and root by
+// design and are judged by the control-plane rules, not by the rules
+// for application workloads.
+func StaticPod(o *inventory.Object) (component string, ok bool) {
+	_, _, name, ok := podComponent(o, controlPlaneComponents)
+	return name, ok
+}
+
+// StaticPodCEL is StaticPod as a CEL expression over `object` (a
+// ValidatingAdmissionPolicy's view of the object), built from the same
+// component list and the same two tests as isComponentContainer, so that
+// exported policies exempt the same pods as the scan. A test compares the
+// two on fixtures.
+var StaticPodCEL = staticPodCEL(controlPlaneComponents)
+
+func staticPodCEL(names []string) string {
+	quoted := make([]string, len(names))
+	suffixes := make([]string, len(names))
+	// first is the first word of the command line that is not a flag.
+	first := "((has(c.command) ? c.command : []) + (has(c.args) ? c.args : [])).filter(a, !a.startsWith('-'))"
+	for i, n := range names {
+		quoted[i] = "'" + n + "'"
+		suffixes[i] = first + "[0].endsWith('/" + n + "')"
+	}
+	list := "[" + strings.Join(quoted, ", ") + "]"
+	byLabel := "(has(object.metadata.labels) && 'component' in object.metadata.labels && " +
+		"object.metadata.labels['component'] in " + list + " && " +
+		"(c.name == object.metadata.labels['component'] || size(object.spec.containers) == 1))"
+	byBinary := "(size(" + first + ") > 0 && (" + first + "[0] in " + list + " || " + strings.Join(suffixes, " || ") + "))"
+	return "(object.kind == 'Pod' && has(object.metadata.namespace) && object.metadata.namespace == 'kube-system' && " +
+		"object.spec.containers.exists(c, " + byLabel + " || " + byBinary + "))"
 }
 
 func isComponentName(name string) bool {

@@ -1,8 +1,6 @@
 package netpol
 
 import (
-	"net/netip"
-
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -41,33 +39,40 @@ func (m *Model) rulesAllow(rules []compiledRule, policyNS string, peer Endpoint,
 		if !portsMatch(r.ports, c.To.Pod, c.Port, c.Protocol) {
 			continue
 		}
-		if r.all {
+		if r.all || m.ruleAdmits(r, policyNS, peer) {
 			return true
-		}
-		for j := range r.peers {
-			if m.peerMatches(&r.peers[j], policyNS, peer) {
-				return true
-			}
 		}
 	}
 	return false
 }
 
-func (m *Model) peerMatches(p *compiledPeer, policyNS string, e Endpoint) bool {
-	if p.block != nil {
-		return m.blockMatches(p.block, e)
-	}
+// ruleAdmits reports whether a rule's peers admit e: an address by the
+// rule's ipBlocks; a pod by a selector peer, or by ipBlocks that together
+// cover a whole pod network (pod addresses are not known from manifests).
+func (m *Model) ruleAdmits(r *compiledRule, policyNS string, e Endpoint) bool {
 	if e.Pod == nil {
-		return false
+		return r.addrs.Contains(e.Addr)
 	}
+	if r.blockPods {
+		return true
+	}
+	for j := range r.peers {
+		if m.peerMatches(&r.peers[j], policyNS, e.Pod) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) peerMatches(p *compiledPeer, policyNS string, pod *Pod) bool {
 	if p.namespaces != nil {
-		if !p.namespaces.Matches(m.nsLabelsOf(e.Pod.Namespace)) {
+		if !p.namespaces.Matches(m.nsLabelsOf(pod.Namespace)) {
 			return false
 		}
-	} else if e.Pod.Namespace != policyNS {
+	} else if pod.Namespace != policyNS {
 		return false
 	}
-	return p.pods == nil || p.pods.Matches(labels.Set(e.Pod.Labels))
+	return p.pods == nil || p.pods.Matches(labels.Set(pod.Labels))
 }
 
 func (m *Model) nsLabelsOf(ns string) labels.Set {
@@ -75,42 +80,6 @@ func (m *Model) nsLabelsOf(ns string) labels.Set {
 		return l
 	}
 	return labels.Set{metadataNameLabel: ns}
-}
-
-// blockMatches: an address by CIDR minus except; a pod only when the block
-// covers a whole pod network and no except range touches it.
-func (m *Model) blockMatches(b *ipBlock, e Endpoint) bool {
-	if e.Pod == nil {
-		if !b.cidr.Contains(e.Addr) {
-			return false
-		}
-		for _, x := range b.except {
-			if x.Contains(e.Addr) {
-				return false
-			}
-		}
-		return true
-	}
-	for _, pn := range m.podCIDRs {
-		if !covers(b.cidr, pn) {
-			continue
-		}
-		clean := true
-		for _, x := range b.except {
-			if x.Overlaps(pn) {
-				clean = false
-				break
-			}
-		}
-		if clean {
-			return true
-		}
-	}
-	return false
-}
-
-func covers(outer, inner netip.Prefix) bool {
-	return outer.Addr().Is4() == inner.Addr().Is4() && outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
 // portsMatch: no ports means every port; a numbered port (with endPort, a

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/kguard/kguard/internal/inventory"
 )
@@ -1229,6 +1230,55 @@ z/c X.X XXX XXX`)}},
 		},
 	},
 	{
+		name: "two ipBlocks that together cover IPv4 match pods",
+		// 0.0.0.0/1 and 128.0.0.0/1 are the whole IPv4 space: whatever a
+		// pod's address, one of the two peers contains it.
+		objects: confEgressFromXA("halves", "  - to: [{ipBlock: {cidr: 0.0.0.0/1}}, {ipBlock: {cidr: 128.0.0.0/1}}]"),
+		probes:  []confProbe{{80, "", confStdAll}},
+		ext: []confExtProbe{
+			{"x/a", "8.8.8.8", 80, "", true},
+			{"x/a", "200.1.1.1", 80, "", true},
+			{"x/a", "2001:db8::1", 80, "", false},
+		},
+	},
+	{
+		name: "an except hole filled by another peer still matches pods",
+		// The first peer leaves 10.0.0.0/8 out, the second adds it back:
+		// together every IPv4 address, pods included.
+		objects: confIngressToXA("filled", "  - from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}, {ipBlock: {cidr: 10.0.0.0/8}}]"),
+		probes:  []confProbe{{80, "", confStdAll}},
+		ext: []confExtProbe{
+			{"10.1.2.3", "x/a", 80, "", true},
+			{"8.8.8.8", "x/a", 80, "", true},
+		},
+	},
+	{
+		name: "ipBlocks of different rules are not joined",
+		// Each rule has its own ports: 0.0.0.0/1 on 80 and 128.0.0.0/1 on
+		// 81. Neither covers the pod network on its own port.
+		objects: confIngressToXA("split", "  - from: [{ipBlock: {cidr: 0.0.0.0/1}}]\n    ports: [{port: 80}]\n  - from: [{ipBlock: {cidr: 128.0.0.0/1}}]\n    ports: [{port: 81}]"),
+		probes:  []confProbe{{80, "", confStdDenyToXA}, {81, "", confStdDenyToXA}},
+		ext: []confExtProbe{
+			{"8.8.8.8", "x/a", 80, "", true},
+			{"8.8.8.8", "x/a", 81, "", false},
+			{"200.1.1.1", "x/a", 81, "", true},
+		},
+	},
+	{
+		name: "pod network covered by two blocks",
+		// The configured pod network 10.244.0.0/16 is split over two
+		// peers, each with a hole the other fills.
+		opts: Options{PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}},
+		objects: confIngressToXA("pods", "  - from: [{ipBlock: {cidr: 10.244.0.0/17, except: [10.244.1.0/24]}}, "+
+			"{ipBlock: {cidr: 10.244.0.0/16, except: [10.244.0.0/24]}}]"),
+		probes: []confProbe{{80, "", confStdAll}},
+		ext: []confExtProbe{
+			{"10.244.1.9", "x/a", 80, "", true},
+			{"10.244.0.9", "x/a", 80, "", true},
+			{"10.245.0.1", "x/a", 80, "", false},
+		},
+	},
+	{
 		name:    "ingress from an external address and a pod",
 		objects: confIngressToXA("mixed", "  - from: [{ipBlock: {cidr: 203.0.113.0/24}}, {podSelector: {matchLabels: {pod: b}}}]"),
 		probes: []confProbe{{80, "", confStd(`
@@ -1518,23 +1568,120 @@ func TestConformance(t *testing.T) {
 		seen[sc.name] = true
 		t.Run(sc.name, func(t *testing.T) { confRunScenario(t, sc) })
 	}
+	// Negative controls, in the same run: the scenarios must be able to
+	// tell a broken engine from the real one. Each fault below breaks one
+	// documented rule; the suite has to disagree with it somewhere.
+	t.Run("negative controls", func(t *testing.T) {
+		for _, f := range confFaults {
+			n := 0
+			for _, sc := range confScenarios {
+				if sc.knownBug == "" {
+					n += len(confEvaluate(t, sc, f.apply))
+				}
+			}
+			if n == 0 {
+				t.Errorf("an engine that %s agrees with every scenario: the suite cannot see that rule", f.name)
+			} else {
+				t.Logf("an engine that %s: %d disagreements", f.name, n)
+			}
+		}
+	})
+}
+
+// confFaults are deliberately broken engines: the real model with one
+// rule of the semantics removed after it was built.
+var confFaults = []struct {
+	name  string
+	apply func(*Model)
+}{
+	{"ignores ipBlock except", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPeer(p, func(peer *networkingv1.NetworkPolicyPeer) {
+				if peer.IPBlock != nil {
+					peer.IPBlock.Except = nil
+				}
+			})
+		})
+	}},
+	{"ignores endPort", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPort(p, func(port *networkingv1.NetworkPolicyPort) { port.EndPort = nil })
+		})
+	}},
+	{"ignores port protocols", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPort(p, func(port *networkingv1.NetworkPolicyPort) { port.Protocol = nil })
+		})
+	}},
+	{"treats every ipBlock as matching no pod", func(m *Model) { m.podCIDRs = nil; confRecompile(m, nil) }},
+	{"ignores namespaceSelector", func(m *Model) {
+		confRecompile(m, func(p *networkingv1.NetworkPolicySpec) {
+			confEachPeer(p, func(peer *networkingv1.NetworkPolicyPeer) { peer.NamespaceSelector = nil })
+		})
+	}},
+}
+
+// confRecompile rebuilds the model's compiled policies from copies of
+// their specs changed by edit (nil: unchanged), which is how a fault is
+// put into the engine without touching the objects.
+func confRecompile(m *Model, edit func(*networkingv1.NetworkPolicySpec)) {
+	for _, pol := range m.Policies {
+		spec := pol.Spec.DeepCopy()
+		if edit != nil {
+			edit(spec)
+		}
+		broken := *pol
+		broken.Spec = spec
+		m.compiled[pol] = m.compile(&broken)
+	}
+}
+
+func confEachPeer(s *networkingv1.NetworkPolicySpec, fn func(*networkingv1.NetworkPolicyPeer)) {
+	for i := range s.Ingress {
+		for j := range s.Ingress[i].From {
+			fn(&s.Ingress[i].From[j])
+		}
+	}
+	for i := range s.Egress {
+		for j := range s.Egress[i].To {
+			fn(&s.Egress[i].To[j])
+		}
+	}
+}
+
+func confEachPort(s *networkingv1.NetworkPolicySpec, fn func(*networkingv1.NetworkPolicyPort)) {
+	for i := range s.Ingress {
+		for j := range s.Ingress[i].Ports {
+			fn(&s.Ingress[i].Ports[j])
+		}
+	}
+	for i := range s.Egress {
+		for j := range s.Egress[i].Ports {
+			fn(&s.Egress[i].Ports[j])
+		}
+	}
 }
 
 func confRunScenario(t *testing.T, sc confScenario) {
+	failures := confEvaluate(t, sc, nil)
+	switch {
+	case sc.knownBug == "":
+		for _, f := range failures {
+			t.Error(f)
+		}
+	case len(failures) > 0:
+		t.Skipf("known engine bug: %s\n%s", sc.knownBug, strings.Join(failures, "\n"))
+	default:
+		t.Errorf("scenario passes now: remove its knownBug marker (%s)", sc.knownBug)
+	}
+}
+
+// confEvaluate builds the scenario's model, lets fault break it (nil for
+// the real engine) and returns every disagreement with the expectations.
+func confEvaluate(t *testing.T, sc confScenario, fault func(*Model)) []string {
+	t.Helper()
 	var failures []string
 	fail := func(format string, args ...any) { failures = append(failures, fmt.Sprintf(format, args...)) }
-	defer func() {
-		switch {
-		case sc.knownBug == "":
-			for _, f := range failures {
-				t.Error(f)
-			}
-		case len(failures) > 0:
-			t.Skipf("known engine bug: %s\n%s", sc.knownBug, strings.Join(failures, "\n"))
-		default:
-			t.Errorf("scenario passes now: remove its knownBug marker (%s)", sc.knownBug)
-		}
-	}()
 	bundle := sc.bundle
 	name := "inline.yaml"
 	switch {
@@ -1564,6 +1711,9 @@ func confRunScenario(t *testing.T, sc confScenario) {
 	if want := strings.Count(bundle, "kind: NetworkPolicy"); len(m.Policies) != want {
 		t.Fatalf("model has %d policies, bundle has %d", len(m.Policies), want)
 	}
+	if fault != nil {
+		fault(m)
+	}
 	names := make([]string, len(m.Pods))
 	for i, p := range m.Pods {
 		names[i] = p.Namespace + "/" + p.Name
@@ -1577,7 +1727,6 @@ func confRunScenario(t *testing.T, sc confScenario) {
 		want, err := confParseMatrix(pr.want, names)
 		if err != nil {
 			t.Fatalf("%s: bad expected matrix: %v", label, err)
-			continue
 		}
 		got := make([][]bool, len(m.Pods))
 		for i, from := range m.Pods {
@@ -1610,6 +1759,7 @@ func confRunScenario(t *testing.T, sc confScenario) {
 				e.from, e.to, e.port, proto, v.Allowed(), e.want, v.Egress.Allowed(), v.Ingress.Allowed())
 		}
 	}
+	return failures
 }
 
 // endpoint resolves "namespace/name" to a pod of m, anything else to an

@@ -16,11 +16,13 @@
 //     namespaceSelector alone, every pod of the matching namespaces; both,
 //     the matching pods of the matching namespaces. Namespaces carry the
 //     automatic kubernetes.io/metadata.name label.
-//   - ipBlock matches addresses outside the cluster by CIDR minus except.
-//     Pod addresses are not known from manifests: a pod matches an ipBlock
-//     only when the block covers the whole pod network (Options.PodCIDRs,
-//     by default 0.0.0.0/0 and ::/0, i.e. only blocks such as 0.0.0.0/0)
-//     and no except range overlaps it.
+//   - ipBlock matches addresses outside the cluster by CIDR minus except,
+//     computed as address sets (internal/cidrset). Pod addresses are not
+//     known from manifests: a pod matches a rule's ipBlocks only when
+//     together (the union over the rule's peers of cidr minus except)
+//     they cover a whole pod network (Options.PodCIDRs, by default
+//     0.0.0.0/0 and ::/0): 0.0.0.0/0 does, and so do 0.0.0.0/1 with
+//     128.0.0.0/1; 0.0.0.0/0 except 10.0.0.0/8 does not.
 //   - Ports: by number (with endPort ranges) or by name, resolved against
 //     the destination pod's container ports; protocol defaults to TCP.
 package netpol

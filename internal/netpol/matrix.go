@@ -323,11 +323,9 @@ type matrixEval struct {
 	all   []uint64
 }
 
-// peerSet is what one peer matches: workloads (by index) and whether the
-// external address matches.
+// peerSet is what one selector peer matches: workloads, by index.
 type peerSet struct {
 	bits []uint64
-	ext  bool
 }
 
 func newEvaluator(m *Model, pods []*Pod) *matrixEval {
@@ -348,38 +346,27 @@ func (ev *matrixEval) peer(p *compiledPeer, policyNS string) *peerSet {
 	if s, ok := ev.peers[p]; ok {
 		return s
 	}
-	var key string
-	if p.block == nil {
-		key = policyNS + "\x00" + selString(p.pods) + "\x00" + selString(p.namespaces)
-		if s, ok := ev.byKey[key]; ok {
-			ev.peers[p] = s
-			return s
-		}
+	key := policyNS + "\x00" + selString(p.pods) + "\x00" + selString(p.namespaces)
+	if s, ok := ev.byKey[key]; ok {
+		ev.peers[p] = s
+		return s
 	}
 	s := &peerSet{bits: make([]uint64, ev.words)}
-	switch {
-	case p.block != nil:
-		s.ext = ev.m.blockMatches(p.block, Endpoint{Addr: ExternalAddr})
-		if ev.n > 0 && ev.m.blockMatches(p.block, Endpoint{Pod: ev.pods[0]}) { // the same for every pod
-			copy(s.bits, ev.all)
-		}
-	default:
-		for ns, idxs := range ev.byNS {
-			if p.namespaces != nil {
-				if !p.namespaces.Matches(ev.m.nsLabelsOf(ns)) {
-					continue
-				}
-			} else if ns != policyNS {
+	for ns, idxs := range ev.byNS {
+		if p.namespaces != nil {
+			if !p.namespaces.Matches(ev.m.nsLabelsOf(ns)) {
 				continue
 			}
-			for _, i := range idxs {
-				if p.pods == nil || p.pods.Matches(labels.Set(ev.pods[i].Labels)) {
-					s.bits[i/64] |= 1 << (i % 64)
-				}
+		} else if ns != policyNS {
+			continue
+		}
+		for _, i := range idxs {
+			if p.pods == nil || p.pods.Matches(labels.Set(ev.pods[i].Labels)) {
+				s.bits[i/64] |= 1 << (i % 64)
 			}
 		}
-		ev.byKey[key] = s
 	}
+	ev.byKey[key] = s
 	ev.peers[p] = s
 	return s
 }
@@ -411,12 +398,16 @@ func (ev *matrixEval) ingressBits(d *Pod, pp PortProto) ([]uint64, bool) {
 			if r.all {
 				return ev.all, true
 			}
+			ext = ext || r.addrs.Contains(ExternalAddr)
+			if r.blockPods {
+				copy(out, ev.all) // the ipBlocks cover a whole pod network
+				continue
+			}
 			for j := range r.peers {
 				ps := ev.peer(&r.peers[j], ns)
 				for k, v := range ps.bits {
 					out[k] |= v
 				}
-				ext = ext || ps.ext
 			}
 		}
 	}
@@ -442,13 +433,16 @@ func (ev *matrixEval) egressAllows(src *Pod, dst Endpoint, ports []PortProto, ou
 				if !portsMatch(r.ports, dst.Pod, pp.Port, pp.Protocol) {
 					continue
 				}
-				if r.all {
+				if r.all || (di < 0 && r.addrs.Contains(dst.Addr)) || (di >= 0 && r.blockPods) {
 					ok = true
 					break pols
 				}
+				if di < 0 {
+					continue
+				}
 				for j := range r.peers {
 					ps := ev.peer(&r.peers[j], ns)
-					if (di < 0 && ps.ext) || (di >= 0 && ps.bits[di/64]&(1<<(di%64)) != 0) {
+					if ps.bits[di/64]&(1<<(di%64)) != 0 {
 						ok = true
 						break pols
 					}

@@ -129,6 +129,10 @@ func mxSynthetic(t testing.TB, workloads, namespaces, policies int, seed uint64)
 				From:  []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "0.0.0.0/0", Except: []string{"10.0.0.0/8"}}}},
 				Ports: []networkingv1.NetworkPolicyPort{mxPort(tcp, intstr.FromInt32(8000), 8100)},
 			}}
+			if i%2 == 0 {
+				// A second block fills the hole: together they match pods.
+				spec.Ingress[0].From = append(spec.Ingress[0].From, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/8"}})
+			}
 		case 5: // egress to the documentation range only, and a single pod
 			spec.PodSelector = *mxSel("app", fmt.Sprintf("app-%04d", r.IntN(workloads)))
 			spec.Egress = []networkingv1.NetworkPolicyEgressRule{{

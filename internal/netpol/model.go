@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/cidrset"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 )
@@ -89,7 +90,7 @@ func Build(inv *inventory.Inventory, opts Options) *Model {
 		pol := &Policy{Object: o, Spec: &np.Spec}
 		pol.Ingress, pol.Egress = policyTypes(&np.Spec)
 		m.Policies = append(m.Policies, pol)
-		m.compiled[pol] = compile(pol)
+		m.compiled[pol] = m.compile(pol)
 	}
 	for _, pol := range m.Policies {
 		for _, p := range m.SelectedBy(pol) {
@@ -180,16 +181,18 @@ type compiledRule struct {
 	all   bool // no from/to: every peer
 	peers []compiledPeer
 	ports []networkingv1.NetworkPolicyPort // empty: every port
+	// addrs are the addresses the rule's ipBlocks admit together: the
+	// union over its peers of cidr minus except.
+	addrs cidrset.Set
+	// blockPods is set when addrs covers a whole pod network: whatever a
+	// pod's address, some ipBlock of the rule contains it.
+	blockPods bool
 }
 
+// compiledPeer is a pod and namespace selector peer (ipBlock peers are
+// folded into compiledRule.addrs).
 type compiledPeer struct {
 	pods, namespaces labels.Selector // nil when absent
-	block            *ipBlock
-}
-
-type ipBlock struct {
-	cidr   netip.Prefix
-	except []netip.Prefix
 }
 
 func selector(s *metav1.LabelSelector) labels.Selector {
@@ -200,20 +203,28 @@ func selector(s *metav1.LabelSelector) labels.Selector {
 	return sel
 }
 
-func compile(pol *Policy) *compiledPolicy {
+func (m *Model) compile(pol *Policy) *compiledPolicy {
 	cp := &compiledPolicy{pods: selector(&pol.Spec.PodSelector)}
 	for _, r := range pol.Spec.Ingress {
-		cp.ingress = append(cp.ingress, compileRule(r.From, r.Ports))
+		cp.ingress = append(cp.ingress, m.compileRule(r.From, r.Ports))
 	}
 	for _, r := range pol.Spec.Egress {
-		cp.egres = append(cp.egres, compileRule(r.To, r.Ports))
+		cp.egres = append(cp.egres, m.compileRule(r.To, r.Ports))
 	}
 	return cp
 }
 
-func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) compiledRule {
+func (m *Model) compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) compiledRule {
 	r := compiledRule{all: len(peers) == 0, ports: ports}
 	for _, p := range peers {
+		if p.IPBlock != nil {
+			// The API server rejects malformed CIDRs; in manifests an
+			// unreadable cidr admits nothing and an unreadable except
+			// cuts no hole (the broader reading).
+			set, _ := cidrset.Block(p.IPBlock.CIDR, p.IPBlock.Except)
+			r.addrs = cidrset.Union(r.addrs, set)
+			continue
+		}
 		var c compiledPeer
 		if p.PodSelector != nil {
 			c.pods = selector(p.PodSelector)
@@ -221,21 +232,12 @@ func compileRule(peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.Ne
 		if p.NamespaceSelector != nil {
 			c.namespaces = selector(p.NamespaceSelector)
 		}
-		if p.IPBlock != nil {
-			b := &ipBlock{}
-			var err error
-			if b.cidr, err = netip.ParsePrefix(p.IPBlock.CIDR); err != nil {
-				continue
-			}
-			b.cidr = b.cidr.Masked()
-			for _, e := range p.IPBlock.Except {
-				if pe, err := netip.ParsePrefix(e); err == nil {
-					b.except = append(b.except, pe.Masked())
-				}
-			}
-			c.block = b
-		}
 		r.peers = append(r.peers, c)
+	}
+	for _, pn := range m.podCIDRs {
+		if r.addrs.ContainsPrefix(pn) {
+			r.blockPods = true
+		}
 	}
 	return r
 }

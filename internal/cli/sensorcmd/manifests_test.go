@@ -272,6 +272,7 @@ var ownScanExpected = map[string]string{
 	"namespace-pod-security-not-enforced": "the sensor's namespace must admit the grants above (a baseline one refuses them: see TestManifestsOnAPIServer); its ResourceQuota keeps other workloads out",
 	"secret-as-env-var":                   "the optional alert webhook URL, kept out of the manifest and off the command line (world-readable in /proc)",
 	"namespace-no-default-deny-egress":    "the sensor calls the API server and the alert webhooks the user chooses, whose addresses the manifests cannot know",
+	"networkpolicy-allows-all":            "the metrics port alone is open to every source: the manifests cannot know where the user's Prometheus runs",
 }
 
 func TestManifestsOwnScan(t *testing.T) {

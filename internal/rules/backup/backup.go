@@ -45,11 +45,16 @@ func noSchedule() *rules.Rule {
 		Requires: []analysis.Key{backup.Analysis, analysis.Manifest},
 		Category: finding.CategoryBackup,
 		Severity: finding.SeverityHigh,
-		Title:    "Workloads are deployed but no backup schedule exists",
+		Title:    "Namespace with workloads or volumes, and no backup schedule exists at all",
 		Rationale: "Without scheduled backups, deleted namespaces, corrupted volumes, a ransomware attack or a botched " +
 			"upgrade cannot be undone: manifests in Git do not hold the data in PersistentVolumes nor the objects " +
 			"created at run time (Secrets, certificates, custom resources). A one-off backup ages immediately; only a " +
-			"schedule bounds how much is lost.",
+			"schedule bounds how much is lost. Each namespace " +
+			"with workloads or claims is reported on its own (on its Namespace object when scanned), so that its " +
+			"owners see it. Not reported: application manifests scanned without any Velero object (backups are " +
+			"the cluster's business, and Velero is not among the inputs), the cluster's own namespaces " +
+			"(kube-system and the like, rebuilt rather than restored), and namespaces once any Schedule exists " +
+			"(backup-namespace-not-covered then judges each).",
 		Remediation: "Install Velero (or an equivalent tool) with a BackupStorageLocation outside the cluster and create a " +
 			"Schedule covering every application namespace, for example `velero schedule create daily --schedule \"0 2 * * *\" --ttl 720h`. " +
 			"Scan the Velero objects together with the workloads (or the live cluster) so that kguard can see them. " +
@@ -72,26 +77,26 @@ func checkNoSchedule(p *rules.Pass) {
 	if !fromCluster(p) && len(m.Backups) == 0 && len(m.Locations) == 0 {
 		return
 	}
-	target := m.First
-	n := 0
-	for _, ns := range m.Namespaces {
-		if inventory.IsSystemNamespace(ns.Name) {
-			continue
-		}
-		if n == 0 {
-			target = ns.Target()
-		}
-		n++
-	}
-	what := "workloads or PersistentVolumeClaims"
-	if n > 0 {
-		what = fmt.Sprintf("workloads or PersistentVolumeClaims in %s", countNoun(n, "namespace"))
-	}
 	extra := ""
 	if len(m.Backups) > 0 {
 		extra = fmt.Sprintf(" (%s, but none made by a schedule)", countNoun(len(m.Backups), "Backup"))
 	}
-	p.Reportf(target, "", "%s are deployed but no backup schedule exists among the inputs: no velero.io Schedule%s", what, extra)
+	// One finding per namespace, on the namespace (or its first object):
+	// each team sees its own, and fixing one namespace closes one.
+	for _, ns := range m.Namespaces {
+		if inventory.IsSystemNamespace(ns.Name) {
+			continue
+		}
+		p.Reportf(ns.Target(), "", "namespace %q has %s but no backup schedule exists among the inputs: no velero.io Schedule%s",
+			ns.Name, contents(ns), extra)
+	}
+	if n := len(m.Unnamespaced); n > 0 {
+		what := "1 workload or PersistentVolumeClaim without a namespace is"
+		if n > 1 {
+			what = fmt.Sprintf("%d workloads or PersistentVolumeClaims without a namespace are", n)
+		}
+		p.Reportf(m.Unnamespaced[0], "", "%s deployed but no backup schedule exists among the inputs: no velero.io Schedule%s", what, extra)
+	}
 }
 
 // fromCluster reports an inventory read from a live cluster.

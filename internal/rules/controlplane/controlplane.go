@@ -38,6 +38,7 @@ func Rules() []*rules.Rule {
 		containerRuntimeUnsupported(),
 		admissionConfigPodSecurity(),
 		componentUnknownFlag(),
+		staticPodNote(),
 	}
 }
 

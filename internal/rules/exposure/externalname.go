@@ -6,15 +6,19 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/cidrset"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules"
 )
 
 // Cloud instance metadata endpoints: 169.254.169.254 on most clouds, the
-// IPv6 one on AWS Nitro, and the name GCE resolves to the former.
+// IPv6 one on AWS Nitro, Alibaba Cloud's (in the shared address space),
+// and the name GCE resolves to the first.
 var (
-	metadataAddrs = []netip.Addr{netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("fd00:ec2::254")}
+	metadataAddrs = []netip.Addr{
+		netip.MustParseAddr("169.254.169.254"), netip.MustParseAddr("fd00:ec2::254"), netip.MustParseAddr("100.100.100.200"),
+	}
 	metadataNames = []string{"metadata.google.internal"}
 )
 
@@ -47,7 +51,9 @@ func internalTarget(name string) (what string, internal bool) {
 			return "the unspecified address, which reaches the node itself", true
 		case addr.IsLinkLocalUnicast():
 			return "a link-local address", true
-		case addr.IsPrivate():
+		case cidrset.Internal.Contains(addr):
+			// Private, shared (carrier-grade NAT, 100.64.0.0/10) and
+			// unique local ranges: IsPrivate misses the shared one.
 			return "a private address", true
 		}
 		return "", false
@@ -77,7 +83,10 @@ func externalNameInternal() *rules.Rule {
 		Rationale: "An ExternalName Service is a DNS alias that Ingress controllers, gateways and meshes follow " +
 			"as a backend. Aimed at another namespace's Service, a loopback or private address, or the cloud " +
 			"metadata endpoint 169.254.169.254, it lets whoever routes to it reach what NetworkPolicies and " +
-			"namespace boundaries were meant to keep them from, up to the node's cloud credentials.",
+			"namespace boundaries were meant to keep them from, up to the node's cloud credentials. Addresses " +
+			"are judged as sets: private, shared (100.64.0.0/10, where Alibaba Cloud's metadata service lives), " +
+			"loopback, link-local and unique local ranges, IPv4-mapped IPv6 included. Not reported: public DNS " +
+			"names and addresses, which is what ExternalName is for.",
 		Remediation: "Point ExternalName Services only at external DNS names. To reach a Service in another " +
 			"namespace, route to it directly under a NetworkPolicy that allows it; block 169.254.169.254 for " +
 			"pods with a NetworkPolicy or the cloud's metadata protections (IMDSv2 with a hop limit of 1, GKE " +

@@ -11,7 +11,7 @@ import (
 )
 
 func hostNetworkPort() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "workload-host-network-port",
 		Category: finding.CategoryExposure,
 		Severity: finding.SeverityMedium,
@@ -66,5 +66,5 @@ func hostNetworkPort() *rules.Rule {
 				}
 			}
 		},
-	}
+	})
 }

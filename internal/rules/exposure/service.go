@@ -2,13 +2,13 @@ package exposure
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kguard/kguard/internal/cidrset"
 	"github.com/kguard/kguard/internal/inventory"
 )
 
@@ -87,8 +87,10 @@ func internalLoadBalancer(annotations map[string]string) bool {
 
 // publicLoadBalancer reports whether svc is a LoadBalancer Service that
 // any internet address may reach: not internal, and with no source ranges
-// or a range covering every address. field is where that shows and why
-// says it in words ("sets no loadBalancerSourceRanges").
+// or ranges that together cover every internet address of a family
+// (compared as address sets, so 0.0.0.0/1 with 128.0.0.0/1 is as open as
+// 0.0.0.0/0). field is where that shows and why says it in words ("sets
+// no loadBalancerSourceRanges").
 func publicLoadBalancer(svc *corev1.Service) (field, why string, public bool) {
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || internalLoadBalancer(svc.Annotations) {
 		return "", "", false
@@ -107,23 +109,67 @@ func publicLoadBalancer(svc *corev1.Service) (field, why string, public bool) {
 	if len(ranges) == 0 {
 		return field, "sets no loadBalancerSourceRanges", true
 	}
-	var open []string
+	// The cloud providers reject unreadable ranges; they admit nothing here.
+	all, _ := cidrset.Parse(ranges)
+	reach := all.Reach()
+	if !reach.Internet() {
+		return "", "", false
+	}
+	var open, notes []string
 	first := -1
-	for i, r := range ranges {
-		r = strings.TrimSpace(r)
-		// A /0 prefix covers every address of its family, whatever its bits.
-		if pfx, err := netip.ParsePrefix(r); err == nil && pfx.Bits() == 0 {
-			open = append(open, r)
-			if first < 0 {
-				first = i
+	for _, fam := range []struct {
+		name                      string
+		everything, internet, is4 bool
+	}{
+		{"IPv4", reach.Everything4, reach.Internet4, true},
+		{"IPv6", reach.Everything6, reach.Internet6, false},
+	} {
+		if !fam.internet {
+			continue
+		}
+		// Entries that are open on their own are named alone (0.0.0.0/0);
+		// otherwise every entry of the family takes part.
+		var singles, members []string
+		var singleIdx, memberIdx []int
+		for i, r := range ranges {
+			p, err := cidrset.ParsePrefix(r)
+			if err != nil || p.Addr().Is4() != fam.is4 {
+				continue
+			}
+			members, memberIdx = append(members, strings.TrimSpace(r)), append(memberIdx, i)
+			rr := cidrset.Of(p).Reach()
+			if (fam.is4 && (rr.Everything4 || (!fam.everything && rr.Internet4))) ||
+				(!fam.is4 && (rr.Everything6 || (!fam.everything && rr.Internet6))) {
+				singles, singleIdx = append(singles, strings.TrimSpace(r)), append(singleIdx, i)
+			}
+		}
+		scope := "every " + fam.name + " address"
+		if !fam.everything {
+			scope = "every " + fam.name + " internet address"
+		}
+		switch {
+		case len(singles) > 0:
+			open = append(open, singles...)
+			if !fam.everything {
+				notes = append(notes, "which covers "+scope)
+			}
+			if first < 0 || singleIdx[0] < first {
+				first = singleIdx[0]
+			}
+		default:
+			open = append(open, members...)
+			notes = append(notes, "which together cover "+scope)
+			if first < 0 || memberIdx[0] < first {
+				first = memberIdx[0]
 			}
 		}
 	}
-	if len(open) == 0 {
-		return "", "", false
-	}
-	if !fromAnnotation {
+	if !fromAnnotation && first >= 0 {
 		field = fmt.Sprintf("%s[%d]", field, first)
 	}
-	return field, "allows " + strings.Join(open, " and ") + " in " + where, true
+	why = "allows " + strings.Join(open, " and ") + " in " + where
+	if len(notes) > 0 {
+		why += ", " + strings.Join(notes, ", and ")
+	}
+	return field, why, true
 }

@@ -7,7 +7,7 @@ import (
 )
 
 func notPinnedByDigest() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "image-not-pinned-by-digest",
 		Category: finding.CategoryImages,
 		Severity: finding.SeverityLow,
@@ -35,5 +35,5 @@ func notPinnedByDigest() *rules.Rule {
 				}
 			})
 		},
-	}
+	})
 }

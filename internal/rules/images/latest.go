@@ -7,7 +7,7 @@ import (
 )
 
 func latestTag() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "image-latest-tag",
 		Category: finding.CategoryImages,
 		Severity: finding.SeverityMedium,
@@ -38,7 +38,7 @@ func latestTag() *rules.Rule {
 				}
 			})
 		},
-	}
+	})
 }
 
 // imagePinnedCEL is true for a container whose image has a digest, or a tag

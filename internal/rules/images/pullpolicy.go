@@ -24,7 +24,7 @@ func EffectivePullPolicy(image string, set corev1.PullPolicy) corev1.PullPolicy 
 }
 
 func pullPolicyNotAlways() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "image-pull-policy-not-always",
 		Category: finding.CategoryImages,
 		Severity: finding.SeverityLow,
@@ -66,7 +66,7 @@ func pullPolicyNotAlways() *rules.Rule {
 				}
 			})
 		},
-	}
+	})
 }
 
 // pullPolicyOKCEL is true for a container pinned by digest, pulled Always,

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/kguard/kguard/internal/controlplane"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
@@ -27,7 +28,10 @@ func missingResourceLimits() *rules.Rule {
 		Rationale: "Without a ResourceQuota a namespace can take the whole cluster's CPU, memory, pods or volumes, " +
 			"by accident or on purpose (a cryptominer, a fork bomb, a runaway job), starving every other tenant; " +
 			"without a LimitRange its containers get no default requests and limits. Each is a noisy-neighbour and " +
-			"denial-of-service boundary between namespaces.",
+			"denial-of-service boundary between namespaces. Control-plane static pods (kube-apiserver, " +
+			"kube-controller-manager, kube-scheduler, etcd in kube-system) are not counted as workloads: the " +
+			"kubelet runs them from files on the node, outside any quota, and the control-plane rules judge them " +
+			"(see control-plane-static-pod).",
 		Remediation: "Give every application namespace a ResourceQuota (requests.cpu, requests.memory, limits.*, pods, " +
 			"count/*) and a LimitRange with default requests and limits for containers.",
 		References: finding.References{
@@ -47,7 +51,9 @@ func missingResourceLimits() *rules.Rule {
 // The finding is attached to the Namespace object when it was scanned (the
 // place to fix it), else to the namespace's first workload in load order, so
 // that it always has a file and line. Workloads without a namespace are not
-// counted: where they land depends on the deploying context.
+// counted: where they land depends on the deploying context. Nor are
+// control-plane static pods: a quota does not apply to what the kubelet
+// runs from its manifest directory.
 func checkResourceLimits(p *rules.Pass) {
 	inv := p.Inventory()
 	usage := map[string]*nsUsage{}
@@ -61,6 +67,9 @@ func checkResourceLimits(p *rules.Pass) {
 	}
 	for _, o := range inv.Objects() {
 		if o.Namespace == "" {
+			continue
+		}
+		if _, static := controlplane.StaticPod(o); static {
 			continue
 		}
 		if _, ok := extract.PodSpec(o); ok {

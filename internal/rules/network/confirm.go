@@ -41,11 +41,25 @@ func openPeer(m *netpol.Model, pod *netpol.Pod, d direction) (string, bool) {
 			if r.dir != d || !all {
 				continue
 			}
+			// The query's port: the pod's own on ingress, the
+			// destination's on egress (canReach's choice).
+			port := netpol.TargetPorts(pod)[0]
 			if w.cidr != "" {
-				return w.cidr, true
+				if d == egress {
+					port = netpol.TargetPorts(nil)[0]
+				}
+				if admitsPort(r, port) {
+					return w.cidr, true
+				}
+				continue
 			}
 			if other := openCounterpart(m, pod, d); other != nil {
-				return endpointName(other), true
+				if d == egress {
+					port = netpol.TargetPorts(other)[0]
+				}
+				if admitsPort(r, port) {
+					return endpointName(other), true
+				}
 			}
 		}
 	}

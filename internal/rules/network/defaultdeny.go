@@ -21,8 +21,11 @@ func noDefaultDenyIngress() *rules.Rule {
 			"pod can then scan the cluster and reach databases, admin ports and internal APIs that were never " +
 			"meant to be shared. A namespace is only isolated when a policy with an empty podSelector denies " +
 			"ingress by default and narrower policies open what each workload needs; workloads no policy " +
-			"selects, or selected by one with a rule that admits every source on every port, stay open. " +
-			"kube-system is left out, as are host-network pods, which policies do not govern.",
+			"selects, or whose policies' rules together admit every source (or every pod of the cluster) on every " +
+			"port of every protocol, stay open. Address ranges are compared as sets, so two half ranges or an " +
+			"except hole another peer fills count as every address. Not reported: workloads reachable from " +
+			"everywhere on some ports only (networkpolicy-allows-all names those rules), kube-system, and " +
+			"host-network pods, which policies do not govern.",
 		Remediation: "Add a default-deny policy to the namespace (podSelector: {}, policyTypes: [Ingress], no ingress " +
 			"rules), then one policy per workload that allows ingress from the pods, namespaces and ports it " +
 			"serves. Check that the cluster's network plugin enforces NetworkPolicies.",
@@ -47,8 +50,10 @@ func noDefaultDenyEgress() *rules.Rule {
 			"Kubernetes API, to the cloud provider's instance metadata service (which hands out node credentials " +
 			"on many platforms) and to any address on the internet. That is what an attacker who lands in the pod " +
 			"uses to move laterally, fetch tools and send data out. Egress is isolated per workload only by a " +
-			"policy that selects it for Egress and has no rule allowing every destination on every port. " +
-			"kube-system is left out, as are host-network pods, which policies do not govern.",
+			"policy that selects it for Egress and whose rules do not, together, allow every destination (or every " +
+			"pod of the cluster) on every port of every protocol. Not reported: egress open to the internet but " +
+			"not to the cluster's private ranges, or to every destination on some ports only (DNS, HTTPS), " +
+			"kube-system, and host-network pods, which policies do not govern.",
 		Remediation: "Add a default-deny egress policy to the namespace (podSelector: {}, policyTypes: [Egress], no " +
 			"egress rules) plus a rule allowing DNS to the cluster's resolver, then allow each workload the " +
 			"destinations and ports it actually calls.",
@@ -121,21 +126,20 @@ func checkDefaultDeny(p *rules.Pass, d direction) {
 }
 
 // restricts reports whether the policies selecting a pod for d restrict
-// it: there is at least one, and none has a rule in d that allows every
-// peer on every port (policies add up, so one such rule opens the pod).
+// it: there is at least one, and their rules in d do not, together,
+// admit every peer (or every pod of the cluster) on every port (policies
+// add up, so such rules open the pod whatever the others say).
 func restricts(pols []*netpol.Policy, d direction) bool {
 	if len(pols) == 0 {
 		return false
 	}
+	var rs []policyRule
 	for _, pol := range pols {
 		for _, r := range effectiveRules(pol.Spec) {
-			if r.dir != d {
-				continue
-			}
-			if _, all := allowsAll(r); all {
-				return false
+			if r.dir == d {
+				rs = append(rs, r)
 			}
 		}
 	}
-	return true
+	return !openOnEveryPort(rs)
 }

@@ -13,13 +13,15 @@ import (
 )
 
 func readOnlyRootFS() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "container-readonly-rootfs-missing",
 		Category: finding.CategoryPodSecurity,
 		Severity: finding.SeverityLow,
 		Title:    "Container root filesystem is writable",
 		Rationale: "A writable root filesystem lets an intruder drop tools, change binaries and persist inside " +
-			"the container; most services write only to a few known paths.",
+			"the container; most services write only to a few known paths. Not reported: pods that can only run " +
+			"on Windows (spec.os.name, a kubernetes.io/os node selector or a required node affinity), where " +
+			"the API server rejects the field with spec.os and Windows does not support it.",
 		Remediation: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the program " +
 			"must write (for example /tmp or a cache directory).",
 		References: finding.References{
@@ -28,12 +30,15 @@ func readOnlyRootFS() *rules.Rule {
 			URLs:  []string{"https://kubernetes.io/docs/tasks/configure-pod-container/security-context/"},
 		},
 		CEL: &rules.CEL{
-			Expression: "variables.containers.all(c, has(c.securityContext) && " +
+			Expression: "(" + windowsOnlyCEL + ") || variables.containers.all(c, has(c.securityContext) && " +
 				"has(c.securityContext.readOnlyRootFilesystem) && c.securityContext.readOnlyRootFilesystem == true)",
 		},
 		// Ephemeral (debug) containers count too: an intruder can write
 		// through them as well, and the CEL form sees them.
 		CheckWorkload: func(p *rules.Pass, w *extract.Workload) {
+			if windowsOnly(w.Spec) {
+				return
+			}
 			for _, c := range w.Containers() {
 				sc := c.Container.SecurityContext
 				if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
@@ -42,11 +47,11 @@ func readOnlyRootFS() *rules.Rule {
 				}
 			}
 		},
-	}
+	})
 }
 
 func resourceLimitsMissing() *rules.Rule {
-	return &rules.Rule{
+	return rules.AppHardening(&rules.Rule{
 		ID:       "container-resource-limits-missing",
 		Requires: []analysis.Key{limitDefaults},
 		Category: finding.CategoryPodSecurity,
@@ -79,7 +84,7 @@ func resourceLimitsMissing() *rules.Rule {
 				}
 			}
 		},
-	}
+	})
 }
 
 // limitDefaults records, per namespace, which resources a scanned LimitRange
@@ -111,7 +116,9 @@ var limitDefaults = &analysis.Analysis[map[string]map[corev1.ResourceName]bool]{
 }
 
 func tokenAutomount() *rules.Rule {
-	return &rules.Rule{
+	// Static pods get no token: the kubelet's mirror pods may not name a
+	// service account, so the ServiceAccount admission plugin mounts none.
+	return rules.AppHardening(&rules.Rule{
 		ID:       "service-account-token-automount",
 		Requires: []analysis.Key{analysis.Objects, boundAccounts},
 		Category: finding.CategoryPodSecurity,
@@ -159,5 +166,5 @@ func tokenAutomount() *rules.Rule {
 			p.Reportf(w.Object, w.SpecPath+".automountServiceAccountToken",
 				"service account %q gets an API token but no scanned RoleBinding or ClusterRoleBinding grants it anything", sa)
 		},
-	}
+	})
 }

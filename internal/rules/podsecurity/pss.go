@@ -23,6 +23,12 @@ type pssMeta struct {
 	remediation string
 	cis         []string
 	mitre       []string
+	// notReported says what the check deliberately leaves alone (beyond
+	// control-plane static pods, which no PSS rule judges).
+	notReported string
+	// severityOf, when set, rates one finding by what the pod does (the
+	// capability it adds); severity is then the highest it gives.
+	severityOf func(spec *corev1.PodSpec) finding.Severity
 }
 
 const pssURL = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
@@ -50,10 +56,20 @@ var pssChecks = map[policy.CheckID]pssMeta{
 	"capabilities_baseline": {
 		severity: finding.SeverityHigh, title: "Container adds a capability beyond the default set", control: "Capabilities",
 		rationale: "Capabilities such as SYS_ADMIN, NET_ADMIN or SYS_PTRACE give a container powers that lead " +
-			"to the host; baseline allows only the runtime's default set to be added.",
+			"to the host; baseline allows only the runtime's default set to be added. The severity follows the " +
+			"strongest capability added: high for those that reach the kernel or other processes (ALL, SYS_ADMIN, " +
+			"SYS_MODULE, SYS_PTRACE, SYS_RAWIO, SYS_BOOT, SYS_TIME, DAC_READ_SEARCH, BPF, PERFMON, NET_ADMIN, " +
+			"MAC_ADMIN, MAC_OVERRIDE, CHECKPOINT_RESTORE), medium for those that forge traffic or weaken the " +
+			"node's accounting (NET_RAW, SYS_RESOURCE, SYSLOG, AUDIT_CONTROL, LINUX_IMMUTABLE) and for names " +
+			"kguard does not know, low for resource and timer controls (IPC_LOCK, IPC_OWNER, SYS_NICE, " +
+			"WAKE_ALARM, BLOCK_SUSPEND, LEASE, AUDIT_READ, NET_BROADCAST, SYS_PACCT, SYS_TTY_CONFIG).",
 		remediation: "Remove the capability from securityContext.capabilities.add; if the workload truly needs " +
 			"it, run it in a namespace whose Pod Security level is privileged, isolated from others.",
 		cis: []string{"5.2.9"}, mitre: []string{"T1611"},
+		notReported: "The baseline set (AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, " +
+			"NET_BIND_SERVICE, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT) may be added: " +
+			"pss-restricted-capabilities judges those.",
+		severityOf: baselineCapabilitySeverity,
 	},
 	"hostPathVolumes": {
 		severity: finding.SeverityHigh, title: "Pod mounts a hostPath volume", control: "HostPath Volumes",
@@ -160,10 +176,15 @@ var pssChecks = map[policy.CheckID]pssMeta{
 	"capabilities_restricted": {
 		severity: finding.SeverityMedium, title: "Container does not drop all capabilities", control: "Capabilities",
 		rationale: "Restricted requires drop: [ALL], adding back at most NET_BIND_SERVICE: default " +
-			"capabilities such as NET_RAW and CHOWN are rarely needed and widen the attack surface.",
+			"capabilities such as NET_RAW and CHOWN are rarely needed and widen the attack surface. Keeping the " +
+			"runtime's whole default set (no drop: [ALL]) is medium; dropping ALL and adding back only capabilities " +
+			"of the baseline set (CHOWN, SETUID...) is low.",
 		remediation: "Set securityContext.capabilities.drop: [ALL]; add NET_BIND_SERVICE only to bind ports " +
 			"below 1024.",
 		cis: []string{"5.2.8", "5.2.9"}, mitre: []string{"T1611"},
+		notReported: "Windows pods (spec.os.name: windows), where the field does not exist, as upstream's " +
+			"evaluator does; capabilities beyond the baseline set are rated by pss-baseline-capabilities.",
+		severityOf: restrictedCapabilitySeverity,
 	},
 	"procMount_restricted": {
 		severity: finding.SeverityLow, title: "Container unmasks /proc in a user namespace", control: "/proc Mount Type",
@@ -191,12 +212,16 @@ func pssRules() []*rules.Rule {
 func pssRule(c policy.Check, meta pssMeta) *rules.Rule {
 	level := string(c.Level)
 	check := c.Versions[len(c.Versions)-1].CheckPod
-	return &rules.Rule{
+	rationale := meta.rationale + " The Pod Security Standards " + level + " level forbids it."
+	if meta.notReported != "" {
+		rationale += " Not reported: " + meta.notReported
+	}
+	return rules.AppHardening(&rules.Rule{
 		ID:        PSSRuleID(c),
 		Category:  finding.CategoryPodSecurity,
 		Severity:  meta.severity,
 		Title:     meta.title,
-		Rationale: meta.rationale + " The Pod Security Standards " + level + " level forbids it.",
+		Rationale: rationale,
 		Remediation: meta.remediation + " Namespaces labelled pod-security.kubernetes.io/enforce: " + level +
 			" (or stricter) reject such pods.",
 		References: finding.References{
@@ -215,9 +240,13 @@ func pssRule(c policy.Check, meta pssMeta) *rules.Rule {
 			if res.ForbiddenDetail != "" {
 				msg += " (" + res.ForbiddenDetail + ")"
 			}
-			p.Report(w.Object, w.SpecPath, msg)
+			sev := meta.severity
+			if meta.severityOf != nil {
+				sev = meta.severityOf(w.Spec)
+			}
+			p.ReportSeverity(w.Object, sev, w.SpecPath, msg)
 		},
-	}
+	})
 }
 
 // PSSRuleID is the kguard rule ID of a PSS check: "pss-<level>-<check>",

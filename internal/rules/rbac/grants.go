@@ -52,7 +52,6 @@ func grantBootstrap(o *inventory.Object) bool {
 	return strings.HasPrefix(o.Name, "system:") || o.Meta != nil && o.Meta.Labels[grantBootstrapLabel] == "rbac-defaults"
 }
 
-
 // grantBuiltinRole reports whether ref names one of the ClusterRoles every
 // cluster has, which manifests refer to without defining.
 func grantBuiltinRole(ref rbacv1.RoleRef) bool {

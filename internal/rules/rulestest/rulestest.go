@@ -7,9 +7,12 @@
 //
 //	# expect-count: 2
 //	# expect-message: container "app"
+//	# expect-severity: low
 //
 // expect-count is the exact number of findings of the rule; each
-// expect-message is a substring some finding's message must contain.
+// expect-message is a substring some finding's message must contain;
+// expect-severity is the severity every finding of the rule must have
+// (for rules whose severity depends on what they find).
 //
 // A header line "# config: FILE" scans the fixture under that kguard config
 // file (a path relative to the fixture's directory), for rules that read
@@ -120,7 +123,7 @@ func runFixture(t *testing.T, r *rules.Rule, scanWith []*rules.Rule, file string
 		}
 	}
 	firing := strings.HasPrefix(filepath.Base(file), "fire")
-	count, messages := expectations(t, file)
+	count, messages, severity := expectations(t, file)
 	switch {
 	case firing && len(got) == 0:
 		t.Fatalf("%s: rule %s did not fire", file, r.ID)
@@ -147,6 +150,13 @@ func runFixture(t *testing.T, r *rules.Rule, scanWith []*rules.Rule, file string
 			t.Errorf("%s: no finding message contains %q; the messages:\n%s", file, m, strings.Join(msgs, "\n"))
 		}
 	}
+	if severity != nil {
+		for _, f := range got {
+			if f.Severity != *severity {
+				t.Errorf("%s: finding has severity %s, want %s: %s", file, f.Severity, *severity, f.Message)
+			}
+		}
+	}
 	for _, f := range got {
 		if f.Source.File == "" || f.Source.Line == 0 {
 			t.Errorf("%s: finding has no source location: %+v", file, f)
@@ -169,7 +179,7 @@ func header(data []byte, key string) string {
 	return ""
 }
 
-func expectations(t *testing.T, file string) (count int, messages []string) {
+func expectations(t *testing.T, file string) (count int, messages []string, severity *finding.Severity) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -191,9 +201,15 @@ func expectations(t *testing.T, file string) (count int, messages []string) {
 			count = n
 		case strings.HasPrefix(line, "expect-message:"):
 			messages = append(messages, strings.TrimSpace(strings.TrimPrefix(line, "expect-message:")))
+		case strings.HasPrefix(line, "expect-severity:"):
+			s, err := finding.ParseSeverity(strings.TrimSpace(strings.TrimPrefix(line, "expect-severity:")))
+			if err != nil {
+				t.Fatalf("%s: bad expect-severity: %v", file, err)
+			}
+			severity = &s
 		}
 	}
-	return count, messages
+	return count, messages, severity
 }
 
 // Fixtures returns a rule's fire and pass fixture files, given the path of
