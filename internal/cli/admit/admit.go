@@ -79,7 +79,7 @@ cluster writable but lets objects through unchecked. See docs/admission.md.`,
 
   # In a cluster (see 'kguard admit manifests')
   kguard admit --tls-cert-file /tls/tls.crt --tls-key-file /tls/tls.key --policy /etc/kguard/policy.yaml`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return Run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()

@@ -35,7 +35,7 @@ loopback port with a throwaway certificate. Only point --url at servers
 you run: this is a load generator.`,
 		Example: `  kguard admit bench --rate 1000 --duration 60s
   kguard admit bench --url https://127.0.0.1:8443/validate --rate 200 --duration 10s`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {

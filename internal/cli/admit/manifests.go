@@ -40,7 +40,7 @@ ScaledJob) to the webhook. Requires cert-manager; the
 CA bundle is injected by its cainjector.`,
 		Example: `  kguard admit manifests | kubectl apply -f -
   kguard admit manifests --failure-policy Ignore --namespace security`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch o.FailurePolicy {
 			case "Fail", "Ignore":

@@ -38,6 +38,7 @@ prints what runs that backend in a cluster.`,
 		Example: `  kguard audit explain /etc/kubernetes/audit-policy.yaml
   kguard audit explain audit-policy.yaml -o json`,
 	}
+	cmdutil.Group(cmd)
 	cmd.AddCommand(newExplainCmd(s))
 	cmd.AddCommand(newWatchCmd(s))
 	cmd.AddCommand(newManifestsCmd(s))

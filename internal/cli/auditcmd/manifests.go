@@ -80,7 +80,7 @@ Alerts are JSON lines on the pod's standard output.`,
 		Example: `  kguard audit manifests | kubectl apply -f -
   kguard audit manifests --service-ip 10.96.0.50 | kubectl apply -f -
   kguard audit manifests --service-ip 10.96.0.50 --api-server-config > kguard-audit-apiserver.yaml`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
 				return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, errs[0])

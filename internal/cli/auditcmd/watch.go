@@ -75,7 +75,7 @@ configuration and audit policy for the control-plane nodes.`,
   kguard audit watch --log audit.log --alert-webhook https://hooks.slack.com/services/... --alert-webhook-format slack
   kguard audit watch --listen :8443 --tls-cert-file tls.crt --tls-private-key-file tls.key --client-ca-file ca.crt
   kguard audit watch --listen 127.0.0.1:8080 --insecure-http`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if logFile == "" && listen.Addr == "" {
 				return cmdutil.UsageErrorf("--log FILE or --listen ADDR is required (or both)")

@@ -1,10 +1,15 @@
-// Package clitest runs kguard commands in tests.
+// Package clitest runs kguard commands in tests: whole commands on
+// in-memory streams (Run), and constructors alone, to see the Options
+// they make of a command line (Parse).
 package clitest
 
 import (
 	"bytes"
+	"context"
+	"reflect"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
@@ -20,6 +25,7 @@ func Run(t testing.TB, newCmd func(*cmdutil.Streams) *cobra.Command, args ...str
 	cmd.SetArgs(args)
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
+	cmd.SetFlagErrorFunc(cmdutil.FlagError)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	err := cmd.Execute()
 	msg := errOut.String()
@@ -27,4 +33,42 @@ func Run(t testing.TB, newCmd func(*cmdutil.Streams) *cobra.Command, args ...str
 		msg += err.Error()
 	}
 	return out.String(), msg, cmdutil.CodeOf(err)
+}
+
+// Parse builds a command with newCmd, handing it a run function that
+// only records the Options it is given, executes it with args and returns
+// those Options: what the constructor made of the command line, with
+// nothing run. The error is the constructor's (a flag or argument error);
+// when there is one, the Options are nil.
+func Parse[O any](t testing.TB, newCmd func(run func(context.Context, *O) error) *cobra.Command, args ...string) (*O, error) {
+	t.Helper()
+	var got *O
+	cmd := newCmd(func(_ context.Context, o *O) error {
+		got = o
+		return nil
+	})
+	var discard bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetOut(&discard)
+	cmd.SetErr(&discard)
+	cmd.SetFlagErrorFunc(cmdutil.FlagError)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	if err := cmd.Execute(); err != nil {
+		return nil, err
+	}
+	if got == nil {
+		t.Fatalf("%s %v: the run function was not called", cmd.CommandPath(), args)
+	}
+	return got, nil
+}
+
+// Diff compares Options field by field, unexported fields included, and
+// returns "" when they are equal or a readable difference (-want +got).
+// Functions (a registry constructor, a test hook) cannot be compared and
+// are left out: check them separately where it matters.
+func Diff(want, got any) string {
+	return cmp.Diff(want, got,
+		cmp.Exporter(func(reflect.Type) bool { return true }),
+		cmp.FilterPath(func(p cmp.Path) bool { return p.Last().Type().Kind() == reflect.Func }, cmp.Ignore()),
+	)
 }

@@ -32,6 +32,7 @@ is backed up.`,
 		Example: `  kguard dr report --cluster
   kguard dr report velero/ deploy/ -o json`,
 	}
+	cmdutil.Group(cmd)
 	cmd.AddCommand(newReportCmd(s))
 	return cmd
 }

@@ -92,7 +92,7 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
   # Keep what was found, and judge it again elsewhere
   sudo kguard node --dump-inventory node.yaml
   kguard scan node.yaml`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Benchmark != "" && cmd.Flags().Changed("output") && !strings.EqualFold(o.Report.Output, o.Benchmark) {
 				return cmdutil.UsageErrorf("--benchmark %s and -o %s: choose one", o.Benchmark, o.Report.Output)
@@ -191,7 +191,7 @@ comments explain why each setting is needed. Its namespace must allow
 privileged pods (Pod Security "privileged" level).`,
 		Example: `  kguard node manifests | kubectl apply -f -
   kubectl -n kguard-node logs job/kguard-node`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := node.WriteManifests(s.Out, o); err != nil {
 				return cmdutil.UsageErrorf("%v", err)

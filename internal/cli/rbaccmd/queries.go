@@ -72,7 +72,7 @@ when a binding names them.`,
   kguard rbac who-can create pods/exec -n shop --cluster
   kguard rbac who-can update deployments.apps/scale -n shop -f deploy/
   kguard rbac who-can get /metrics --cluster`,
-		Args: cobra.MinimumNArgs(2),
+		Args: cmdutil.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Verb, o.Resource, o.Args = args[0], args[1], args[2:]
 			return RunWhoCan(cmd.Context(), o)
@@ -197,7 +197,7 @@ can use it (2 when some input could not be read, unless --allow-partial).`,
 		Example: `  kguard rbac can-i serviceaccount:shop:web list secrets -n shop deploy/
   kguard rbac can-i user:alice create pods/exec -n shop --cluster
   kguard rbac can-i group:developers delete namespaces --cluster`,
-		Args: cobra.MinimumNArgs(3),
+		Args: cmdutil.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Subject, o.Verb, o.Resource, o.Args = args[0], args[1], args[2], args[3:]
 			return RunCanI(cmd.Context(), o)
@@ -259,7 +259,7 @@ func newPermissionsCmd(s *cmdutil.Streams) *cobra.Command {
 		Short: "List every rule a subject holds, binding by binding",
 		Example: `  kguard rbac permissions serviceaccount:shop:web deploy/
   kguard rbac permissions group:system:authenticated --cluster -o json`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cmdutil.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Subject, o.Args = args[0], args[1:]
 			return RunPermissions(cmd.Context(), o)

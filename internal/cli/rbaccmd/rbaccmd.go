@@ -61,6 +61,7 @@ name system:serviceaccount:NAMESPACE:NAME), user:NAME or group:NAME.`,
   kguard rbac can-i serviceaccount:shop:web list secrets -n shop -f deploy/
   kguard rbac permissions serviceaccount:shop:web --cluster`,
 	}
+	cmdutil.Group(cmd)
 	cmd.AddCommand(newWhoCanCmd(s), newCanICmd(s), newPermissionsCmd(s), newPathsCmd(s), newTightenCmd(s))
 	return cmd
 }

@@ -45,7 +45,7 @@ Rule IDs are stable. Use them in the kguard.io/ignore annotation, in
   kguard rules -o json | jq '.[].id'
   kguard rules -o markdown > rules.md
   kguard rules explain image-latest-tag`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := reg()
 			if err != nil {
@@ -137,7 +137,7 @@ func newExplainCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cob
 		Use:     "explain RULE-ID",
 		Short:   "Explain one rule: why it matters, how to fix it, references",
 		Example: "  kguard rules explain pss-baseline-privileged",
-		Args:    cobra.ExactArgs(1),
+		Args:    cmdutil.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := reg()
 			if err != nil {

@@ -65,7 +65,7 @@ and off the command line.`,
 		Example: `  kguard sensor manifests | kubectl apply -f -
   kguard sensor manifests --image ghcr.io/kguard/kguard@sha256:... --enforce
   kguard sensor manifests --seccomp Unconfined   # CRI-O nodes`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch o.Seccomp {
 			case seccompRuntimeDefault, seccompUnconfined:

@@ -87,7 +87,7 @@ that runs the sensor on every node.`,
   sudo kguard sensor --watch-path /srv/secrets/ --alert-webhook https://alerts.example.com/hook
   sudo kguard sensor --enforce --deny-connect 169.254.169.254:80
   kguard sensor manifests | kubectl apply -f -`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {
