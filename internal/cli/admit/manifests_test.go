@@ -2,6 +2,7 @@ package admit
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -18,8 +19,8 @@ import (
 // API server.)
 func TestManifestsInterceptCustomWorkloads(t *testing.T) {
 	var out bytes.Buffer
-	o := &ManifestOptions{Namespace: "kguard-system", Image: "kguard:test", Replicas: 2, FailurePolicy: "Fail", Timeout: 5}
-	if err := WriteManifests(&cmdutil.Streams{Out: &out}, o); err != nil {
+	o := &ManifestOptions{Streams: &cmdutil.Streams{Out: &out}, Namespace: "kguard-system", Image: "kguard:test", Replicas: 2, FailurePolicy: "Fail", Timeout: 5}
+	if err := RunManifests(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	objs, errs := inventory.DecodeFile("manifests.yaml", out.Bytes())
