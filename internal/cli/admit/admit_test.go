@@ -37,7 +37,9 @@ func usageError(t *testing.T, err error, want string) {
 
 func TestAdmitArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
-	newCmd := func(run func(context.Context, *Options) error) *cobra.Command { return newAdmitCmd(s, all.Registry, run) }
+	newCmd := func(run func(context.Context, *Options) error) *cobra.Command {
+		return newAdmitCmd(s, all.Registry, run)
+	}
 	defaults := func() *Options {
 		return &Options{Streams: s, Listen: ":8443", DefaultMode: "baseline", Timeout: 5 * time.Second, MaxBodyBytes: admission.DefaultMaxBodyBytes}
 	}
@@ -109,7 +111,9 @@ func TestManifestsArgs(t *testing.T) {
 
 func TestBenchArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
-	newCmd := func(run func(context.Context, *BenchOptions) error) *cobra.Command { return newBenchCmd(s, all.Registry, run) }
+	newCmd := func(run func(context.Context, *BenchOptions) error) *cobra.Command {
+		return newBenchCmd(s, all.Registry, run)
+	}
 	got, err := clitest.Parse(t, newCmd)
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +263,9 @@ func TestServeErrors(t *testing.T) {
 		{"namespace mode value", func(o *Options) { o.NamespaceMode = []string{"shop=loud"} }, `--namespace-mode "shop=loud"`},
 		{"no TLS", func(o *Options) { o.TLSSelfSigned = nil }, "TLS is required"},
 		{"both TLS", func(o *Options) { o.TLSCertFile, o.TLSKeyFile = "a.crt", "a.key" }, "are exclusive"},
-		{"missing files", func(o *Options) { o.TLSSelfSigned, o.TLSCertFile, o.TLSKeyFile = nil, "/nonexistent/a.crt", "/nonexistent/a.key" }, "/nonexistent/a.crt"},
+		{"missing files", func(o *Options) {
+			o.TLSSelfSigned, o.TLSCertFile, o.TLSKeyFile = nil, "/nonexistent/a.crt", "/nonexistent/a.key"
+		}, "/nonexistent/a.crt"},
 		{"policy", func(o *Options) { o.PolicyFile = "/nonexistent/policy.yaml" }, "/nonexistent/policy.yaml"},
 		{"config", func(o *Options) { o.ConfigFile = "/nonexistent/kguard.yaml" }, "/nonexistent/kguard.yaml"},
 		{"listen", func(o *Options) { o.Listen = "127.0.0.1:http-alt-x" }, "listen 127.0.0.1:http-alt-x"},

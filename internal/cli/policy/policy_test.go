@@ -21,7 +21,9 @@ import (
 
 func TestExportArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
-	newCmd := func(run func(context.Context, *ExportOptions) error) *cobra.Command { return newExportCmd(s, all.Registry, run) }
+	newCmd := func(run func(context.Context, *ExportOptions) error) *cobra.Command {
+		return newExportCmd(s, all.Registry, run)
+	}
 	tests := []struct {
 		name string
 		args []string
