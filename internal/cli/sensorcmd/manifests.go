@@ -1,6 +1,7 @@
 package sensorcmd
 
 import (
+	"context"
 	_ "embed"
 	"strings"
 	"unicode"
@@ -16,6 +17,8 @@ var manifestsTemplate string
 
 // ManifestOptions parameterise `kguard sensor manifests`.
 type ManifestOptions struct {
+	Streams *cmdutil.Streams
+
 	Namespace string
 	Image     string
 	// Privileged runs the sensor as a privileged container, for nodes
@@ -35,8 +38,8 @@ const (
 	seccompUnconfined     = "Unconfined"
 )
 
-func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &ManifestOptions{}
+func newManifestsCmd(s *cmdutil.Streams, run func(context.Context, *ManifestOptions) error) *cobra.Command {
+	o := &ManifestOptions{Streams: s}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print the manifests that run the sensor on every node",
@@ -66,24 +69,7 @@ and off the command line.`,
   kguard sensor manifests --image ghcr.io/kguard/kguard@sha256:... --enforce
   kguard sensor manifests --seccomp Unconfined   # CRI-O nodes`,
 		Args: cmdutil.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch o.Seccomp {
-			case seccompRuntimeDefault, seccompUnconfined:
-			default:
-				return cmdutil.UsageErrorf("--seccomp must be %s or %s", seccompRuntimeDefault, seccompUnconfined)
-			}
-			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-				return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
-			}
-			// The image goes into YAML as a plain scalar: refuse what would
-			// change the document rather than name an image.
-			if o.Image == "" || strings.ContainsFunc(o.Image, func(r rune) bool {
-				return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("#'\"{}[],&*!|>%`", r)
-			}) {
-				return cmdutil.UsageErrorf("--image %q is not an image reference", o.Image)
-			}
-			return WriteManifests(s, o)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-sensor", "namespace to run the sensor in (its own: it must allow privileged pods)")
 	cmd.Flags().StringVar(&o.Image, "image", cmdutil.DefaultImage(), "kguard image (pin by digest in production)")
@@ -93,7 +79,23 @@ and off the command line.`,
 	return cmd
 }
 
-// WriteManifests renders the manifests to s.Out.
-func WriteManifests(s *cmdutil.Streams, o *ManifestOptions) error {
-	return cmdutil.RenderManifests(s.Out, manifestsTemplate, o)
+// RunManifests checks the options and renders the manifests to standard
+// output.
+func RunManifests(_ context.Context, o *ManifestOptions) error {
+	switch o.Seccomp {
+	case seccompRuntimeDefault, seccompUnconfined:
+	default:
+		return cmdutil.UsageErrorf("--seccomp must be %s or %s", seccompRuntimeDefault, seccompUnconfined)
+	}
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
+	}
+	// The image goes into YAML as a plain scalar: refuse what would
+	// change the document rather than name an image.
+	if o.Image == "" || strings.ContainsFunc(o.Image, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("#'\"{}[],&*!|>%`", r)
+	}) {
+		return cmdutil.UsageErrorf("--image %q is not an image reference", o.Image)
+	}
+	return cmdutil.RenderManifests(o.Streams.Out, manifestsTemplate, o)
 }
