@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
@@ -64,10 +65,11 @@ func Parse[O any](t testing.TB, newCmd func(run func(context.Context, *O) error)
 
 // Diff compares Options field by field, unexported fields included, and
 // returns "" when they are equal or a readable difference (-want +got).
-// Functions (a registry constructor, a test hook) cannot be compared and
-// are left out: check them separately where it matters.
+// A nil and an empty slice are equal (cobra hands no arguments as an empty
+// slice). Functions (a registry constructor, a test hook) cannot be
+// compared and are left out: check them separately where it matters.
 func Diff(want, got any) string {
-	return cmp.Diff(want, got,
+	return cmp.Diff(want, got, cmpopts.EquateEmpty(),
 		cmp.Exporter(func(reflect.Type) bool { return true }),
 		cmp.FilterPath(func(p cmp.Path) bool { return p.Last().Type().Kind() == reflect.Func }, cmp.Ignore()),
 	)
