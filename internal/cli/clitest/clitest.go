@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/inventory"
 )
 
 // Run builds a command with newCmd over in-memory streams, runs it with
@@ -73,4 +74,16 @@ func Diff(want, got any) string {
 		cmp.Exporter(func(reflect.Type) bool { return true }),
 		cmp.FilterPath(func(p cmp.Path) bool { return p.Last().Type().Kind() == reflect.Func }, cmp.Ignore()),
 	)
+}
+
+// InputDefaults are the shared input flags (cmdutil.Input) of a command
+// line that gives none, written out once for every command's argv tests.
+func InputDefaults(s *cmdutil.Streams) cmdutil.Input {
+	return cmdutil.Input{Streams: s, MaxFileSize: inventory.DefaultMaxFileSize}
+}
+
+// ReportDefaults are the shared report flags (cmdutil.Report) of a
+// command line that gives none.
+func ReportDefaults() cmdutil.Report {
+	return cmdutil.Report{Output: "table"}
 }
