@@ -6,7 +6,10 @@ package clitest
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,6 +65,44 @@ func Parse[O any](t testing.TB, newCmd func(run func(context.Context, *O) error)
 		t.Fatalf("%s %v: the run function was not called", cmd.CommandPath(), args)
 	}
 	return got, nil
+}
+
+// Case is one command line for ParseCases: Edit applied to the defaults
+// gives the Options it must make, or, when Err is set, it must fail with a
+// usage error holding Err.
+type Case[O any] struct {
+	Name string
+	Args []string
+	Edit func(*O)
+	Err  string
+}
+
+// ParseCases runs Parse for every case and compares the Options made with
+// the expected ones (Diff).
+func ParseCases[O any](t *testing.T, newCmd func(run func(context.Context, *O) error) *cobra.Command, defaults func() *O, cases []Case[O]) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			got, err := Parse(t, newCmd, c.Args...)
+			if c.Err != "" {
+				var ee *cmdutil.ExitError
+				if !errors.As(err, &ee) || !ee.Usage || !strings.Contains(fmt.Sprint(err), c.Err) {
+					t.Fatalf("%v: error %v, want a usage error with %q", c.Args, err, c.Err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v: %v", c.Args, err)
+			}
+			want := defaults()
+			if c.Edit != nil {
+				c.Edit(want)
+			}
+			if d := Diff(want, got); d != "" {
+				t.Errorf("%v: options (-want +got):\n%s", c.Args, d)
+			}
+		})
+	}
 }
 
 // Diff compares Options field by field, unexported fields included, and

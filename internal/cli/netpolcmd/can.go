@@ -23,7 +23,7 @@ type CanOptions struct {
 	Port     string
 }
 
-func newCanCmd(s *cmdutil.Streams) *cobra.Command {
+func newCanCmd(s *cmdutil.Streams, run func(context.Context, *CanOptions) error) *cobra.Command {
 	o := &CanOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "can FROM TO [PATH...]",
@@ -47,7 +47,7 @@ The exit status is 0 when allowed, 1 when denied and 2 for usage errors
 		Args: cmdutil.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.From, o.To, o.Args = args[0], args[1], args[2:]
-			return RunCan(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd, "namespace of FROM and TO written without one")

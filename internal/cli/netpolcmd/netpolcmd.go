@@ -58,6 +58,6 @@ the cluster are written as an IP address or a CIDR.`,
   kguard netpol generate -n shop -f deploy/ > policies.yaml`,
 	}
 	cmdutil.Group(cmd)
-	cmd.AddCommand(newCanCmd(s), newMatrixCmd(s), newGenerateCmd(s))
+	cmd.AddCommand(newCanCmd(s, RunCan), newMatrixCmd(s, RunMatrix), newGenerateCmd(s, RunGenerate))
 	return cmd
 }

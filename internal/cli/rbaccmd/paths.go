@@ -24,7 +24,7 @@ type PathsOptions struct {
 
 // newPathsCmd is `kguard rbac paths`: shortest privilege-escalation paths
 // to cluster-admin.
-func newPathsCmd(s *cmdutil.Streams) *cobra.Command {
+func newPathsCmd(s *cmdutil.Streams, run func(context.Context, *PathsOptions) error) *cobra.Command {
 	o := &PathsOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "paths [SUBJECT] [PATH...]",
@@ -51,7 +51,7 @@ standing for them all.`,
 				o.Subject, args = args[0], args[1:]
 			}
 			o.Args = args
-			return RunPaths(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd)

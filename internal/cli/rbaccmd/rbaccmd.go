@@ -62,6 +62,6 @@ name system:serviceaccount:NAMESPACE:NAME), user:NAME or group:NAME.`,
   kguard rbac permissions serviceaccount:shop:web --cluster`,
 	}
 	cmdutil.Group(cmd)
-	cmd.AddCommand(newWhoCanCmd(s), newCanICmd(s), newPermissionsCmd(s), newPathsCmd(s), newTightenCmd(s))
+	cmd.AddCommand(newWhoCanCmd(s, RunWhoCan), newCanICmd(s, RunCanI), newPermissionsCmd(s, RunPermissions), newPathsCmd(s, RunPaths), newTightenCmd(s, RunTighten))
 	return cmd
 }
