@@ -58,6 +58,9 @@ type Handler struct {
 	Timeout time.Duration
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Signatures, when set, denies images without a valid signature where
+	// the signature policy requires one (signatures.go).
+	Signatures *Signatures
 }
 
 // ServeHTTP implements the webhook endpoint.
@@ -173,10 +176,15 @@ func (h *Handler) Review(ctx context.Context, req *admissionv1.AdmissionRequest)
 		resp.Warnings = append(resp.Warnings, warning(f))
 	}
 	h.Metrics.observeFindings(v)
-	if len(v.Denied) > 0 {
+	sigDeny := h.reviewSignatures(ctx, inv.Objects()[0], mode, resp)
+	if len(v.Denied) > 0 || sigDeny != "" {
 		resp.Allowed = false
+		msg := denyMessage(req, v.Denied, h.Registry)
+		if sigDeny != "" {
+			msg = signatureDenyMessage(req, len(v.Denied), sigDeny, msg)
+		}
 		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden,
-			Message: denyMessage(req, v.Denied, h.Registry)}
+			Message: msg}
 		h.Metrics.observeDecision("denied")
 	} else {
 		h.Metrics.observeDecision("allowed")
@@ -206,7 +214,11 @@ func denyMessage(req *admissionv1.AdmissionRequest, denied []finding.Finding, re
 
 // warning formats one finding for the API server's Warning header. Long
 // warnings are cut: clients show them on one line.
-func warning(f finding.Finding) string {
+func warning(f finding.Finding) string { return Warning(f) }
+
+// Warning is the admission warning a finding becomes (API servers limit a
+// warning's length, so long messages are cut).
+func Warning(f finding.Finding) string {
 	s := fmt.Sprintf("kguard [%s]: %s", f.Rule, f.Message)
 	if len(s) > 256 {
 		s = s[:253] + "..."

@@ -70,3 +70,36 @@ var Objects = &Analysis[*inventory.Inventory]{
 	Name:  "objects",
 	Build: func(inv *inventory.Inventory) *inventory.Inventory { return inv },
 }
+
+// Manifest is the objects' provenance, as a requirement: a rule that judges
+// how an object was written or where it was read from (a Secret's values
+// committed to a file, a manifest that names no namespace, inputs read
+// from a live cluster) declares it and asks the Pass (rules.Pass.Manifest).
+// An admitted object shows neither, so such rules do not run at admission.
+var Manifest = &Analysis[struct{}]{
+	Name:  "manifest",
+	Build: func(*inventory.Inventory) struct{} { return struct{}{} },
+}
+
+// Provided is an analysis result computed before the scan, outside the
+// inventory (image scan results need registries and a database), handed
+// to the scan so that rules read it like any other analysis.
+type Provided struct {
+	key Key
+	val any
+}
+
+// Value provides v as a's result.
+func Value[T any](a *Analysis[T], v T) Provided { return Provided{key: a, val: v} }
+
+// Provide sets results before any rule asks for them; Get then returns
+// them instead of building.
+func (m *Memo) Provide(ps ...Provided) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range ps {
+		c := &cell{}
+		c.once.Do(func() { c.val = p.val })
+		m.cells[p.key] = c
+	}
+}

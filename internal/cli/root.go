@@ -16,7 +16,9 @@ import (
 	"github.com/kguard/kguard/internal/cli/admit"
 	"github.com/kguard/kguard/internal/cli/auditcmd"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/dbcmd"
 	"github.com/kguard/kguard/internal/cli/drcmd"
+	"github.com/kguard/kguard/internal/cli/imagescmd"
 	"github.com/kguard/kguard/internal/cli/netpolcmd"
 	"github.com/kguard/kguard/internal/cli/nodecmd"
 	"github.com/kguard/kguard/internal/cli/policy"
@@ -65,6 +67,8 @@ and processes, files and connections on nodes (kguard sensor, eBPF).`,
 		nodecmd.NewCmd(s, reg),
 		netpolcmd.NewCmd(s),
 		sensorcmd.NewCmd(s),
+		imagescmd.NewCmd(s),
+		dbcmd.NewCmd(s),
 		newVersionCmd(s, RunVersion),
 	)
 	// The completion command is cobra's; adding it now rather than at

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 )
 
@@ -153,5 +154,23 @@ func TestArgErrorsTyped(t *testing.T) {
 	// above ran.
 	if failures < 10 {
 		t.Errorf("only %d validator errors seen", failures)
+	}
+}
+
+// TestVersionCommand: `kguard version` prints the version, the commit and
+// the date, one per line (their values are tested in internal/version).
+func TestVersionCommand(t *testing.T) {
+	out, errOut, code := clitest.Run(t, NewRootCmd, "version")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for i, prefix := range []string{"kguard ", "commit: ", "date: ", "go: "} {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], prefix) {
+			t.Errorf("line %d of %q does not start with %q", i+1, out, prefix)
+		}
+	}
+	if _, _, code := clitest.Run(t, NewRootCmd, "version", "extra"); code != 2 {
+		t.Errorf("version with an argument: exit %d, want 2", code)
 	}
 }

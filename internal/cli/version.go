@@ -19,15 +19,15 @@ func newVersionCmd(s *cmdutil.Streams, run func(context.Context, *VersionOptions
 	o := &VersionOptions{Streams: s}
 	return &cobra.Command{
 		Use:     "version",
-		Short:   "Print kguard's version",
+		Short:   "Print kguard's version, commit and build date",
 		Example: "  kguard version",
 		Args:    cmdutil.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 }
 
-// RunVersion prints the version.
+// RunVersion prints the version, the commit and the build date.
 func RunVersion(_ context.Context, o *VersionOptions) error {
-	_, err := fmt.Fprintf(o.Streams.Out, "kguard %s\n", version.String())
+	_, err := fmt.Fprint(o.Streams.Out, version.Get())
 	return err
 }

@@ -66,6 +66,10 @@ type ImageConfig struct {
 	// AllowedRegistries lists registries (host, or host/path prefix) that
 	// images may come from; empty means any.
 	AllowedRegistries []string `json:"allowedRegistries,omitempty" yaml:"allowedRegistries,omitempty"`
+	// Vulnerabilities configures image vulnerability scanning (images.go).
+	Vulnerabilities VulnerabilityConfig `json:"vulnerabilities,omitempty" yaml:"vulnerabilities,omitempty"`
+	// Signatures says which images must be signed, and by whom (images.go).
+	Signatures SignaturePolicy `json:"signatures,omitempty" yaml:"signatures,omitempty"`
 }
 
 // TLSConfig holds settings for the certificate rules.
@@ -137,6 +141,7 @@ func (c *Config) check() error {
 			errs = append(errs, fmt.Errorf("failOn: %w", err))
 		}
 	}
+	errs = append(errs, c.Images.check()...)
 	for i := range c.Exceptions {
 		e := &c.Exceptions[i]
 		where := fmt.Sprintf("exceptions[%d]", i)

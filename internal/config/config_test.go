@@ -89,3 +89,41 @@ func TestLoadNamesTheFile(t *testing.T) {
 		t.Errorf("Load error = %v", err)
 	}
 }
+
+func TestImageConfig(t *testing.T) {
+	good := `
+images:
+  vulnerabilities:
+    ignoreUnfixed: true
+    ignore:
+      - id: CVE-2024-1234
+        packages: [libtiff*]
+        reason: we never decode TIFF
+        expires: 2027-01-31
+  signatures:
+    keys: [cosign.pub]
+    require:
+      - namespaces: [prod-*]
+`
+	c, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ig := c.Images.Vulnerabilities.Ignore[0]; ig.ExpiresAt().Format("2006-01-02") != "2027-01-31" || !c.Images.Signatures.Enabled() {
+		t.Errorf("parsed %+v", c.Images)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"images:\n  vulnerabilities:\n    ignore:\n      - id: X\n", "reason is required"},
+		{"images:\n  vulnerabilities:\n    ignore:\n      - reason: r\n", "id is required"},
+		{"images:\n  vulnerabilities:\n    ignore:\n      - {id: X, reason: r, expires: soon}\n", "not a YYYY-MM-DD date"},
+		{"images:\n  vulnerabilities:\n    ignore:\n      - {id: X, reason: r, status: maybe}\n", "status \"maybe\""},
+		{"images:\n  signatures:\n    require: [{namespaces: [prod]}]\n", "no keys or identities"},
+		{"images:\n  signatures:\n    keys: [k]\n    require: [{}]\n", "give namespaces or registries"},
+		{"images:\n  signatures:\n    identities: [{issuer: i, subject: s}]\n", "need a trustedRoot"},
+		{"images:\n  signatures:\n    trustedRoot: r\n    identities: [{issuer: i}]\n", "exactly one of"},
+	} {
+		if _, err := Parse([]byte(bad.yaml)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: %v, want %q", bad.yaml, err, bad.want)
+		}
+	}
+}

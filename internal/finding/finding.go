@@ -23,6 +23,12 @@ type Finding struct {
 	// several checks names for this finding (a file's mode fails the check
 	// of that file only). Benchmark reports are keyed by it.
 	CIS []string `json:"cis,omitempty"`
+	// Confirm, when set, is a kguard query that shows the finding's claim
+	// holds: its arguments (the inputs, as given to the scan, go after
+	// them), answering yes (exit status 0) on the same inputs. An RBAC
+	// finding's is `rbac can-i SUBJECT VERB RESOURCE`, a network finding's
+	// `netpol can FROM TO`. The cross-command agreement test runs them.
+	Confirm []string `json:"confirm,omitempty"`
 	// Suppressed says why the finding does not count, when it does not.
 	Suppressed *Suppression `json:"suppressed,omitempty"`
 }

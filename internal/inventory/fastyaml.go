@@ -5,14 +5,17 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
 // errFallback means the fast converter met YAML outside the subset it
-// handles; the document is then converted by yaml.v3, which is the
-// reference. The subset is the block style that Kubernetes manifests
-// almost always use, so nearly every document takes the fast path, and a
-// differential test and a fuzz test hold the two paths to the same result.
+// handles; the document is then converted by convertDocument, as kubectl
+// converts it (sigs.k8s.io/yaml, YAML 1.1). The subset is the block style
+// that Kubernetes manifests almost always use, so nearly every document
+// takes the fast path; within it the fast path resolves scalars by YAML
+// 1.1's rules as yaml.v2 does (yes/no/on/off are booleans, 0755 is octal),
+// and differential and fuzz tests hold it to sigs.k8s.io/yaml.YAMLToJSON.
 var errFallback = errors.New("outside the fast YAML subset")
 
 // fastLine is one line of a document: its indentation and its text after
@@ -27,8 +30,8 @@ type fastParser struct {
 	i     int
 	out   []byte
 	depth int
-	// keys holds the keys of the mappings being parsed, to refuse
-	// duplicates as yaml.v3 does.
+	// keys holds the keys of the mappings being parsed: a duplicate
+	// (which yaml.v2 resolves by keeping the last) falls back.
 	keys [][]byte
 	// scalar is the block scalar being assembled, kept for reuse.
 	scalar []byte
@@ -52,7 +55,7 @@ func fastConvert(dst, doc []byte) (out []byte, apiVersion, kind string, err erro
 // converter's garbage otherwise).
 func (p *fastParser) convert(dst, doc []byte) (out []byte, apiVersion, kind string, err error) {
 	// Tabs have many special cases in YAML and are rare in manifests:
-	// documents with any tab take the reference path.
+	// documents with any tab take the slow path.
 	if bytes.IndexByte(doc, '\t') >= 0 || loneCR(doc) || !printable(doc) {
 		return nil, "", "", errFallback
 	}
@@ -95,7 +98,9 @@ func loneCR(doc []byte) bool {
 }
 
 // printable reports whether doc is valid UTF-8 made only of the
-// characters YAML allows in a stream (yaml.v3 rejects the rest).
+// characters YAML allows in a stream (yaml.v2 rejects the rest), and has
+// none of the line breaks YAML 1.1 adds to \n and \r (NEL, LS, PS),
+// which the fast path does not split lines at.
 func printable(doc []byte) bool {
 	for i := 0; i < len(doc); {
 		c := doc[i]
@@ -110,7 +115,7 @@ func printable(doc []byte) bool {
 		if r == utf8.RuneError && n <= 1 {
 			return false
 		}
-		if r < 0xa0 && r != 0x85 || r >= 0xd800 && r <= 0xdfff || r == 0xfffe || r == 0xffff {
+		if r < 0xa0 || r >= 0xd800 && r <= 0xdfff || r == 0xfffe || r == 0xffff || r == 0x2028 || r == 0x2029 {
 			return false
 		}
 		i += n
@@ -138,7 +143,7 @@ func (p *fastParser) split(doc []byte) error {
 		p.lines = append(p.lines, fastLine{indent: ind, text: l[ind:]})
 	}
 	// A document starts with its "---" marker line, if it has one. Content
-	// after the marker (such as "--- |") is left to yaml.v3.
+	// after the marker (such as "--- |") is left to the slow path.
 	if len(p.lines) > 0 && p.lines[0].indent == 0 && isMarker(p.lines[0].text, "---") {
 		if !onlyComment(p.lines[0].text[3:]) {
 			return errFallback
@@ -335,7 +340,7 @@ func (p *fastParser) mapping(indent int, root bool) error {
 		}
 		for _, k := range p.keys[base:] {
 			if bytes.Equal(k, key) {
-				return errFallback // duplicate key: yaml.v3 reports it
+				return errFallback // duplicate key: yaml.v2 keeps the last
 			}
 		}
 		p.keys = append(p.keys, key)
@@ -502,7 +507,7 @@ func (p *fastParser) blockScalar(v []byte, parent int) error {
 		p.i++
 	}
 	if contentIndent < 0 {
-		return errFallback // empty block scalar: rare, let yaml.v3 decide
+		return errFallback // empty block scalar: rare, let yaml.v2 decide
 	}
 	end := p.i
 	// Trailing blank lines belong to the chomping, not the content; one
@@ -561,7 +566,7 @@ func (p *fastParser) blockScalar(v []byte, parent int) error {
 	case '-':
 	case '+':
 		if last < end {
-			return errFallback // keep with trailing empty lines: let yaml.v3 count them
+			return errFallback // keep with trailing empty lines: let yaml.v2 count them
 		}
 		b = append(b, '\n')
 	default:
@@ -613,7 +618,8 @@ func unquote(q []byte) ([]byte, bool) {
 			out = append(out, '\r')
 		case 'e':
 			out = append(out, 0x1b)
-		case ' ', '"', '/', '\\':
+		case ' ', '"', '\'', '\\':
+			// YAML 1.1 has no "\/" (1.2 added it); yaml.v2 has "\'".
 			out = append(out, body[i])
 		case 'N':
 			out = utf8.AppendRune(out, 0x85)
@@ -651,41 +657,63 @@ const (
 	plainInt
 	plainUint
 	plainFloat
-	plainUnsupported // timestamps, NaN and infinities: the slow path decides
+	plainUnsupported // NaN, infinities, "<<", 0b oddities: the slow path decides
 )
 
-// resolvePlain mirrors yaml.v3's resolution of untagged plain scalars.
+// resolvePlain resolves an untagged plain scalar as yaml.v2 does (its
+// resolve function, YAML 1.1): the first character decides what it may
+// be, then a fixed table of spellings, then Go's integer and float
+// parsers with underscores removed. Timestamps stay strings, as yaml.v2
+// keeps them when decoding into generic values; YAML 1.1's base 60
+// numbers (1:30) are strings too, since yaml.v2 never supported them.
 func resolvePlain(s []byte) (plainKind, any) {
 	if len(s) == 0 {
 		return plainNull, nil
 	}
-	switch string(s) {
-	case "~", "null", "Null", "NULL":
-		return plainNull, nil
-	case "true", "True", "TRUE":
-		return plainBool, true
-	case "false", "False", "FALSE":
-		return plainBool, false
-	case ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<":
-		return plainUnsupported, nil
-	}
 	c := s[0]
 	switch {
+	case c == '+' || c == '-' || c >= '0' && c <= '9':
+		return resolveNumber(s)
 	case c == '.':
+		if k, v, ok := resolveSpelling(s); ok {
+			return k, v
+		}
 		if f, err := strconv.ParseFloat(string(s), 64); err == nil {
 			return plainFloat, f
 		}
-		return plainString, nil
-	case c == '+' || c == '-' || c >= '0' && c <= '9':
-	default:
-		return plainString, nil
+	case c == '~' || c == 'y' || c == 'Y' || c == 'n' || c == 'N' || c == 't' || c == 'T' ||
+		c == 'f' || c == 'F' || c == 'o' || c == 'O':
+		if k, v, ok := resolveSpelling(s); ok {
+			return k, v
+		}
 	}
-	// Timestamps start with a four-digit year and a dash.
-	if len(s) >= 5 && s[4] == '-' && isDigits(s[:4]) {
-		return plainUnsupported, nil
+	return plainString, nil
+}
+
+// resolveSpelling looks s up in yaml.v2's table of fixed spellings.
+func resolveSpelling(s []byte) (plainKind, any, bool) {
+	switch string(s) {
+	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
+		return plainBool, true, true
+	case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
+		return plainBool, false, true
+	case "~", "null", "Null", "NULL":
+		return plainNull, nil, true
+	case ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF":
+		return plainUnsupported, nil, true
+	}
+	return 0, nil, false
+}
+
+// resolveNumber resolves a plain scalar that starts with a sign or a
+// digit, in yaml.v2's order: the fixed spellings, then int, uint and
+// float, each after removing underscores.
+func resolveNumber(s []byte) (plainKind, any) {
+	if k, v, ok := resolveSpelling(s); ok {
+		return k, v
 	}
 	if !numberish(s) {
-		return plainString, nil // "500m", "1.24.8": not worth a failed parse
+		return plainString, nil // "500m", "1.24.8", "2001-12-14T10:00:00Z"
 	}
 	plain := string(s)
 	if bytes.IndexByte(s, '_') >= 0 {
@@ -702,16 +730,15 @@ func resolvePlain(s []byte) (plainKind, any) {
 			return plainFloat, f
 		}
 	}
-	for _, pre := range []string{"0b", "-0b", "0o", "-0o"} {
-		if len(plain) > len(pre) && plain[:len(pre)] == pre {
-			return plainUnsupported, nil
-		}
+	if strings.HasPrefix(plain, "0b") || strings.HasPrefix(plain, "-0b") {
+		return plainUnsupported, nil // yaml.v2 has a second try at these
 	}
 	return plainString, nil
 }
 
 // numberish reports whether s has only characters a YAML int or float can
-// have (digits, signs, '.', '_', exponent, base prefixes, hex digits).
+// have (digits, signs, '.', '_', exponent, base prefixes, hex digits): for
+// any other, every parse yaml.v2 tries fails and s is a string.
 func numberish(s []byte) bool {
 	for _, c := range s {
 		switch {
@@ -722,15 +749,6 @@ func numberish(s []byte) bool {
 		}
 	}
 	return true
-}
-
-func isDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return len(b) > 0
 }
 
 // yamlFloat matches ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$.
@@ -772,7 +790,8 @@ func yamlFloat(s string) bool {
 	return i == len(s)
 }
 
-// appendPlain writes a plain scalar as the JSON value yaml.v3 would give.
+// appendPlain writes a plain scalar as the JSON value sigs.k8s.io/yaml
+// gives it.
 func appendPlain(dst, s []byte) ([]byte, error) {
 	kind, v := resolvePlain(s)
 	switch kind {
@@ -884,7 +903,7 @@ func (f *flowParser) value() error {
 				break
 			}
 			if next := f.s[f.i+1]; next == ',' || next == ']' || next == '}' {
-				return errFallback // "{a:}" and friends: yaml.v3's reading is subtle
+				return errFallback // "{a:}" and friends: yaml.v2's reading is subtle
 			}
 		}
 		f.i++

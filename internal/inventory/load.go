@@ -3,6 +3,7 @@ package inventory
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -319,50 +320,82 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // are still decoded.
 func DecodeFile(name string, data []byte) ([]*Object, []*InputError) {
 	var objs []*Object
-	var errs []*InputError
-	if isJSONStream(data) {
+	if isJSONStream(data) && json.Valid(data) {
 		line := 1 + bytes.Count(data[:len(data)-len(bytes.TrimLeft(data, " \t\r\n"))], []byte{'\n'})
 		got, err := DecodeJSON(data, Source{File: name, Line: line})
 		if err != nil {
-			errs = append(errs, &InputError{File: name, Line: line, Err: err})
+			return got, []*InputError{{File: name, Line: line, Err: err}}
 		}
-		return got, errs
+		return got, nil
 	}
+	var errs []*InputError
+	readDocuments(name, data, func(line int, js []byte, apiVersion, kind string) error {
+		src := Source{File: name, Line: line}
+		var got []*Object
+		var err error
+		if apiVersion != "" && kind != "" {
+			got, err = decodeKnown(js, typeMeta{APIVersion: apiVersion, Kind: kind}, src)
+		} else {
+			got, err = DecodeJSON(js, src)
+		}
+		objs = append(objs, got...)
+		return err
+	}, func(e *InputError) { errs = append(errs, e) })
+	return objs, errs
+}
+
+// readDocuments converts each document of a YAML stream to JSON as kubectl
+// does (see splitDocuments and convertDocument), calling fn in file order
+// with the document's first content line, its JSON (valid only until fn
+// returns) and its apiVersion and kind when the fast path saw them as plain
+// strings. Null documents are skipped, as kubectl skips them. Problems go
+// to fail in file order, fn's own (placed at the document's line) among
+// them.
+func readDocuments(name string, data []byte, fn func(line int, js []byte, apiVersion, kind string) error, fail func(*InputError)) {
 	st := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(st)
-	err := splitDocuments(data, func(doc []byte, line, base int) error {
+	splitDocuments(data, func(doc []byte, line, base int) {
+		doc = kubectlLines(doc)
 		out, apiVersion, kind, err := st.parser.convert(st.buf[:0], doc)
 		if err == errFallback {
 			out, err = convertDocument(st.buf[:0], doc)
 			apiVersion, kind = "", ""
 		}
 		if err != nil {
-			errs = append(errs, docError(name, line, base, err))
-			return nil
+			fail(docError(name, line, base, doc, err))
+			return
 		}
 		st.buf = out
-		buf := out
-		src := Source{File: name, Line: line}
-		var got []*Object
-		if apiVersion != "" && kind != "" {
-			got, err = decodeKnown(buf, typeMeta{APIVersion: apiVersion, Kind: kind}, src)
-		} else {
-			got, err = DecodeJSON(buf, src)
+		if string(out) == "null" {
+			return
 		}
-		if err != nil {
-			errs = append(errs, &InputError{File: name, Line: line, Err: err})
+		if err := fn(line, out, apiVersion, kind); err != nil {
+			fail(&InputError{File: name, Line: line, Err: err})
 		}
-		objs = append(objs, got...)
-		return nil
+	}, func(line int, err error) {
+		fail(&InputError{File: name, Line: line, Err: err})
 	})
-	if err != nil {
-		errs = append(errs, &InputError{File: name, Err: err})
-	}
-	return objs, errs
 }
 
-// isJSONStream reports whether data is a single JSON document, which is
-// decoded directly rather than through the YAML path.
+// kubectlLines returns doc as kubectl's line reader hands it on: every
+// line, the last one included, ends with "\n" (it matters to a trailing
+// block scalar), and "\r\n" becomes "\n" (it matters where another "\r"
+// comes before it: "\r\r\n" is two line breaks to YAML, one to kubectl).
+// doc is copied only when it changes.
+func kubectlLines(doc []byte) []byte {
+	if bytes.IndexByte(doc, '\r') >= 0 {
+		doc = bytes.ReplaceAll(doc, []byte("\r\n"), []byte("\n"))
+	}
+	if len(doc) > 0 && doc[len(doc)-1] != '\n' {
+		doc = append(doc[:len(doc):len(doc)], '\n')
+	}
+	return doc
+}
+
+// isJSONStream reports whether data starts as JSON does. kubectl tries
+// such a stream as JSON first and reads it as YAML when that fails (a YAML
+// flow mapping starts with "{" too); DecodeFile does the same for a file
+// that is not one valid JSON document.
 func isJSONStream(data []byte) bool {
 	t := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	return len(t) > 0 && t[0] == '{'

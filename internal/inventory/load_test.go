@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -117,24 +118,47 @@ func TestLoadBadInputs(t *testing.T) {
 	}
 }
 
-// TestAliasBombBoundedMemory: a billion-laughs document must fail fast
-// without expanding. The bound is generous (the expansion would need
-// gigabytes) so it never flakes, yet fails if aliases were expanded.
+// TestAliasBombBoundedMemory: alias bombs must fail early, without
+// expanding, with an error that says why. yaml.v2 (kubectl's reader)
+// counts every node it decodes through an alias and gives up when they
+// are too large a share of the document. The bound is generous (the
+// expansions would need gigabytes to terabytes) so it never flakes, yet
+// fails if aliases were expanded.
 func TestAliasBombBoundedMemory(t *testing.T) {
-	data, err := os.ReadFile("testdata/bad/alias-bomb.yaml")
+	laughs, err := os.ReadFile("testdata/bad/alias-bomb.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	objs, errs := DecodeFile("bomb.yaml", data)
-	runtime.ReadMemStats(&after)
-	if len(objs) != 0 || len(errs) != 1 {
-		t.Fatalf("got %d objects and %d errors, want 0 and 1", len(objs), len(errs))
+	// Fat leaves: a 1,000-element list behind each of 9 levels of 10
+	// aliases, so that aliases are few next to the nodes they expand.
+	var fat strings.Builder
+	fat.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fat}\ndata:\n  l0: &l0 [")
+	for i := 0; i < 1000; i++ {
+		fat.WriteString("lol,")
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
-		t.Errorf("decoding the alias bomb allocated %d MB", alloc>>20)
+	fat.WriteString("lol]\n")
+	for l := 1; l <= 9; l++ {
+		fmt.Fprintf(&fat, "  l%d: &l%d [%s*l%d]\n", l, l, strings.Repeat(fmt.Sprintf("*l%d,", l-1), 9), l-1)
+	}
+	for name, data := range map[string][]byte{"billion laughs": laughs, "fat leaves": []byte(fat.String())} {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			objs, errs := DecodeFile("bomb.yaml", data)
+			runtime.ReadMemStats(&after)
+			if len(objs) != 0 || len(errs) != 1 {
+				t.Fatalf("got %d objects and %d errors, want 0 and 1", len(objs), len(errs))
+			}
+			if !strings.Contains(errs[0].Err.Error(), "excessive aliasing") || errs[0].Line != 1 {
+				t.Errorf("error = %v, want excessive aliasing at the document's line 1", errs[0])
+			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%s allocated %d KB", errs[0], alloc>>10)
+			if alloc > 64<<20 {
+				t.Errorf("decoding the alias bomb allocated %d MB", alloc>>20)
+			}
+		})
 	}
 }
 
@@ -185,12 +209,15 @@ func TestDeepNesting(t *testing.T) {
 	for _, doc := range []string{
 		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata:\n  x: " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n",
 		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\nx:\n" + deepMapping(5000),
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\nx:\n" + deepMapping(MaxDepth+10),
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\nx: " + strings.Repeat("[", MaxDepth+10) + strings.Repeat("]", MaxDepth+10) + "\n",
 	} {
-		objs, errs := DecodeFile("deep.yaml", []byte(doc))
+		objs, errs := DecodeFile("nest.yaml", []byte(doc))
 		if len(objs) != 0 || len(errs) != 1 {
 			t.Fatalf("got %d objects, %d errors; want a clear error", len(objs), len(errs))
 		}
-		if !strings.Contains(errs[0].Error(), "deep") {
+		// yaml.v2's own bound (10,000 levels) or kguard's (MaxDepth).
+		if msg := errs[0].Err.Error(); !strings.Contains(msg, "max depth") && !strings.Contains(msg, "too deep") {
 			t.Errorf("error does not say the input is too deep: %v", errs[0])
 		}
 	}
@@ -213,5 +240,83 @@ func TestDecodeJSONListItemsErrorsKeepGoodItems(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "items[1]") {
 		t.Fatalf("error should name the bad item: %v", err)
+	}
+}
+
+// TestErrorLines: a YAML error names the 1-based line of the problem in
+// the file. Each expected line was found by reading the input: the line
+// that holds the offending character or token. yaml.v2 numbers scanner
+// problems from 1 and parser problems from 0, and names no line for a
+// problem on a document's first line or for a bad character.
+func TestErrorLines(t *testing.T) {
+	tests := []struct {
+		name, in string
+		line     int
+		msg      string
+	}{
+		{"parser, less indented key", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n labels: {}\n", 5, "did not find expected key"},
+		{"parser, in a later document", "a: 1\n---\n- x\ny: 2\n", 4, "did not find expected '-' indicator"},
+		{"parser, on a document's first line", "a: 1\n---\n]\n", 3, "did not find expected node content"},
+		{"scanner, reserved character", "a: 1\n---\nb: 1\nc: @x\n", 4, "cannot start any token"},
+		{"scanner, on a document's first line", "a: 1\n---\nb: \"\\q\"\n", 3, "unknown escape character"},
+		{"scanner, quote open at the end", "---\na: 1\n---\nb: \"open\nc: 2\n", 6, "unexpected end of stream"},
+		{"reader, control character", "a: 1\n---\nb: 1\nc: <\x01>\n", 4, "control characters"},
+		{"reader, in a comment-only document", "a: 1\n---\n# ok\n# not ok: \x00\n", 4, "control characters"},
+		{"scanner, a tab-only line", "a: 1\n---\n\t\n", 3, "cannot start any token"},
+		{"bad separator", "apiVersion: v1\n--- x\nb: 2\n", 2, "document separator"},
+		{"unknown alias, at the document", "apiVersion: v1\nkind: ConfigMap\n---\n# c\nmetadata: *nope\n", 5, "unknown anchor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs := DecodeFile("f.yaml", []byte(tt.in))
+			var found bool
+			for _, e := range errs {
+				if strings.Contains(e.Err.Error(), tt.msg) {
+					found = true
+					if e.Line != tt.line {
+						t.Errorf("%q at line %d, want %d", e.Err, e.Line, tt.line)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no error mentions %q: %v", tt.msg, errs)
+			}
+		})
+	}
+}
+
+// TestKubectlDocumentCuts: documents are cut where kubectl cuts them, and
+// each object keeps the line of its first content line.
+func TestKubectlDocumentCuts(t *testing.T) {
+	in := "# c\n" + // 1
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n" + // 2-4
+		"...\n" + // 5: a document end marker: kubectl reads no more of this document
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hidden}\n" + // 6-8
+		"--- # a comment may follow\n" + // 9
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" + // 10-12
+		"---\n---\n" + // 13-14: the second marker opens the next document
+		"~\n" + // 15: null, skipped
+		"---\n" + // 16
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  k: |\n    no final break" // 17-22
+	objs, errs := DecodeFile("f.yaml", []byte(in))
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	want := []struct {
+		name string
+		line int
+	}{{"a", 2}, {"b", 10}, {"c", 17}}
+	if len(objs) != len(want) {
+		t.Fatalf("got %d objects, want %d", len(objs), len(want))
+	}
+	for i, w := range want {
+		if objs[i].Name != w.name || objs[i].Source.Line != w.line {
+			t.Errorf("object %d: %s at line %d, want %s at %d", i, objs[i].Name, objs[i].Source.Line, w.name, w.line)
+		}
+	}
+	// kubectl's reader ends the last line with a line break, so the block
+	// scalar keeps one.
+	if got := objs[2].Typed.(*corev1.ConfigMap).Data["k"]; got != "no final break\n" {
+		t.Errorf("last block scalar = %q, want a final line break", got)
 	}
 }

@@ -81,14 +81,14 @@ z/c XXX XXX XXX`)
 //	pod labels:       a {pod: a, tier: front}, b {pod: b, tier: back}, c {pod: c}
 func confStdCluster() string {
 	var b strings.Builder
-	nsLabels := map[string]string{"x": "{ns: x, env: prod}", "y": "{ns: y, env: dev}", "z": "{ns: z}"}
+	nsLabels := map[string]string{"x": "{ns: x, env: prod}", "y": "{ns: 'y', env: dev}", "z": "{ns: z}"}
 	podLabels := map[string]string{"a": "{pod: a, tier: front}", "b": "{pod: b, tier: back}", "c": "{pod: c}"}
 	for _, ns := range []string{"x", "y", "z"} {
-		fmt.Fprintf(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  labels: %s\n---\n", ns, nsLabels[ns])
+		fmt.Fprintf(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: '%s'\n  labels: %s\n---\n", ns, nsLabels[ns])
 	}
 	for _, ns := range []string{"x", "y", "z"} {
 		for _, p := range []string{"a", "b", "c"} {
-			fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  namespace: %s\n  labels: %s\nspec:\n  containers:\n", p, ns, podLabels[p])
+			fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  namespace: '%s'\n  labels: %s\nspec:\n  containers:\n", p, ns, podLabels[p])
 			for _, proto := range []string{"TCP", "UDP", "SCTP"} {
 				fmt.Fprintf(&b, "  - name: c-%s\n    image: agnhost\n    ports:\n", strings.ToLower(proto))
 				for _, port := range []int{80, 81} {
@@ -366,7 +366,7 @@ spec:
 		name: "allow from namespace by label",
 		// x/a admits the pods of namespaces labelled ns=y only; no
 		// same-namespace exception.
-		objects: confIngressToXA("from-y", `  - from: [{namespaceSelector: {matchLabels: {ns: y}}}]`),
+		objects: confIngressToXA("from-y", `  - from: [{namespaceSelector: {matchLabels: {ns: 'y'}}}]`),
 		probes: []confProbe{{80, "", confStd(`
 x/a .XX XXX XXX
 x/b .XX XXX XXX
@@ -454,7 +454,7 @@ z/c .XX XXX XXX`)}},
 	{
 		name: "podSelector AND namespaceSelector in one peer",
 		// One peer with both selectors: pods b of namespace y only.
-		objects: confIngressToXA("y-and-b", `  - from: [{namespaceSelector: {matchLabels: {ns: y}}, podSelector: {matchLabels: {pod: b}}}]`),
+		objects: confIngressToXA("y-and-b", `  - from: [{namespaceSelector: {matchLabels: {ns: 'y'}}, podSelector: {matchLabels: {pod: b}}}]`),
 		probes: []confProbe{{80, "", confStd(`
 x/a .XX XXX XXX
 x/b .XX XXX XXX
@@ -470,7 +470,7 @@ z/c .XX XXX XXX`)}},
 		name: "podSelector OR namespaceSelector as two peers",
 		// Two peers: every pod of y, or pod b of x (the policy's
 		// namespace).
-		objects: confIngressToXA("y-or-b", `  - from: [{namespaceSelector: {matchLabels: {ns: y}}}, {podSelector: {matchLabels: {pod: b}}}]`),
+		objects: confIngressToXA("y-or-b", `  - from: [{namespaceSelector: {matchLabels: {ns: 'y'}}}, {podSelector: {matchLabels: {pod: b}}}]`),
 		probes: []confProbe{{80, "", confStd(`
 x/a .XX XXX XXX
 x/b XXX XXX XXX
@@ -531,7 +531,7 @@ z/c ... XXX XXX`)}},
 		objects: `
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: deny-a, namespace: y}
+metadata: {name: deny-a, namespace: 'y'}
 spec:
   podSelector: {matchLabels: {pod: a}}
   policyTypes: [Ingress]
@@ -635,7 +635,7 @@ z/c .XX XXX XXX`)},
 		// Rule 1: x/b on 80; rule 2: namespace y on 81/UDP.
 		objects: confIngressToXA("two-rules", `  - from: [{podSelector: {matchLabels: {pod: b}}}]
     ports: [{port: 80}]
-  - from: [{namespaceSelector: {matchLabels: {ns: y}}}]
+  - from: [{namespaceSelector: {matchLabels: {ns: 'y'}}}]
     ports: [{port: 81, protocol: UDP}]`),
 		probes: []confProbe{
 			{80, "", confStd(`
@@ -966,7 +966,7 @@ spec:
   ingress:
   - from: [{podSelector: {matchLabels: {pod: b}}}]
   egress:
-  - to: [{namespaceSelector: {matchLabels: {ns: y}}}]
+  - to: [{namespaceSelector: {matchLabels: {ns: 'y'}}}]
 `,
 		probes: []confProbe{{80, "", confStd(`
 x/a ... XXX ...
@@ -1015,10 +1015,10 @@ z/c XXX XXX XXX`)}},
 		name: "egress and ingress must both allow",
 		// x/a admits namespace y only; pods of y may send to x/a only.
 		objects: confJoin(
-			confIngressToXA("from-y", `  - from: [{namespaceSelector: {matchLabels: {ns: y}}}]`), `
+			confIngressToXA("from-y", `  - from: [{namespaceSelector: {matchLabels: {ns: 'y'}}}]`), `
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: to-xa, namespace: y}
+metadata: {name: to-xa, namespace: 'y'}
 spec:
   podSelector: {}
   policyTypes: [Egress]
@@ -1046,11 +1046,11 @@ metadata: {name: to-y, namespace: x}
 spec:
   podSelector: {}
   policyTypes: [Egress]
-  egress: [{to: [{namespaceSelector: {matchLabels: {ns: y}}}]}]
+  egress: [{to: [{namespaceSelector: {matchLabels: {ns: 'y'}}}]}]
 `, `
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: deny-a, namespace: y}
+metadata: {name: deny-a, namespace: 'y'}
 spec:
   podSelector: {matchLabels: {pod: a}}
   policyTypes: [Ingress]
@@ -1108,7 +1108,7 @@ metadata: {name: b-out, namespace: x}
 spec:
   podSelector: {matchLabels: {pod: b}}
   policyTypes: [Egress]
-  egress: [{to: [{namespaceSelector: {matchLabels: {ns: y}}}]}]
+  egress: [{to: [{namespaceSelector: {matchLabels: {ns: 'y'}}}]}]
 `,
 		probes: []confProbe{{80, "", confStd(`
 x/a XXX XXX XXX

@@ -60,6 +60,28 @@ func (p *Pass) Inventory() *inventory.Inventory {
 	return p.memo.Inventory()
 }
 
+// Provenance is where an object was read from and how its manifest was
+// written.
+type Provenance struct {
+	// File is set for objects read from files (the file, or the template
+	// or origin a renderer names); Cluster for objects read from a live
+	// cluster.
+	File, Cluster string
+	// NamespaceDefaulted: the manifest named no namespace, and the loader
+	// put the object where kubectl or Helm would create it.
+	NamespaceDefaulted bool
+}
+
+// Manifest tells where obj was read from. The rule must declare
+// analysis.Manifest: provenance is what admission cannot see, so rules
+// that judge it do not run there.
+func (p *Pass) Manifest(obj *inventory.Object) Provenance {
+	if !p.Rule.requires(analysis.Manifest) {
+		panic(undeclared{p.Rule.ID, analysis.Manifest.Name})
+	}
+	return Provenance{File: obj.Source.File, Cluster: obj.Source.Cluster, NamespaceDefaulted: obj.NamespaceDefaulted}
+}
+
 // Use returns analysis a's result for the scanned inventory, building it
 // on first use. The rule must list a in Requires: an undeclared use panics,
 // which the scan reports as the rule not evaluated and the rule's fixture
@@ -122,6 +144,15 @@ func (p *Pass) report(obj *inventory.Object, sev finding.Severity, cis []string,
 		Source:     obj.Source,
 		CIS:        cis,
 	})
+}
+
+// Confirm attaches to the finding just reported the kguard query that
+// shows its claim holds (finding.Finding.Confirm), such as
+// "rbac", "can-i", "serviceaccount:shop:web", "get", "secrets", "-n", "shop".
+func (p *Pass) Confirm(args ...string) {
+	if n := len(p.findings); n > 0 {
+		p.findings[n-1].Confirm = args
+	}
 }
 
 // Evaluated records that the rule judged obj against the listed CIS checks

@@ -27,6 +27,9 @@ type Options struct {
 	// AtAdmissionOnly runs only the rules that decide from one object alone
 	// (rules.Rule.AtAdmission), as the admission webhook does.
 	AtAdmissionOnly bool
+	// Provided are analysis results computed before the scan (the image
+	// scan of `kguard scan --images`).
+	Provided []analysis.Provided
 }
 
 // Result is the outcome of a scan.
@@ -81,6 +84,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, opts Options) (*Result, 
 	}
 
 	analyses := analysis.NewMemo(inv)
+	analyses.Provide(opts.Provided...)
 	// Each worker keeps its own findings; they are joined once at the end
 	// (appending tens of thousands of findings to one shared slice under
 	// a lock cost more than the rules themselves).

@@ -209,7 +209,7 @@ func TestSingleObjectOnlySkipsInventoryRules(t *testing.T) {
 func TestOrderIndependentOfParallelism(t *testing.T) {
 	var docs string
 	for i := 0; i < 700; i++ {
-		docs += fmt.Sprintf("---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: ns%d}\nspec:\n  containers: [{name: c, image: x}, {name: d, image: y}]\n", i, i%7)
+		docs += fmt.Sprintf("---\napiVersion: v1\nkind: Pod\nmetadata: {name: p%d, namespace: ns%d}\nspec:\n  containers: [{name: c, image: x}, {name: d, image: 'y'}]\n", i, i%7)
 	}
 	inv := load(t, docs)
 	var first []finding.Finding

@@ -157,6 +157,9 @@ func Run(ctx context.Context, o *Options) error {
 		Registry: reg, Config: cfg, Policy: policy, DefaultMode: mode, Modes: modes,
 		MaxBodyBytes: o.MaxBodyBytes, Timeout: o.Timeout, Logger: logger, Metrics: admission.NewMetrics(),
 	}
+	if h.Signatures, err = signatureCheck(cfg, o.ConfigFile); err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return cmdutil.UsageErrorf("listen %s: %v", o.Listen, err)

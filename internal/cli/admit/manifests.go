@@ -4,8 +4,10 @@ import (
 	"context"
 	_ "embed"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/extract"
@@ -47,7 +49,7 @@ CA bundle is injected by its cainjector.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-system", "namespace to run the webhook in")
-	cmd.Flags().StringVar(&o.Image, "image", cmdutil.DefaultImage(), "kguard image (pin by digest in production)")
+	cmdutil.AddImageFlag(cmd.Flags(), &o.Image)
 	cmd.Flags().IntVar(&o.Replicas, "replicas", 2, "webhook replicas")
 	cmd.Flags().StringVar(&o.FailurePolicy, "failure-policy", "Fail", "what the API server does when the webhook is unreachable: Fail (safe) or Ignore (available)")
 	cmd.Flags().IntVar(&o.Timeout, "timeout-seconds", 5, "webhook call timeout, 1-30")
@@ -64,6 +66,12 @@ func RunManifests(_ context.Context, o *ManifestOptions) error {
 	}
 	if o.Timeout < 1 || o.Timeout > 30 {
 		return cmdutil.UsageErrorf("--timeout-seconds must be between 1 and 30 (the API server's limit)")
+	}
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
+	}
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
 	}
 	return cmdutil.RenderManifests(o.Streams.Out, manifestsTemplate, manifestData{ManifestOptions: *o, CustomWorkloads: customWorkloadRules()})
 }

@@ -54,7 +54,7 @@ func (o *ManifestOptions) Path() string { return watch.WebhookPath }
 func (o *ManifestOptions) ServerName() string { return "kguard-audit." + o.Namespace + ".svc" }
 
 func newManifestsCmd(s *cmdutil.Streams, run func(context.Context, *ManifestOptions) error) *cobra.Command {
-	o := &ManifestOptions{Streams: s, Namespace: "kguard-system", Image: cmdutil.DefaultImage(), Replicas: 1, ClientAuth: true, NodeDir: "/etc/kubernetes/kguard"}
+	o := &ManifestOptions{Streams: s, Namespace: "kguard-system", Replicas: 1, ClientAuth: true, NodeDir: "/etc/kubernetes/kguard"}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print the manifests that run the audit webhook backend in a cluster",
@@ -87,7 +87,7 @@ Alerts are JSON lines on the pod's standard output.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Namespace, "namespace", o.Namespace, "namespace to run the backend in")
-	f.StringVar(&o.Image, "image", o.Image, "kguard image (pin by digest in production)")
+	cmdutil.AddImageFlag(f, &o.Image)
 	f.IntVar(&o.Replicas, "replicas", o.Replicas, "backend replicas; each keeps its own rate limits and burst counts")
 	f.StringVar(&o.ServiceIP, "service-ip", "", "fixed cluster IP of the Service, named in the API server's webhook configuration")
 	f.BoolVar(&o.ClientAuth, "client-auth", o.ClientAuth, "accept events only from the API server's client certificate (issued by cert-manager)")
@@ -102,8 +102,8 @@ func RunManifests(_ context.Context, o *ManifestOptions) error {
 	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
 		return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, errs[0])
 	}
-	if o.Image == "" {
-		return cmdutil.UsageErrorf("--image is required")
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
 	}
 	if o.Replicas < 1 {
 		return cmdutil.UsageErrorf("--replicas must be 1 or more")

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -316,18 +315,6 @@ func TestManifestsPassOwnScan(t *testing.T) {
 	}
 }
 
-// warnings collects the API server's warnings (Pod Security among them).
-type warnings struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (w *warnings) HandleWarningHeader(_ int, _ string, msg string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.msgs = append(w.msgs, msg)
-}
-
 // TestManifestsInCluster creates the objects in a real API server: they
 // are valid, and the pod template meets the namespace's Pod Security
 // level "restricted" (the server warns otherwise). cert-manager is not
@@ -336,7 +323,7 @@ func TestManifestsInCluster(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{})
 	_, objs := manifests(t, "--replicas", "2", "--service-ip", "10.96.0.50")
 	cfg := c.AdminConfig()
-	warn := &warnings{}
+	warn := &cluster.Warnings{}
 	cfg.WarningHandler = warn
 	ap, err := cluster.NewApplier(cfg)
 	if err != nil {
@@ -354,7 +341,7 @@ func TestManifestsInCluster(t *testing.T) {
 	if len(applied)+len(skipped) != len(objs) || len(skipped) != 5 {
 		t.Errorf("applied %v, skipped %v", kinds(applied), kinds(skipped))
 	}
-	for _, m := range warn.msgs {
+	for _, m := range warn.Take() {
 		t.Errorf("API server warning: %s", m)
 	}
 	// The check can fail: a privileged template in the namespace warns.
@@ -371,7 +358,7 @@ spec:
 	if _, _, err := ap.Apply(context.Background(), priv); err != nil {
 		t.Fatal(err)
 	}
-	if len(warn.msgs) == 0 {
+	if len(warn.Take()) == 0 {
 		t.Error("no Pod Security warning for a privileged Deployment: the check above proves nothing")
 	}
 	svc, err := c.Admin().CoreV1().Services("kguard-system").Get(context.Background(), "kguard-audit", metav1.GetOptions{})

@@ -187,7 +187,7 @@ type ManifestOptions struct {
 }
 
 func newManifestsCmd(s *cmdutil.Streams, run func(context.Context, *ManifestOptions) error) *cobra.Command {
-	o := &ManifestOptions{Streams: s, ManifestOptions: node.ManifestOptions{Namespace: "kguard-node", Image: cmdutil.DefaultImage()}}
+	o := &ManifestOptions{Streams: s, ManifestOptions: node.ManifestOptions{Namespace: "kguard-node"}}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print a Job that runs 'kguard node' on a control-plane node",
@@ -207,13 +207,16 @@ privileged pods (Pod Security "privileged" level).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "namespace of the Job and its ServiceAccount")
-	f.StringVar(&o.Image, "image", o.Image, "kguard image")
+	cmdutil.AddImageFlag(f, &o.Image)
 	f.StringVar(&o.NodeName, "node", "", "run on this node (default: a control-plane node)")
 	return cmd
 }
 
 // RunManifests prints the ServiceAccount and the Job.
 func RunManifests(_ context.Context, o *ManifestOptions) error {
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
+	}
 	if err := node.WriteManifests(o.Streams.Out, o.ManifestOptions); err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}

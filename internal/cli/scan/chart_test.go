@@ -26,7 +26,7 @@ const chartDir = "../../../deploy/helm/kguard"
 // TestChartPassesItsOwnScan: the in-cluster chart, installed as the README
 // recommends (image pinned by digest), has no finding at all.
 func TestChartPassesItsOwnScan(t *testing.T) {
-	digest := "image.digest=sha256:" + strings.Repeat("ab", 32)
+	digest := "image.digest=" + imageDigest(t)
 	rep, stderr, code := runScan(t, &Options{Input: cmdutil.Input{Args: []string{chartDir}, Release: "kguard", Namespace: "kguard-system", Set: []string{digest}}})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

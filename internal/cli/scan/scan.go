@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/config"
@@ -44,6 +45,8 @@ type Options struct {
 	WritePolicyReports bool
 	// Now fixes the reference time (tests); zero means time.Now().
 	Now time.Time
+	// Images scans the workloads' images (--images, images.go).
+	Images ImageOptions
 }
 
 // NewCmd returns `kguard scan`.
@@ -118,6 +121,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 	f.StringArrayVar(&o.HelmCharts, "helm", nil, "render this Helm chart directory and scan the result (repeatable; chart directories in PATHs are rendered too)")
 	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates (certificate expiry, end-of-life releases, backup age) as of this day, YYYY-MM-DD (default: now)")
 	f.BoolVar(&o.Timings, "timings", false, "print on standard error how long reading, the rules and the report took")
+	o.Images.addFlags(f)
 	return cmd
 }
 
@@ -191,7 +195,19 @@ func Run(ctx context.Context, o *Options) error {
 	if d := cfg.TLS.ExpiryWarningDays; d > 0 {
 		settings.CertExpiryWarning = time.Duration(d) * 24 * time.Hour
 	}
-	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings})
+	var restCfg *rest.Config
+	if o.Cluster {
+		src, err := o.Source()
+		if err != nil {
+			return err
+		}
+		restCfg = src.Cluster.Config
+	}
+	provided, imageErrs, err := o.scanImages(ctx, loaded.Inventory, cfg, restCfg)
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	res, err := scan.Run(ctx, loaded.Inventory, scan.Options{Registry: reg, Config: cfg, Settings: settings, Provided: provided})
 	if err != nil {
 		return err
 	}
@@ -226,7 +242,11 @@ func Run(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.Streams.ErrOut, "timings: %s (%d objects)\n", phases, objects)
 	}
 
-	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors), failOn, o.AllowPartial)
+	for _, e := range imageErrs {
+		fmt.Fprintf(o.Streams.ErrOut, "error: %s\n", e)
+	}
+	// An image that could not be read is an input problem like a file.
+	return cmdutil.ExitStatus(o.Streams, res, len(loaded.Errors)+len(imageErrs), failOn, o.AllowPartial)
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -72,7 +71,7 @@ and off the command line.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-sensor", "namespace to run the sensor in (its own: it must allow privileged pods)")
-	cmd.Flags().StringVar(&o.Image, "image", cmdutil.DefaultImage(), "kguard image (pin by digest in production)")
+	cmdutil.AddImageFlag(cmd.Flags(), &o.Image)
 	cmd.Flags().BoolVar(&o.Privileged, "privileged", false, "run the sensor privileged (for nodes that refuse BPF to a container with only the needed capabilities)")
 	cmd.Flags().BoolVar(&o.Enforce, "enforce", false, "run the sensor with --enforce: kill actions and the connect deny list (adds NET_ADMIN)")
 	cmd.Flags().StringVar(&o.Seccomp, "seccomp", seccompRuntimeDefault, "seccomp profile: RuntimeDefault, or Unconfined where the runtime's default refuses the bpf syscall")
@@ -90,12 +89,8 @@ func RunManifests(_ context.Context, o *ManifestOptions) error {
 	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
 		return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
 	}
-	// The image goes into YAML as a plain scalar: refuse what would
-	// change the document rather than name an image.
-	if o.Image == "" || strings.ContainsFunc(o.Image, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("#'\"{}[],&*!|>%`", r)
-	}) {
-		return cmdutil.UsageErrorf("--image %q is not an image reference", o.Image)
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
 	}
 	return cmdutil.RenderManifests(o.Streams.Out, manifestsTemplate, o)
 }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kguard/kguard/internal/config"
@@ -108,5 +112,49 @@ func TestRequirementsDeclared(t *testing.T) {
 	}
 	for _, ne := range res.NotEvaluated {
 		t.Errorf("%s: %s", ne.Subject, ne.Reason)
+	}
+}
+
+// TestProvenanceOnlyThroughPass: rules read where an object came from only
+// through Pass.Manifest, which requires declaring analysis.Manifest (and so
+// keeps the rule out of admission, where provenance is gone). A rule that
+// read inventory.Object's Source or NamespaceDefaulted directly would
+// decide differently in the webhook than in the scan.
+func TestProvenanceOnlyThroughPass(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "*", "*.go"))
+	fset := token.NewFileSet()
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || strings.Contains(f, "rulestest") || strings.Contains(f, "ruledoc") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		ast.Inspect(file, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			switch sel.Sel.Name {
+			case "NamespaceDefaulted":
+				if inner, ok := sel.X.(*ast.CallExpr); ok {
+					if fn, ok := inner.Fun.(*ast.SelectorExpr); ok && fn.Sel.Name == "Manifest" {
+						return true // p.Manifest(obj).NamespaceDefaulted
+					}
+				}
+				t.Errorf("%s: reads NamespaceDefaulted directly; use Pass.Manifest", fset.Position(sel.Pos()))
+			case "File", "Cluster", "Origin":
+				if inner, ok := sel.X.(*ast.SelectorExpr); ok && inner.Sel.Name == "Source" {
+					t.Errorf("%s: reads an object's Source.%s directly; use Pass.Manifest", fset.Position(sel.Pos()), sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+	if checked < 50 {
+		t.Fatalf("only %d rule files parsed", checked)
 	}
 }

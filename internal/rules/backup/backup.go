@@ -42,7 +42,7 @@ const (
 func noSchedule() *rules.Rule {
 	return &rules.Rule{
 		ID:       "backup-no-schedule",
-		Requires: []analysis.Key{backup.Analysis},
+		Requires: []analysis.Key{backup.Analysis, analysis.Manifest},
 		Category: finding.CategoryBackup,
 		Severity: finding.SeverityHigh,
 		Title:    "Workloads are deployed but no backup schedule exists",
@@ -69,7 +69,7 @@ func checkNoSchedule(p *rules.Pass) {
 	}
 	// Application manifests do not carry the cluster's backup setup:
 	// judge only a live cluster, or inputs that include Velero itself.
-	if !fromCluster(p.Inventory()) && len(m.Backups) == 0 && len(m.Locations) == 0 {
+	if !fromCluster(p) && len(m.Backups) == 0 && len(m.Locations) == 0 {
 		return
 	}
 	target := m.First
@@ -95,9 +95,9 @@ func checkNoSchedule(p *rules.Pass) {
 }
 
 // fromCluster reports an inventory read from a live cluster.
-func fromCluster(inv *inventory.Inventory) bool {
-	objs := inv.Objects()
-	return len(objs) > 0 && objs[0].Source.Cluster != ""
+func fromCluster(p *rules.Pass) bool {
+	objs := p.Inventory().Objects()
+	return len(objs) > 0 && p.Manifest(objs[0]).Cluster != ""
 }
 
 func namespaceNotCovered() *rules.Rule {

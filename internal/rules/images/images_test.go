@@ -7,6 +7,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/config"
+	"github.com/kguard/kguard/internal/finding"
+	"github.com/kguard/kguard/internal/images/imagesig"
+	"github.com/kguard/kguard/internal/images/imagevuln"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/rulestest"
 )
@@ -16,11 +21,14 @@ import (
 var testAllowlist = []string{"registry.example.com", "ghcr.io/acme", "docker.io/library", "*.corp.example"}
 
 func TestRules(t *testing.T) {
-	var plain, withAllowlist []*rules.Rule
+	var plain, withAllowlist, withScan []*rules.Rule
 	for _, r := range Rules() {
-		if r.ID == "image-registry-not-allowed" {
+		switch r.ID {
+		case "image-registry-not-allowed":
 			withAllowlist = append(withAllowlist, r)
-		} else {
+		case "image-vulnerable", "image-signature-invalid":
+			withScan = append(withScan, r)
+		default:
 			plain = append(plain, r)
 		}
 	}
@@ -29,6 +37,78 @@ func TestRules(t *testing.T) {
 	}
 	rulestest.Run(t, plain, "testdata", nil)
 	rulestest.Run(t, withAllowlist, "testdata", &rules.Settings{AllowedRegistries: testAllowlist})
+	rulestest.Run(t, withScan, "testdata", nil, analysis.Value(imagevuln.Analysis, vulnerableImages), analysis.Value(imagesig.Analysis, signatureResults))
+}
+
+// signatureResults are the verdicts the image-signature-invalid fixtures
+// are written for.
+var signatureResults = &imagesig.Results{
+	Require: []config.SignatureRequirement{{Namespaces: []string{"prod*"}}, {Registries: []string{"registry.example/secure"}}},
+	Images: map[string]*imagesig.Verdict{
+		"registry.example/web:1.0":         {Reason: "no signature attached to sha256:0123"},
+		"registry.example/api:2.0":         {Reason: "bundle 1 (https://sigstore.dev/cosign/sign/v1): signed with a key the policy does not list"},
+		"registry.example/signed:1.0":      {Verified: true, Signer: "key cosign.pub"},
+		"registry.example/secure/db:1":     {Reason: "no signature attached to sha256:4567"},
+		"registry.example/unreachable:1.0": {Error: "image registry.example/unreachable:1.0: registry registry.example: connection refused"},
+	},
+}
+
+func TestSignatureRequired(t *testing.T) {
+	reqs := []config.SignatureRequirement{{Namespaces: []string{"prod-*", "payments"}}, {Registries: []string{"ghcr.io/acme"}}}
+	for _, tc := range []struct {
+		ns, image string
+		want      bool
+	}{
+		{"prod-eu", "nginx:1", true},
+		{"payments", "nginx:1", true},
+		{"dev", "ghcr.io/acme/api:1", true},
+		{"dev", "ghcr.io/acme-evil/api:1", false},
+		{"dev", "nginx:1", false},
+		{"", "nginx:1", false},
+	} {
+		if got := SignatureRequired(reqs, tc.ns, tc.image); got != tc.want {
+			t.Errorf("SignatureRequired(%q, %q) = %v", tc.ns, tc.image, got)
+		}
+	}
+}
+
+// vulnerableImages are the image scan results the image-vulnerable
+// fixtures are written for.
+var vulnerableImages = &imagevuln.Results{Images: map[string]*imagevuln.Image{
+	"registry.example/web:1.0": {Ref: "registry.example/web:1.0", Vulnerabilities: []imagevuln.Vulnerability{
+		{ID: "GHSA-test-0001", Aliases: []string{"CVE-2099-1001"}, Severity: "HIGH", Score: 7.5, Package: "openssl", Installed: "3.0.11", Fixed: "3.0.13"},
+		{ID: "GHSA-test-0002", Severity: "MEDIUM", Score: 5.3, Package: "zlib", Installed: "1.2.13"},
+	}},
+	"registry.example/clean:1.0":  {Ref: "registry.example/clean:1.0"},
+	"registry.example/broken:1.0": {Ref: "registry.example/broken:1.0", Error: "image registry.example/broken:1.0: layer 1 of 1: unexpected EOF"},
+}}
+
+// TestVulnerableRisk: the severity starts at the worst vulnerability's
+// and rises one level per risk; a NetworkPolicy that closes the pods to
+// outside clients removes the exposure (asked of the network model).
+func TestVulnerableRisk(t *testing.T) {
+	provided := analysis.Value(imagevuln.Analysis, vulnerableImages)
+	for _, tc := range []struct {
+		file string
+		want finding.Severity
+	}{
+		{"fire-plain.yaml", finding.SeverityHigh},
+		{"fire-ingress.yaml", finding.SeverityCritical},
+		{"fire-exposed.yaml", finding.SeverityCritical},
+	} {
+		res := rulestest.Scan(t, filepath.Join("testdata", "image-vulnerable", tc.file), []*rules.Rule{vulnerable()}, nil, provided)
+		if len(res.Findings) != 1 || res.Findings[0].Severity != tc.want {
+			t.Errorf("%s: %v, want one finding at %s", tc.file, res.Findings, tc.want)
+		}
+	}
+	// Without image scan results (no --images) the rule is silent.
+	if res := rulestest.Scan(t, filepath.Join("testdata", "image-vulnerable", "fire-exposed.yaml"), []*rules.Rule{vulnerable()}, nil); len(res.Findings) != 0 {
+		t.Errorf("without results: %v", res.Findings)
+	}
+	res := rulestest.Scan(t, filepath.Join("testdata", "image-vulnerable", "denied.yaml.txt"), []*rules.Rule{vulnerable()}, nil, provided)
+	if len(res.Findings) != 1 || strings.Contains(res.Findings[0].Message, "reachable") || res.Findings[0].Severity != finding.SeverityHigh {
+		t.Errorf("behind a deny-all NetworkPolicy: %+v", res.Findings)
+	}
 }
 
 // TestRegistryRuleIdleWithoutAllowlist: with no allowlist configured the

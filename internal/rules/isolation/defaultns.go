@@ -28,7 +28,7 @@ func defaultNamespace() *rules.Rule {
 		ID: "default-namespace",
 		// The inventory tells whether a custom kind is namespaced at all
 		// (its CRD); a kind of unknown scope is not judged.
-		Requires: []analysis.Key{analysis.Objects},
+		Requires: []analysis.Key{analysis.Objects, analysis.Manifest},
 		Category: finding.CategoryIsolation,
 		Severity: finding.SeverityMedium,
 		Title:    "Object is placed in the default namespace",
@@ -47,7 +47,7 @@ func defaultNamespace() *rules.Rule {
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
 			// An object put in default because it named no namespace is
 			// namespace-not-set's finding, not this one's.
-			if obj.Namespace != "default" || obj.NamespaceDefaulted || generated(obj) {
+			if obj.Namespace != "default" || p.Manifest(obj).NamespaceDefaulted || generated(obj) {
 				return
 			}
 			if ns, known := p.Inventory().Namespaced(obj.GroupKind()); !ns || !known {
@@ -61,6 +61,7 @@ func defaultNamespace() *rules.Rule {
 func namespaceNotSet() *rules.Rule {
 	return &rules.Rule{
 		ID:       "namespace-not-set",
+		Requires: []analysis.Key{analysis.Manifest},
 		Category: finding.CategoryIsolation,
 		Severity: finding.SeverityInfo,
 		Title:    "Namespaced object does not say which namespace it belongs in",
@@ -78,7 +79,7 @@ func namespaceNotSet() *rules.Rule {
 			// The loader marks namespaced objects that named none (kinds of
 			// unknown scope, custom resources whose CRD was not scanned, are
 			// left unmarked rather than guessed).
-			if !obj.NamespaceDefaulted {
+			if !p.Manifest(obj).NamespaceDefaulted {
 				return
 			}
 			p.Reportf(obj, "metadata.namespace", "%s %q has no namespace: it goes wherever the deploying context points (judged as in %q)", obj.Kind, obj.Name, obj.Namespace)

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/rules"
@@ -29,8 +30,10 @@ import (
 )
 
 // Run checks every rule in list against testdata in dir (usually
-// "testdata"). Settings are passed to the rules (nil for defaults).
-func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings) {
+// "testdata"). Settings are passed to the rules (nil for defaults);
+// provided are analysis results computed outside the inventory (image scan
+// results), as `kguard scan --images` hands them to the scan.
+func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings, provided ...analysis.Provided) {
 	t.Helper()
 	for _, r := range list {
 		t.Run(r.ID, func(t *testing.T) {
@@ -46,7 +49,7 @@ func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings)
 				default:
 					continue
 				}
-				t.Run(base, func(t *testing.T) { runFixture(t, r, f, settings) })
+				t.Run(base, func(t *testing.T) { runFixture(t, r, f, settings, provided) })
 			}
 			if fire == 0 || pass == 0 {
 				t.Errorf("rule %s needs fixtures %s/%s/fire*.yaml and pass*.yaml (has %d fire, %d pass)", r.ID, dir, r.ID, fire, pass)
@@ -58,7 +61,7 @@ func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings)
 // Scan loads one fixture file through the input pipeline every command
 // uses and runs the given rules over it, returning the result. Load errors
 // fail the test.
-func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Settings) *scan.Result {
+func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Settings, provided ...analysis.Provided) *scan.Result {
 	t.Helper()
 	loaded, err := input.Load(context.Background(), input.Source{Paths: []string{file}})
 	if err != nil {
@@ -71,7 +74,7 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := scan.Run(context.Background(), loaded.Inventory, scan.Options{Registry: reg, Settings: settings})
+	res, err := scan.Run(context.Background(), loaded.Inventory, scan.Options{Registry: reg, Settings: settings, Provided: provided})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +84,8 @@ func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Setting
 	return res
 }
 
-func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings) {
-	res := Scan(t, file, []*rules.Rule{r}, settings)
+func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settings, provided []analysis.Provided) {
+	res := Scan(t, file, []*rules.Rule{r}, settings, provided...)
 	var got []finding.Finding
 	for _, f := range res.Findings {
 		if f.Rule == r.ID {

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
@@ -132,6 +133,7 @@ func wrongType() *rules.Rule {
 func inManifest() *rules.Rule {
 	return &rules.Rule{
 		ID:       "secret-in-manifest",
+		Requires: []analysis.Key{analysis.Manifest},
 		Category: finding.CategorySecrets,
 		Severity: finding.SeverityInfo,
 		Title:    "Secret with its values committed in a manifest",
@@ -146,7 +148,7 @@ func inManifest() *rules.Rule {
 		Kinds: secretKind,
 		CheckObject: func(p *rules.Pass, obj *inventory.Object) {
 			s, ok := obj.Typed.(*corev1.Secret)
-			if !ok || obj.Source.File == "" || len(s.Data)+len(s.StringData) == 0 {
+			if !ok || p.Manifest(obj).File == "" || len(s.Data)+len(s.StringData) == 0 {
 				return // live objects are where Secrets belong
 			}
 			p.Reportf(obj, "data", "Secret %q carries %d value(s) in the manifest", obj.Name, len(s.Data)+len(s.StringData))

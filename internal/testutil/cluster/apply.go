@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -146,4 +147,27 @@ func toUnstructured(o *inventory.Object) (*unstructured.Unstructured, error) {
 	u.SetAPIVersion(o.APIVersion)
 	u.SetKind(o.Kind)
 	return u, nil
+}
+
+// Warnings records the API server's warnings (Pod Security's among them)
+// as a rest.Config's WarningHandler.
+type Warnings struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// HandleWarningHeader implements rest.WarningHandler.
+func (w *Warnings) HandleWarningHeader(_ int, _ string, msg string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = append(w.msgs, msg)
+}
+
+// Take returns the warnings recorded since the last call and forgets them.
+func (w *Warnings) Take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	m := w.msgs
+	w.msgs = nil
+	return m
 }

@@ -1,8 +1,9 @@
-package nodecmd
+package agreement
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/kguard/kguard/internal/analysis"
 	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/nodecmd"
 	scancmd "github.com/kguard/kguard/internal/cli/scan"
 	"github.com/kguard/kguard/internal/controlplane"
 	"github.com/kguard/kguard/internal/inventory"
@@ -30,6 +32,32 @@ import (
 // pod manifest give the same rule, severity and message. Each keeps
 // negative controls in the same run: a deliberately mis-mapped flag or
 // severity must make the comparison fail.
+
+// jsonFinding is the part of a JSON report's finding compared here.
+type jsonFinding struct {
+	Rule     string   `json:"rule"`
+	Severity string   `json:"severity"`
+	Message  string   `json:"message"`
+	Field    string   `json:"field"`
+	CIS      []string `json:"cis"`
+	Resource struct {
+		Kind string `json:"kind"`
+		Name string `json:"name"`
+	} `json:"resource"`
+}
+
+func parseFindings(t *testing.T, out string) []jsonFinding {
+	t.Helper()
+	var doc struct {
+		Findings []jsonFinding `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return doc.Findings
+}
+
+func nodeCmd(s *cmdutil.Streams) *cobra.Command { return nodecmd.NewCmd(s, all.Registry) }
 
 func scanCmd(s *cmdutil.Streams) *cobra.Command { return scancmd.NewCmd(s, all.Registry) }
 
@@ -77,22 +105,22 @@ func scanFile(t *testing.T, file string, args ...string) []jsonFinding {
 	if code != 0 {
 		t.Fatalf("kguard scan %s: exit %d\n%s", file, code, errOut)
 	}
-	return parse(t, out).Findings
+	return parseFindings(t, out)
 }
 
 // runNode runs `kguard node` with opts and returns its findings and the
 // inventory it wrote.
-func runNode(t *testing.T, opts Options) ([]jsonFinding, string) {
+func runNode(t *testing.T, opts nodecmd.Options) ([]jsonFinding, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	opts.Streams = &cmdutil.Streams{Out: &out, ErrOut: &errOut}
 	opts.Registry = all.Registry
 	opts.Report.Output, opts.Report.FailOn, opts.AllowPartial = "json", "none", true
 	opts.DumpInventory = filepath.Join(t.TempDir(), "node.yaml")
-	if code := cmdutil.CodeOf(Run(context.Background(), &opts)); code != 0 {
+	if code := cmdutil.CodeOf(nodecmd.Run(context.Background(), &opts)); code != 0 {
 		t.Fatalf("kguard node: exit %d\n%s", code, errOut.String())
 	}
-	return parse(t, out.String()).Findings, opts.DumpInventory
+	return parseFindings(t, out.String()), opts.DumpInventory
 }
 
 // rewrite copies file with old replaced by new, which must occur.
@@ -146,7 +174,7 @@ func checkAgreement(t *testing.T, nodeFindings []jsonFinding, dump, flagOld, fla
 
 func TestAgreementFakeNode(t *testing.T) {
 	root := nodetest.Root(t, true)
-	findings, dump := runNode(t, Options{Root: root})
+	findings, dump := runNode(t, nodecmd.Options{Root: root})
 	if len(findings) < 25 {
 		t.Fatalf("only %d findings on the fake node", len(findings))
 	}
@@ -166,7 +194,7 @@ func TestAgreementFakeNode(t *testing.T) {
 		}
 		return lines
 	}
-	nodeCIS, _, _ := run(t, "--root", root, "-o", "cis", "--allow-partial")
+	nodeCIS, _, _ := clitest.Run(t, nodeCmd, "--root", root, "-o", "cis", "--allow-partial")
 	scanCIS, _, _ := clitest.Run(t, scanCmd, dump, "-o", "cis")
 	if n, s := checkLines(nodeCIS), checkLines(scanCIS); !slices.Equal(n, s) || len(n) < 131 {
 		t.Errorf("kguard node -o cis and kguard scan -o cis of its inventory differ:\n%s", strings.Join(diff(n, s), "\n"))
@@ -279,7 +307,7 @@ func TestAgreementRealHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := cluster.Start(t, cluster.Options{ExtraArgs: []string{"--profiling=true", "--token-auth-file=" + tokens}})
-	findings, dump := runNode(t, Options{Root: "/", Proc: "/proc", PIDs: c.Pids()})
+	findings, dump := runNode(t, nodecmd.Options{Root: "/", Proc: "/proc", PIDs: c.Pids()})
 
 	api := "NodeProcess kube-apiserver"
 	got := map[string]string{}
