@@ -21,6 +21,8 @@ import (
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/k8sversions"
+	"github.com/kguard/kguard/internal/rbac/builtin"
 	"github.com/kguard/kguard/internal/inventory/cluster"
 	"github.com/kguard/kguard/internal/inventory/helm"
 	"github.com/kguard/kguard/internal/inventory/kustomize"
@@ -55,6 +57,15 @@ type Source struct {
 	// Templates says which custom resources are workloads and where their
 	// pod template is (nil: the well-known table; .kguard.yaml adds kinds).
 	Templates *extract.Templates
+
+	// BuiltinRBAC gives manifests the built-in RBAC policy (cluster-admin,
+	// edit, view, the system: roles and bindings) of the release nearest to
+	// KubeVersion as their baseline, since every cluster they are applied to
+	// holds it. A live cluster has its own and never gets it.
+	BuiltinRBAC bool
+	// KubeVersion is the Kubernetes release the manifests are for ("" for
+	// the newest kguard knows): the built-in RBAC policy's release.
+	KubeVersion string
 
 	// Cluster, when set, reads a live cluster instead of Paths.
 	Cluster *Cluster
@@ -145,8 +156,18 @@ func Load(ctx context.Context, src Source) (*Result, error) {
 	}
 	objs := loaded.Inventory.Objects()
 	errs := append(loaded.Errors, prepare(objs, src.Templates, src.Namespace)...)
+	inv := inventory.New(objs)
+	if src.BuiltinRBAC {
+		release, err := k8sversions.Target(src.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("built-in RBAC policy: %w", err)
+		}
+		if inv, _, err = builtin.Attach(inv, release); err != nil {
+			return nil, fmt.Errorf("built-in RBAC policy: %w", err)
+		}
+	}
 	res := &Result{
-		Inventory: inventory.New(objs),
+		Inventory: inv,
 		Errors:    errs,
 		Files:     loaded.Files,
 		Skipped:   loaded.Skipped,

@@ -21,6 +21,8 @@ type Inventory struct {
 
 	crdOnce sync.Once
 	crds    map[schema.GroupKind]bool
+	// baseline: see Baseline.
+	baseline []*Object
 }
 
 type key struct {
@@ -73,6 +75,21 @@ func (inv *Inventory) ByKind(group, kind string) []*Object {
 func (inv *Inventory) Get(group, kind, namespace, name string) (*Object, bool) {
 	o, ok := inv.byKey[key{schema.GroupKind{Group: group, Kind: kind}, namespace, name}]
 	return o, ok
+}
+
+// Baseline returns the objects that every cluster the inputs are applied to
+// holds without them, such as the API server's built-in RBAC policy; nil
+// for a live cluster, whose objects are all inputs. They are not among
+// Objects: rules never judge them (the user did not write them), while
+// engines that model the cluster (RBAC) take them into account, letting an
+// input object of the same kind, namespace and name replace one.
+func (inv *Inventory) Baseline() []*Object { return inv.baseline }
+
+// WithBaseline returns a copy of inv, sharing its objects and indexes,
+// whose Baseline is objs.
+func (inv *Inventory) WithBaseline(objs []*Object) *Inventory {
+	// Not a struct copy: the lazily built CRD scope table has its own lock.
+	return &Inventory{objects: inv.objects, byKind: inv.byKind, byKey: inv.byKey, namespaces: inv.namespaces, baseline: objs}
 }
 
 // Namespaces returns every namespace name the inventory mentions, sorted.

@@ -7,6 +7,10 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 )
 
+// BuiltinMark follows the name of an object of the built-in policy in
+// outputs, so that nobody looks for it in their files.
+const BuiltinMark = "(built-in)"
+
 // DescribeRule renders a policy rule on one line, as in
 // "get,list secrets" or "* *.* (all resources)" or "get /metrics".
 func DescribeRule(r rbacv1.PolicyRule) string {

@@ -11,4 +11,15 @@
 // account subjects defaulting to the binding's namespace, the implicit
 // groups of authenticated users and service accounts, and system:masters.
 // Bindings to roles that do not exist grant nothing and are recorded.
+//
+// Files hold only the user's RBAC objects, while every cluster also has
+// the API server's built-in policy (cluster-admin bound to system:masters,
+// system:discovery for everyone authenticated, the controllers' roles...).
+// For files, the inventory's baseline carries that policy (see package
+// builtin); Build adds it, letting an input object of the same kind,
+// namespace and name replace a built-in one, and marks what comes from it
+// (Binding.Builtin, Binding.RoleBuiltin). A live cluster has its own and
+// gets no baseline. Aggregated ClusterRoles (admin, edit, view and the
+// inputs') get the rules the aggregation controller would write, from the
+// built-in and the input roles alike.
 package rbac

@@ -83,9 +83,11 @@ func (p Path) String() string {
 //     limited by resourceNames.
 //
 // Escalate and bind within one namespace stay in that namespace and give
-// no edge. Like the rest of the engine, only roles among the objects
-// grant anything; the one built-in role recognised by name is
-// cluster-admin, bound cluster-wide.
+// no edge. Like the rest of the engine, only roles among the objects (and
+// the built-in policy, for files) grant anything; a ClusterRoleBinding to
+// cluster-admin leads to Goal even when that role is not among them. The
+// subjects of built-in bindings (kube-system's controllers, the control
+// plane's users) are nodes too, so that paths through them are found.
 //
 // An Escalation is read-only once built and may be shared by goroutines.
 type Escalation struct {
@@ -111,6 +113,9 @@ type pathNode struct {
 	user     User
 	sa       bool
 	ns, acct string // service account namespace and name
+	// builtin: known only as a subject of the built-in policy (the
+	// control plane's users and kube-system's controllers).
+	builtin bool
 }
 
 type capKind uint8
@@ -167,6 +172,9 @@ func (m *Model) Graph() ([]string, []Step) { return m.Escalation().Graph() }
 func (e *Escalation) collectNodes() {
 	e.nodes = append(e.nodes, pathNode{name: Goal})
 	e.index[Goal] = 0
+	// The value says whether the identity comes from the inputs (a
+	// ServiceAccount object, a subject of an input binding) rather than
+	// only from the built-in policy.
 	type saKey struct{ ns, name string }
 	sas := map[saKey]bool{}
 	users := map[string]bool{}
@@ -176,6 +184,7 @@ func (e *Escalation) collectNodes() {
 		}
 	}
 	for _, b := range e.m.Bindings {
+		own := !b.Builtin
 		for _, s := range b.Subjects {
 			switch s.Kind {
 			case rbacv1.ServiceAccountKind:
@@ -184,13 +193,15 @@ func (e *Escalation) collectNodes() {
 					ns = b.Namespace
 				}
 				if ns != "" && s.Name != "" {
-					sas[saKey{ns, s.Name}] = true
+					k := saKey{ns, s.Name}
+					sas[k] = sas[k] || own
 				}
 			case rbacv1.UserKind:
 				if ns, name, ok := splitSAUser(s.Name); ok {
-					sas[saKey{ns, name}] = true
+					k := saKey{ns, name}
+					sas[k] = sas[k] || own
 				} else if s.Name != "" {
-					users[s.Name] = true
+					users[s.Name] = users[s.Name] || own
 				}
 			}
 		}
@@ -208,7 +219,7 @@ func (e *Escalation) collectNodes() {
 	for _, k := range saList {
 		u := ForServiceAccount(k.ns, k.name)
 		i := len(e.nodes)
-		e.nodes = append(e.nodes, pathNode{name: u.String(), user: u, sa: true, ns: k.ns, acct: k.name})
+		e.nodes = append(e.nodes, pathNode{name: u.String(), user: u, sa: true, ns: k.ns, acct: k.name, builtin: !sas[k]})
 		e.index[u.String()] = i
 		e.saByNS[k.ns] = append(e.saByNS[k.ns], i)
 		e.saByName[k.name] = append(e.saByName[k.name], i)
@@ -222,7 +233,7 @@ func (e *Escalation) collectNodes() {
 	for _, n := range userList {
 		u := ForUser(n)
 		e.index[u.String()] = len(e.nodes)
-		e.nodes = append(e.nodes, pathNode{name: u.String(), user: u})
+		e.nodes = append(e.nodes, pathNode{name: u.String(), user: u, builtin: !users[n]})
 	}
 }
 
@@ -655,29 +666,54 @@ func (e *Escalation) step(from string, to int, c *capability) Step {
 }
 
 // describeBinding names a binding and its role: "RoleBinding shop/ci ->
-// Role shop/deployer", "ClusterRoleBinding ops -> ClusterRole admin".
+// Role shop/deployer", "ClusterRoleBinding ops -> ClusterRole admin
+// (built-in)".
 func describeBinding(b *Binding) string {
 	s := b.Object.Kind + " "
 	if b.Object.Namespace != "" {
 		s += b.Object.Namespace + "/"
 	}
-	s += b.Object.Name + " -> " + b.RoleRef.Kind + " "
+	s += b.Object.Name
+	if b.Builtin {
+		s += " " + BuiltinMark
+	}
+	s += " -> " + b.RoleRef.Kind + " "
 	if b.RoleRef.Kind == "Role" {
 		s += b.Namespace + "/"
 	}
-	return s + b.RoleRef.Name
+	s += b.RoleRef.Name
+	if b.RoleBuiltin {
+		s += " " + BuiltinMark
+	}
+	return s
 }
 
 // Paths returns the shortest path of every identity that has one, in node
 // order: service accounts by namespace and name, then users by name.
+// Identities known only from the built-in policy (kube-system's
+// controllers, the control plane's users), which hold their power by
+// design, are left out: BuiltinPaths counts them, and PathFrom answers for
+// each.
 func (e *Escalation) Paths() []Path {
 	var out []Path
 	for i := 1; i < len(e.nodes); i++ {
-		if e.dist[i] > 0 {
+		if e.dist[i] > 0 && !e.nodes[i].builtin {
 			out = append(out, e.walk(e.nodes[i].user, i))
 		}
 	}
 	return out
+}
+
+// BuiltinPaths is how many identities known only from the built-in policy
+// have a path to Goal.
+func (e *Escalation) BuiltinPaths() int {
+	n := 0
+	for i := 1; i < len(e.nodes); i++ {
+		if e.dist[i] > 0 && e.nodes[i].builtin {
+			n++
+		}
+	}
+	return n
 }
 
 // AllServiceAccounts is the graph node that stands for every service

@@ -722,7 +722,7 @@ func inherited(m *Model, s *SubjectUsage, k useKey) bool {
 }
 
 func isBootstrap(b *Binding) bool {
-	return b.Object != nil && b.Object.Meta != nil && b.Object.Meta.Labels[bootstrapLabel] == "rbac-defaults"
+	return b.Builtin || b.Object != nil && b.Object.Meta != nil && b.Object.Meta.Labels[bootstrapLabel] == "rbac-defaults"
 }
 
 // unused compares the subject's current rules with its requests.

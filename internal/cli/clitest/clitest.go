@@ -123,6 +123,15 @@ func InputDefaults(s *cmdutil.Streams) cmdutil.Input {
 	return cmdutil.Input{Streams: s, MaxFileSize: inventory.DefaultMaxFileSize}
 }
 
+// RBACInputDefaults are InputDefaults for a command whose answers depend
+// on RBAC (cmdutil.InputFlags.BuiltinRBAC): files get the built-in policy
+// unless --no-builtin-rbac is given.
+func RBACInputDefaults(s *cmdutil.Streams) cmdutil.Input {
+	in := InputDefaults(s)
+	in.BuiltinRBAC = true
+	return in
+}
+
 // ReportDefaults are the shared report flags (cmdutil.Report) of a
 // command line that gives none.
 func ReportDefaults() cmdutil.Report {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/input"
 	"github.com/kguard/kguard/internal/inventory"
+	"github.com/kguard/kguard/internal/k8sversions"
 )
 
 // Input is the one set of input flags every command that reads objects
@@ -44,9 +46,13 @@ type Input struct {
 	// into a namespace depends on the pods of every other).
 	ReadAllNamespaces bool
 
-	// KubeVersion is the release Helm renders charts for (the command's
-	// --target-version, when it has one).
+	// KubeVersion is the release Helm renders charts for and whose
+	// built-in RBAC policy files get (the command's --target-version).
 	KubeVersion string
+	// BuiltinRBAC gives files the built-in RBAC policy every cluster has;
+	// commands that answer RBAC questions turn it on (InputFlags.BuiltinRBAC)
+	// and --no-builtin-rbac turns it off.
+	BuiltinRBAC bool
 	// PodTemplates says which custom resources are workloads (nil: the
 	// well-known ones; the scan adds .kguard.yaml's).
 	PodTemplates *extract.Templates
@@ -65,6 +71,12 @@ type InputFlags struct {
 	NamespaceHelp string
 	// NoNamespace leaves -n to the command.
 	NoNamespace bool
+	// BuiltinRBAC: the command's answers depend on RBAC, so files get the
+	// built-in policy, with --no-builtin-rbac to turn it off.
+	BuiltinRBAC bool
+	// TargetVersion registers --target-version (into KubeVersion) for
+	// commands that have no other use for it.
+	TargetVersion bool
 }
 
 // AddFlags registers the input flags on cmd.
@@ -92,7 +104,38 @@ func (in *Input) AddFlags(cmd *cobra.Command, fl InputFlags) {
 	f.StringVar(&in.Context, "context", "", "kubeconfig context to use")
 	f.BoolVar(&in.ReadSecretValues, "read-secret-values", false, "with --cluster: also read the data of non-TLS Secrets (values are never printed)")
 	f.BoolVar(&in.AllowPartial, "allow-partial", false, "do not exit 2 when some inputs could not be read or evaluated")
+	if fl.BuiltinRBAC {
+		in.BuiltinRBAC = true
+		f.Var(invertedBool{&in.BuiltinRBAC}, "no-builtin-rbac", "with files: do not add the built-in ClusterRoles, ClusterRoleBindings, Roles and RoleBindings every cluster has (cluster-admin, edit, view, system:*); only the files' own RBAC objects grant anything")
+		f.Lookup("no-builtin-rbac").NoOptDefVal = "true"
+	}
+	if fl.TargetVersion {
+		f.StringVar(&in.KubeVersion, "target-version", "", "with files: Kubernetes release the files are for, e.g. 1.36: Helm renders for it and the built-in RBAC policy is the nearest release's (default: the newest kguard knows)")
+	}
 }
+
+// invertedBool is a boolean flag that sets its target to the opposite
+// (--no-builtin-rbac clears Input.BuiltinRBAC).
+type invertedBool struct{ b *bool }
+
+func (v invertedBool) String() string {
+	if v.b == nil {
+		return "false"
+	}
+	return strconv.FormatBool(!*v.b)
+}
+
+func (v invertedBool) Set(s string) error {
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.b = !on
+	return nil
+}
+
+func (invertedBool) Type() string     { return "bool" }
+func (invertedBool) IsBoolFlag() bool { return true }
 
 // Paths are every manifest path given, arguments first.
 func (in *Input) Paths() []string { return append(append([]string(nil), in.Args...), in.Files...) }
@@ -106,8 +149,13 @@ func (in *Input) Source() (input.Source, error) {
 		MaxFileSize: in.MaxFileSize,
 		Namespace:   in.Namespace,
 		Templates:   in.PodTemplates,
+		BuiltinRBAC: in.BuiltinRBAC && !in.Cluster,
+		KubeVersion: in.KubeVersion,
 	}
 	src.Helm.ValuesFiles, src.Helm.Set, src.Helm.Release, src.Helm.KubeVersion = in.ValuesFiles, in.Set, in.Release, in.KubeVersion
+	if _, err := k8sversions.Target(in.KubeVersion); err != nil {
+		return src, UsageErrorf("--target-version: %v", err)
+	}
 	if !in.Cluster {
 		if in.ReadSecretValues {
 			return src, UsageErrorf("--read-secret-values needs --cluster")

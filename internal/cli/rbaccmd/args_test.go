@@ -13,7 +13,9 @@ import (
 func TestWhoCanArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
 	newCmd := func(run func(context.Context, *WhoCanOptions) error) *cobra.Command { return newWhoCanCmd(s, run) }
-	defaults := func() *WhoCanOptions { return &WhoCanOptions{Input: Input{clitest.InputDefaults(s)}, Output: "table"} }
+	defaults := func() *WhoCanOptions {
+		return &WhoCanOptions{Input: Input{clitest.RBACInputDefaults(s)}, Output: "table"}
+	}
 	clitest.ParseCases(t, newCmd, defaults, []clitest.Case[WhoCanOptions]{
 		{Name: "request", Args: []string{"get", "secrets", "-n", "shop", "deploy/"},
 			Edit: func(o *WhoCanOptions) {
@@ -24,6 +26,12 @@ func TestWhoCanArgs(t *testing.T) {
 				o.Verb, o.Resource, o.Output, o.Cluster = "create", "pods", "json", true
 				o.Request = RequestFlags{Name: "web-0", Subresource: "exec"}
 			}},
+		{Name: "built-in policy and version", Args: []string{"get", "secrets", "--no-builtin-rbac", "--target-version", "1.36"},
+			Edit: func(o *WhoCanOptions) {
+				o.Verb, o.Resource, o.BuiltinRBAC, o.KubeVersion = "get", "secrets", false, "1.36"
+			}},
+		{Name: "built-in policy kept", Args: []string{"get", "secrets", "--no-builtin-rbac=false"},
+			Edit: func(o *WhoCanOptions) { o.Verb, o.Resource = "get", "secrets" }},
 		{Name: "verb only", Args: []string{"get"}, Err: "requires at least 2 arg(s), only received 1"},
 	})
 }
@@ -31,7 +39,7 @@ func TestWhoCanArgs(t *testing.T) {
 func TestCanIArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
 	newCmd := func(run func(context.Context, *CanIOptions) error) *cobra.Command { return newCanICmd(s, run) }
-	defaults := func() *CanIOptions { return &CanIOptions{Input: Input{clitest.InputDefaults(s)}} }
+	defaults := func() *CanIOptions { return &CanIOptions{Input: Input{clitest.RBACInputDefaults(s)}} }
 	clitest.ParseCases(t, newCmd, defaults, []clitest.Case[CanIOptions]{
 		{Name: "request", Args: []string{"serviceaccount:shop:web", "list", "secrets", "-n", "shop", "-f", "deploy/"},
 			Edit: func(o *CanIOptions) {
@@ -51,7 +59,7 @@ func TestPermissionsArgs(t *testing.T) {
 		return newPermissionsCmd(s, run)
 	}
 	defaults := func() *PermissionsOptions {
-		return &PermissionsOptions{Input: Input{clitest.InputDefaults(s)}, Output: "table"}
+		return &PermissionsOptions{Input: Input{clitest.RBACInputDefaults(s)}, Output: "table"}
 	}
 	clitest.ParseCases(t, newCmd, defaults, []clitest.Case[PermissionsOptions]{
 		{Name: "subject", Args: []string{"group:devs", "--cluster", "-o", "json"},
@@ -63,7 +71,9 @@ func TestPermissionsArgs(t *testing.T) {
 func TestPathsArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
 	newCmd := func(run func(context.Context, *PathsOptions) error) *cobra.Command { return newPathsCmd(s, run) }
-	defaults := func() *PathsOptions { return &PathsOptions{Input: Input{clitest.InputDefaults(s)}, Output: "table"} }
+	defaults := func() *PathsOptions {
+		return &PathsOptions{Input: Input{clitest.RBACInputDefaults(s)}, Output: "table"}
+	}
 	clitest.ParseCases(t, newCmd, defaults, []clitest.Case[PathsOptions]{
 		{Name: "defaults"},
 		{Name: "paths only", Args: []string{"deploy/", "more/"}, Edit: func(o *PathsOptions) { o.Args = []string{"deploy/", "more/"} }},
@@ -77,12 +87,18 @@ func TestPathsArgs(t *testing.T) {
 func TestTightenArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
 	newCmd := func(run func(context.Context, *TightenOptions) error) *cobra.Command { return newTightenCmd(s, run) }
-	defaults := func() *TightenOptions { return &TightenOptions{Input: Input{clitest.InputDefaults(s)}, Output: "yaml"} }
+	defaults := func() *TightenOptions {
+		return &TightenOptions{Input: Input{clitest.RBACInputDefaults(s)}, Output: "yaml"}
+	}
 	clitest.ParseCases(t, newCmd, defaults, []clitest.Case[TightenOptions]{
 		{Name: "defaults"},
 		{Name: "logs and subject", Args: []string{"--audit-log", "audit.log", "--audit-log", "old.log.gz", "--subject", "user:alice", "-o", "json", "-f", "deploy/"},
 			Edit: func(o *TightenOptions) {
 				o.AuditLogs, o.Subject, o.Output, o.Files = []string{"audit.log", "old.log.gz"}, "user:alice", "json", []string{"deploy/"}
+			}},
+		{Name: "no built-in policy", Args: []string{"--audit-log", "a.log", "--no-builtin-rbac", "deploy/"},
+			Edit: func(o *TightenOptions) {
+				o.AuditLogs, o.BuiltinRBAC, o.Args = []string{"a.log"}, false, []string{"deploy/"}
 			}},
 		{Name: "cluster", Args: []string{"--audit-log", "-", "--cluster"},
 			Edit: func(o *TightenOptions) { o.AuditLogs, o.Cluster = []string{"-"}, true }},

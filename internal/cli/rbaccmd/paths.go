@@ -38,10 +38,16 @@ or bind cluster roles, write clusterrolebindings or use nodes/proxy.
 
 With SUBJECT (serviceaccount:NS:NAME, user:NAME or group:NAME), print its
 shortest path (or say there is none); without, the shortest path of every
-service account, bound user and bound group that has one. -o dot writes
-the whole graph (or, with SUBJECT, the path) for Graphviz; an identity that
-may become every service account of a namespace points to one node
-standing for them all.`,
+service account, bound user and bound group that has one. With files, the
+built-in policy's bindings count as in any cluster, and its own identities
+(kube-system's controllers, the control plane's users) are counted rather
+than listed: they hold their power by design. -o dot writes the whole
+graph (or, with SUBJECT, the path) for Graphviz; an identity that may
+become every service account of a namespace points to one node standing
+for them all.
+
+With SUBJECT the exit status says whether a path exists, like can-i: 0 for
+a path, 1 for none (2 when some input could not be read).`,
 		Example: `  kguard rbac paths deploy/
   kguard rbac paths serviceaccount:shop:ci deploy/
   kguard rbac paths --cluster -o json
@@ -87,23 +93,32 @@ func RunPaths(ctx context.Context, o *PathsOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := writePaths(o.Streams.Out, o.Output, m.Escalation(), subject); err != nil {
+	found, err := writePaths(o.Streams.Out, o.Output, m.Escalation(), subject)
+	if err != nil {
 		return err
 	}
-	return o.Partial(res)
+	if err := o.Partial(res); err != nil {
+		return err
+	}
+	if !found {
+		return cmdutil.Exit(cmdutil.ExitFindings)
+	}
+	return nil
 }
 
-func writePaths(w io.Writer, output string, esc *rbac.Escalation, subject *rbac.User) error {
+// writePaths writes the paths (of subject, when given) and says whether
+// the subject has one (always true without a subject).
+func writePaths(w io.Writer, output string, esc *rbac.Escalation, subject *rbac.User) (bool, error) {
 	if subject == nil {
 		paths := esc.Paths()
 		switch output {
 		case "json":
-			return writePathsJSON(w, paths)
+			return true, writePathsJSON(w, paths)
 		case "dot":
 			names, edges := esc.Graph()
-			return writePathsDot(w, names, edges, paths)
+			return true, writePathsDot(w, names, edges, paths)
 		}
-		return writePathsTable(w, paths)
+		return true, writePathsTable(w, paths, esc.BuiltinPaths())
 	}
 	p, ok := esc.PathFrom(*subject)
 	var paths []rbac.Path
@@ -112,19 +127,19 @@ func writePaths(w io.Writer, output string, esc *rbac.Escalation, subject *rbac.
 	}
 	switch output {
 	case "json":
-		return writePathsJSON(w, paths)
+		return ok, writePathsJSON(w, paths)
 	case "dot":
 		names := []string{subject.String()}
 		for _, st := range p.Steps {
 			names = append(names, st.To)
 		}
-		return writePathsDot(w, names, p.Steps, paths)
+		return ok, writePathsDot(w, names, p.Steps, paths)
 	}
 	if !ok {
 		_, err := fmt.Fprintf(w, "no path: %s cannot reach %s\n", subject, rbac.Goal)
-		return err
+		return false, err
 	}
-	return writePath(w, p)
+	return true, writePath(w, p)
 }
 
 // writePath prints one path step by step, with the bindings.
@@ -142,25 +157,37 @@ func writePath(w io.Writer, p rbac.Path) error {
 	return nil
 }
 
-// writePathsTable prints one line per identity with a path.
-func writePathsTable(w io.Writer, paths []rbac.Path) error {
+// writePathsTable prints one line per identity with a path (a step
+// granted through a built-in binding or role is marked), then how many
+// identities of the built-in policy have one.
+func writePathsTable(w io.Writer, paths []rbac.Path, builtin int) error {
 	if len(paths) == 0 {
-		_, err := fmt.Fprintf(w, "no identity can reach %s\n", rbac.Goal)
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "IDENTITY\tSTEPS\tPATH")
-	for _, p := range paths {
-		var sb strings.Builder
-		for i, st := range p.Steps {
-			if i > 0 {
-				sb.WriteString(" -> ")
+		fmt.Fprintf(w, "no identity can reach %s\n", rbac.Goal)
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "IDENTITY\tSTEPS\tPATH")
+		for _, p := range paths {
+			var sb strings.Builder
+			for i, st := range p.Steps {
+				if i > 0 {
+					sb.WriteString(" -> ")
+				}
+				sb.WriteString(st.Action)
+				if g := st.Grant; g != nil && (g.Binding.Builtin || g.Binding.RoleBuiltin) {
+					sb.WriteString(" " + rbac.BuiltinMark)
+				}
+				sb.WriteString(" -> " + st.To)
 			}
-			sb.WriteString(st.Action + " -> " + st.To)
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Start, len(p.Steps), sb.String())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", p.Start, len(p.Steps), sb.String())
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	if builtin > 0 {
+		fmt.Fprintf(w, "(%d identities of the built-in policy, such as kube-system's controllers, also reach %s, by design; ask for one by name)\n", builtin, rbac.Goal)
+	}
+	return nil
 }
 
 type pathJSON struct {

@@ -3,6 +3,7 @@ package rbaccmd
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -39,14 +40,15 @@ func TestPathsSubject(t *testing.T) {
   1. create pods in shop -> ServiceAccount shop/admin
      via RoleBinding shop/ci -> Role shop/deployer (rule: create,get pods)
   2. bound to ClusterRole cluster-admin -> cluster-admin
-     via ClusterRoleBinding shop-admin -> ClusterRole cluster-admin
+     via ClusterRoleBinding shop-admin -> ClusterRole cluster-admin (built-in) (rule: * *.*)
 `
 	if out != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
 
+	// No path is exit 1, as can-i's "no".
 	out, _, code = runPaths(t, "serviceaccount:shop:web", "-f", pathsFixture)
-	if code != 0 || out != "no path: ServiceAccount shop/web cannot reach cluster-admin\n" {
+	if code != cmdutil.ExitFindings || out != "no path: ServiceAccount shop/web cannot reach cluster-admin\n" {
 		t.Errorf("shop/web: exit %d, %q", code, out)
 	}
 	out, _, _ = runPaths(t, "user:bob", "-f", pathsFixture)
@@ -60,13 +62,16 @@ func TestPathsAll(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	// The identities of the fixture, then a count of the built-in
+	// policy's: kube-system's controllers are not listed.
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 11 || !strings.HasPrefix(lines[0], "IDENTITY") {
-		t.Fatalf("want a header and 10 paths:\n%s", out)
+	if len(lines) != 12 || !strings.HasPrefix(lines[0], "IDENTITY") ||
+		!regexp.MustCompile(`^\(\d+ identities of the built-in policy, .* also reach cluster-admin`).MatchString(lines[11]) {
+		t.Fatalf("want a header, 10 paths and the built-in count:\n%s", out)
 	}
 	for _, want := range []string{
 		"ServiceAccount shop/ci  ",
-		"create pods in shop -> ServiceAccount shop/admin -> bound to ClusterRole cluster-admin -> cluster-admin",
+		"create pods in shop -> ServiceAccount shop/admin -> bound to ClusterRole cluster-admin (built-in) -> cluster-admin",
 		"User alice",
 		"get nodes/proxy (kubelet API: exec in any pod on any node) -> cluster-admin",
 	} {
@@ -74,8 +79,8 @@ func TestPathsAll(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "shop/web") {
-		t.Errorf("shop/web has no path:\n%s", out)
+	if strings.Contains(out, "shop/web") || strings.Contains(out, "kube-system/replicaset-controller") {
+		t.Errorf("shop/web has no path; built-in identities are not listed:\n%s", out)
 	}
 }
 
@@ -96,12 +101,27 @@ func TestPathsJSON(t *testing.T) {
 	}
 	s0, s1 := got.Paths[0].Steps[0], got.Paths[0].Steps[1]
 	if got.Paths[0].Subject != "ServiceAccount shop/ci" || s0.From != "ServiceAccount shop/ci" || s0.To != "ServiceAccount shop/admin" ||
-		s0.Action != "create pods in shop" || s0.Binding == nil || *s0.Binding != (refJSON{"RoleBinding", "shop", "ci"}) ||
-		*s0.Role != (refJSON{"Role", "shop", "deployer"}) || s0.Rule == nil || strings.Join(s0.Rule.Resources, ",") != "pods" {
+		s0.Action != "create pods in shop" || s0.Binding == nil || *s0.Binding != (refJSON{Kind: "RoleBinding", Namespace: "shop", Name: "ci"}) ||
+		*s0.Role != (refJSON{Kind: "Role", Namespace: "shop", Name: "deployer"}) || s0.Rule == nil || strings.Join(s0.Rule.Resources, ",") != "pods" {
 		t.Errorf("first step: %s", out)
 	}
-	if s1.To != "cluster-admin" || *s1.Role != (refJSON{Kind: "ClusterRole", Name: "cluster-admin"}) || s1.Rule != nil {
+	// The fixture binds cluster-admin without defining it: the built-in
+	// one, with its rule.
+	if s1.To != "cluster-admin" || *s1.Role != (refJSON{Kind: "ClusterRole", Name: "cluster-admin", Builtin: true}) ||
+		s1.Rule == nil || strings.Join(s1.Rule.Verbs, ",") != "*" || strings.Join(s1.Rule.Resources, ",") != "*" {
 		t.Errorf("second step: %s", out)
+	}
+	// Without the built-in policy the binding still leads to the goal,
+	// with no rule to show.
+	out, _, _ = runPaths(t, "serviceaccount:shop:ci", "-o", "json", "--no-builtin-rbac", "-f", pathsFixture)
+	var bare struct {
+		Paths []pathJSON `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(out), &bare); err != nil || len(bare.Paths) != 1 || len(bare.Paths[0].Steps) != 2 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if s1 := bare.Paths[0].Steps[1]; *s1.Role != (refJSON{Kind: "ClusterRole", Name: "cluster-admin"}) || s1.Rule != nil {
+		t.Errorf("second step without built-ins: %s", out)
 	}
 
 	out, _, _ = runPaths(t, "serviceaccount:shop:web", "-o", "json", "-f", pathsFixture)

@@ -116,6 +116,9 @@ type refJSON struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
+	// Builtin: the object is the built-in policy's, not in the input
+	// files (see --no-builtin-rbac).
+	Builtin bool `json:"builtin,omitempty"`
 }
 
 type ruleJSON struct {
@@ -127,11 +130,11 @@ type ruleJSON struct {
 }
 
 func bindingRef(b *rbac.Binding) refJSON {
-	return refJSON{Kind: b.Object.Kind, Namespace: b.Object.Namespace, Name: b.Object.Name}
+	return refJSON{Kind: b.Object.Kind, Namespace: b.Object.Namespace, Name: b.Object.Name, Builtin: b.Builtin}
 }
 
 func roleRef(b *rbac.Binding) refJSON {
-	r := refJSON{Kind: b.RoleRef.Kind, Name: b.RoleRef.Name}
+	r := refJSON{Kind: b.RoleRef.Kind, Name: b.RoleRef.Name, Builtin: b.RoleBuiltin}
 	if r.Kind == "Role" {
 		r.Namespace = b.Namespace
 	}
@@ -173,10 +176,14 @@ func writeWhoCan(w io.Writer, format string, req rbac.Request, subs []rbac.Subje
 }
 
 func refString(r refJSON) string {
+	s := r.Kind + " " + r.Name
 	if r.Namespace != "" {
-		return r.Kind + " " + r.Namespace + "/" + r.Name
+		s = r.Kind + " " + r.Namespace + "/" + r.Name
 	}
-	return r.Kind + " " + r.Name
+	if r.Builtin {
+		s += " " + rbac.BuiltinMark
+	}
+	return s
 }
 
 // CanIOptions are the arguments and flags of `kguard rbac can-i`.

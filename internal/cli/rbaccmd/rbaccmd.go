@@ -14,14 +14,17 @@ import (
 	"github.com/kguard/kguard/internal/rbac"
 )
 
-// Input says where the RBAC objects come from: the shared input flags.
-// -n is also the namespace of the request.
+// Input says where the RBAC objects come from: the shared input flags
+// (files get the built-in policy every cluster has, unless
+// --no-builtin-rbac). -n is also the namespace of the request.
 type Input struct{ cmdutil.Input }
 
 func (in *Input) addFlags(cmd *cobra.Command) {
 	in.AddFlags(cmd, cmdutil.InputFlags{
 		What:          "the RBAC objects",
 		NamespaceHelp: "namespace of the request (empty: cluster scope); also where input objects that name no namespace go",
+		BuiltinRBAC:   true,
+		TargetVersion: true,
 	})
 }
 
@@ -53,6 +56,13 @@ func NewCmd(s *cmdutil.Streams) *cobra.Command {
 manifests (-f) or a live cluster (--cluster): who may make a request, what
 one identity may do, the escalation paths from workloads to cluster-admin,
 and the least privilege an identity really needs, from an audit log.
+
+With files, the RBAC objects every cluster has besides them (the API
+server's built-in policy: cluster-admin, admin, edit, view, the system:
+roles and their bindings, of the release nearest --target-version) count
+too, marked "(built-in)"; an input object of the same kind and name
+replaces a built-in one, and --no-builtin-rbac leaves them all out. A live
+cluster has its own.
 
 Subjects are written serviceaccount:NAMESPACE:NAME (or the token's user
 name system:serviceaccount:NAMESPACE:NAME), user:NAME or group:NAME.`,

@@ -19,7 +19,7 @@ func TestScanArgs(t *testing.T) {
 	s := &cmdutil.Streams{}
 	newCmd := func(run func(context.Context, *Options) error) *cobra.Command { return newScanCmd(s, reg, run) }
 	defaults := func() *Options {
-		return &Options{Input: clitest.InputDefaults(s), Report: clitest.ReportDefaults(), Images: ImageOptions{AccessFlags: imagescmd.AccessFlags{Platform: "linux/amd64"}}}
+		return &Options{Input: clitest.RBACInputDefaults(s), Report: clitest.ReportDefaults(), Images: ImageOptions{AccessFlags: imagescmd.AccessFlags{Platform: "linux/amd64"}}}
 	}
 	clitest.ParseCases(t, newCmd, defaults, []clitest.Case[Options]{
 		{Name: "no arguments"},
@@ -47,6 +47,8 @@ func TestScanArgs(t *testing.T) {
 				o.ConfigFile, o.TargetVersion, o.Enable, o.Disable = "k.yaml", "1.29", []string{"a", "b", "c"}, []string{"d"}
 				o.HelmCharts, o.Now, o.Timings = []string{"charts/web", "charts/db"}, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), true
 			}},
+		{Name: "no built-in RBAC", Args: []string{"--no-builtin-rbac", "deploy/"},
+			Edit: func(o *Options) { o.BuiltinRBAC, o.Args = false, []string{"deploy/"} }},
 		{Name: "unknown flag", Args: []string{"--bogus"}, Err: "unknown flag: --bogus"},
 		{Name: "missing value", Args: []string{"deploy/", "-o"}, Err: "flag needs an argument: 'o' in -o"},
 		{Name: "bad size", Args: []string{"--max-file-size", "big"}, Err: `invalid argument "big" for "--max-file-size"`},

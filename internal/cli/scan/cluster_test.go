@@ -25,6 +25,7 @@ type jsonReport struct {
 	Findings []struct {
 		Rule     string        `json:"rule"`
 		Resource inventory.Ref `json:"resource"`
+		Message  string        `json:"message"`
 	} `json:"findings"`
 	NotEvaluated []struct {
 		Subject    string `json:"subject"`

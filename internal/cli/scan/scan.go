@@ -110,7 +110,7 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
 		},
 	}
 	f := cmd.Flags()
-	o.Input.AddFlags(cmd, cmdutil.InputFlags{})
+	o.Input.AddFlags(cmd, cmdutil.InputFlags{BuiltinRBAC: true})
 	o.Report.AddFlags(cmd)
 	f.StringVar(&o.ConfigFile, "config", "", "config file (default ./"+config.FileName+" when present)")
 	f.StringVar(&o.TargetVersion, "target-version", "", "Kubernetes release to check API versions against, e.g. 1.29 (default: the newest kguard knows)")

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kguard/kguard/internal/cli/clitest"
 	"github.com/kguard/kguard/internal/cli/cmdutil"
+	"github.com/kguard/kguard/internal/cli/rbaccmd"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/images"
 )
@@ -197,5 +199,44 @@ func TestAsOf(t *testing.T) {
 	}
 	if err := (cmdutil.AsOf{T: new(time.Time)}).Set("2020-13-01"); err == nil {
 		t.Error("an invalid date was accepted")
+	}
+}
+
+// TestBuiltinRBAC: kguard scan and kguard rbac give one answer over the
+// same files: the examples bind legacy/default to cluster-admin, which
+// they do not define; both name the built-in role, and without the
+// built-in policy both lose it (rbac can-i then says no).
+func TestBuiltinRBAC(t *testing.T) {
+	const examples = "../../../examples"
+	message := func(o *Options) string {
+		t.Helper()
+		rep, errOut, code := runScan(t, o)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		for _, f := range rep.Findings {
+			if f.Rule == "rbac-cluster-admin-binding" && f.Resource.Name == "legacy-admin" {
+				return f.Message
+			}
+		}
+		t.Fatalf("no rbac-cluster-admin-binding finding on legacy-admin")
+		return ""
+	}
+	const via = "via ClusterRoleBinding legacy-admin -> ClusterRole cluster-admin"
+	if got := message(&Options{Input: cmdutil.Input{Args: []string{examples}, BuiltinRBAC: true}}); !strings.HasSuffix(got, via+" (built-in)") {
+		t.Errorf("scan: %q", got)
+	}
+	off := &Options{Input: cmdutil.Input{Args: []string{examples}}}
+	if got := message(off); !strings.HasSuffix(got, via) {
+		t.Errorf("scan --no-builtin-rbac: %q", got)
+	}
+
+	out, errOut, code := clitest.Run(t, rbaccmd.NewCmd, "can-i", "serviceaccount:legacy:default", "delete", "nodes", "-f", examples)
+	if code != 0 || !strings.Contains(out, "yes: ServiceAccount legacy/default may delete nodes\n  "+via+" (built-in) (rule: * *.*)") {
+		t.Errorf("rbac can-i: exit %d: %s%s", code, out, errOut)
+	}
+	out, _, code = clitest.Run(t, rbaccmd.NewCmd, "can-i", "serviceaccount:legacy:default", "delete", "nodes", "-f", examples, "--no-builtin-rbac")
+	if code != cmdutil.ExitFindings || !strings.HasPrefix(out, "no:") {
+		t.Errorf("rbac can-i --no-builtin-rbac: exit %d: %s", code, out)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/kguard/kguard/internal/analysis"
+	"github.com/kguard/kguard/internal/k8sversions"
+	"github.com/kguard/kguard/internal/rbac/builtin"
 	"github.com/kguard/kguard/internal/rbac/rbactest"
 	"github.com/kguard/kguard/internal/rules"
 )
@@ -26,6 +28,27 @@ func BenchmarkRules(b *testing.B) {
 	}
 	if n == 0 {
 		b.Fatal("no findings: the benchmark measures nothing")
+	}
+	b.ReportMetric(float64(n), "findings")
+}
+
+// BenchmarkRulesBuiltins is BenchmarkRules with the built-in policy, as
+// kguard scan runs the rules over files.
+func BenchmarkRulesBuiltins(b *testing.B) {
+	inv, _, err := builtin.Attach(rbactest.Synthetic(), k8sversions.Latest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	list := Rules()
+	var n int
+	for b.Loop() {
+		analyses := analysis.NewMemo(inv)
+		n = 0
+		for _, r := range list {
+			p := rules.NewPass(r, inv, nil, analyses)
+			r.CheckInventory(p)
+			n += len(p.Findings())
+		}
 	}
 	b.ReportMetric(float64(n), "findings")
 }

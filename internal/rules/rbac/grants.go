@@ -70,15 +70,20 @@ func grantBuiltinRole(ref rbacv1.RoleRef) bool {
 	return strings.HasPrefix(ref.Name, "system:")
 }
 
-// grantReviewed reports whether the access rules look at b: it grants
-// rules to someone, and neither it nor its role is one of the API server's
-// bootstrap objects (system:* or labelled rbac-defaults: the control
-// plane's own grants, and the user-facing defaults admin, edit and view,
-// whose contents every cluster shares). Bindings to cluster-admin are
-// rbac-cluster-admin-binding's alone, so binding the superuser role is one
-// finding, not one per rule here.
+// grantOwn reports whether b is one of the inputs' bindings, not one of
+// the built-in policy's, which every cluster has and the user did not
+// write: no rule reports those.
+func grantOwn(b *rbac.Binding) bool { return !b.Builtin }
+
+// grantReviewed reports whether the access rules look at b: it is one of
+// the inputs' bindings, it grants rules to someone, and neither it nor its
+// role is one of the API server's bootstrap objects (system:* or labelled
+// rbac-defaults: the control plane's own grants, and the user-facing
+// defaults admin, edit and view, whose contents every cluster shares).
+// Bindings to cluster-admin are rbac-cluster-admin-binding's alone, so
+// binding the superuser role is one finding, not one per rule here.
 func grantReviewed(b *rbac.Binding) bool {
-	return len(b.Rules) > 0 && len(b.Subjects) > 0 && !grantBootstrap(b.Object) &&
+	return grantOwn(b) && len(b.Rules) > 0 && len(b.Subjects) > 0 && !grantBootstrap(b.Object) &&
 		!grantBootstrap(b.Role) && !strings.HasPrefix(b.RoleRef.Name, "system:") && !grantClusterAdmin(b.RoleRef)
 }
 
@@ -107,12 +112,16 @@ func grantSubjects(b *rbac.Binding) string {
 }
 
 // grantRoleName is the role b refers to, as "Role ns/name" or
-// "ClusterRole name".
+// "ClusterRole name", marked "(built-in)" when it is the built-in policy's.
 func grantRoleName(b *rbac.Binding) string {
+	name := b.RoleRef.Kind + " " + b.RoleRef.Name
 	if b.RoleRef.Kind == "Role" && b.Namespace != "" {
-		return "Role " + b.Namespace + "/" + b.RoleRef.Name
+		name = "Role " + b.Namespace + "/" + b.RoleRef.Name
 	}
-	return b.RoleRef.Kind + " " + b.RoleRef.Name
+	if b.RoleBuiltin {
+		name += " " + rbac.BuiltinMark
+	}
+	return name
 }
 
 // grantVia is the binding chain: "RoleBinding ns/name -> ClusterRole name".

@@ -35,7 +35,7 @@ func clusterAdminBinding() *rules.Rule {
 		CheckInventory: func(p *rules.Pass) {
 			m := rules.Use(p, rbac.ModelAnalysis)
 			for _, b := range m.Bindings {
-				if !grantClusterAdmin(b.RoleRef) || grantBootstrap(b.Object) {
+				if !grantOwn(b) || !grantClusterAdmin(b.RoleRef) || grantBootstrap(b.Object) {
 					continue
 				}
 				// system:masters is a superuser group anyway.
@@ -90,7 +90,7 @@ func anonymousOrAuthenticatedGrant() *rules.Rule {
 		CheckInventory: func(p *rules.Pass) {
 			m := rules.Use(p, rbac.ModelAnalysis)
 			for _, b := range m.Bindings {
-				if grantBootstrap(b.Object) || !grantsAnything(b) {
+				if !grantOwn(b) || grantBootstrap(b.Object) || !grantsAnything(b) {
 					continue
 				}
 				var who []string
@@ -138,7 +138,7 @@ func defaultServiceAccountPermissions() *rules.Rule {
 		CheckInventory: func(p *rules.Pass) {
 			m := rules.Use(p, rbac.ModelAnalysis)
 			for _, b := range m.Bindings {
-				if grantBootstrap(b.Object) || !grantsAnything(b) {
+				if !grantOwn(b) || grantBootstrap(b.Object) || !grantsAnything(b) {
 					continue
 				}
 				var who []string
@@ -172,7 +172,8 @@ func danglingBinding() *rules.Rule {
 		Rationale: "A binding to a missing role or service account grants nothing today, but whoever later " +
 			"creates one of that name inherits the grant, or decides what it grants. A missing role is only " +
 			"reported when roles were scanned at all, a missing service account only when its namespace's " +
-			"service accounts were, and bindings to built-in ClusterRoles only when the built-in ones were.",
+			"service accounts were; a binding to a missing system: ClusterRole is reported when kguard knows " +
+			"the built-in ones (its built-in policy for files, or a live cluster's own).",
 		Remediation: "Delete the binding if its role or subject is gone for good; otherwise create what it " +
 			"refers to, or fix the name.",
 		References: finding.References{
@@ -185,8 +186,9 @@ func danglingBinding() *rules.Rule {
 			clusterRoles := p.Inventory().ByKind(rbacv1.GroupName, "ClusterRole")
 			rolesScanned := len(clusterRoles)+len(p.Inventory().ByKind(rbacv1.GroupName, "Role")) > 0
 			// Manifests bind cluster-admin, edit or system:* ClusterRoles
-			// without defining them; only a cluster dump has those.
-			defaultsScanned := false
+			// without defining them: they are known when the model has the
+			// built-in policy, or when a cluster dump was scanned.
+			defaultsScanned := m.HasBuiltins()
 			for _, o := range clusterRoles {
 				defaultsScanned = defaultsScanned || grantBootstrap(o)
 			}
@@ -196,12 +198,13 @@ func danglingBinding() *rules.Rule {
 				accountNamespaces[o.Namespace] = true
 			}
 			for _, b := range m.Bindings {
-				if grantBootstrap(b.Object) {
+				if !grantOwn(b) || grantBootstrap(b.Object) {
 					continue
 				}
 				var problems []string
 				field := ""
-				if b.Missing() && rolesScanned && (defaultsScanned || !grantBuiltinRole(b.RoleRef)) {
+				builtinName := grantBuiltinRole(b.RoleRef)
+				if b.Missing() && (builtinName && defaultsScanned || !builtinName && rolesScanned) {
 					field = "roleRef"
 					switch {
 					case b.RoleRef.Kind != "Role" && b.RoleRef.Kind != "ClusterRole":

@@ -63,7 +63,13 @@ func Run(t *testing.T, list []*rules.Rule, dir string, settings *rules.Settings,
 // fail the test.
 func Scan(t testing.TB, file string, list []*rules.Rule, settings *rules.Settings, provided ...analysis.Provided) *scan.Result {
 	t.Helper()
-	loaded, err := input.Load(context.Background(), input.Source{Paths: []string{file}})
+	// Fixtures are files: the built-in RBAC policy is their baseline, as
+	// in kguard scan.
+	src := input.Source{Paths: []string{file}, BuiltinRBAC: true}
+	if settings != nil {
+		src.KubeVersion = settings.TargetVersion
+	}
+	loaded, err := input.Load(context.Background(), src)
 	if err != nil {
 		t.Fatalf("fixture does not load: %v", err)
 	}
@@ -113,7 +119,11 @@ func runFixture(t *testing.T, r *rules.Rule, file string, settings *rules.Settin
 			found = found || strings.Contains(f.Message, m)
 		}
 		if !found {
-			t.Errorf("%s: no finding message contains %q", file, m)
+			var msgs []string
+			for _, f := range got {
+				msgs = append(msgs, f.Message)
+			}
+			t.Errorf("%s: no finding message contains %q; the messages:\n%s", file, m, strings.Join(msgs, "\n"))
 		}
 	}
 	for _, f := range got {

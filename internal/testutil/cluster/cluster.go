@@ -42,9 +42,25 @@ type Options struct {
 	AuditPolicy []byte
 	// ExtraArgs are appended to the kube-apiserver command line.
 	ExtraArgs []string
+	// ControllerManager also runs the real kube-controller-manager with
+	// the controllers listed in ControllerManagerControllers, each acting
+	// as its own service account as kubeadm sets it up. Start returns once
+	// the ClusterRole aggregation controller has filled admin.
+	ControllerManager bool
 }
 
-// Cluster is a running etcd and kube-apiserver.
+// ControllerManagerControllers are the controllers the harness's
+// kube-controller-manager runs: ClusterRole aggregation (admin, edit, view
+// and any aggregated role get their rules) and ValidatingAdmissionPolicy
+// status (type checking). Pods never run, so the workload controllers
+// would only add noise.
+var ControllerManagerControllers = []string{
+	"clusterrole-aggregation-controller",
+	"validatingadmissionpolicy-status-controller",
+}
+
+// Cluster is a running etcd and kube-apiserver (and, optionally,
+// kube-controller-manager).
 type Cluster struct {
 	dir       string
 	url       string
@@ -85,12 +101,18 @@ func BinDir() (string, string) {
 	if len(dirs) == 0 {
 		return "", "kube-apiserver and etcd are not built; run hack/cluster-bins.sh and export " + EnvBinDir + "=<the directory it prints>"
 	}
-	sort.Strings(dirs)
+	// Prefer a directory that also has kube-controller-manager (built by
+	// the current hack/cluster-bins.sh).
+	sort.SliceStable(dirs, func(i, j int) bool {
+		return !haveFiles(dirs[i], "kube-controller-manager") && haveFiles(dirs[j], "kube-controller-manager")
+	})
 	return dirs[len(dirs)-1], ""
 }
 
-func haveBins(d string) bool {
-	for _, b := range []string{"kube-apiserver", "etcd"} {
+func haveBins(d string) bool { return haveFiles(d, "kube-apiserver", "etcd") }
+
+func haveFiles(d string, names ...string) bool {
+	for _, b := range names {
 		if info, err := os.Stat(filepath.Join(d, b)); err != nil || info.IsDir() {
 			return false
 		}
@@ -113,6 +135,9 @@ func Start(t testing.TB, opts Options) *Cluster {
 	bin, why := BinDir()
 	if bin == "" {
 		skipOrFail(t, why)
+	}
+	if opts.ControllerManager && !haveFiles(bin, "kube-controller-manager") {
+		skipOrFail(t, fmt.Sprintf("%s has no kube-controller-manager; run hack/cluster-bins.sh", bin))
 	}
 	c, err := start(bin, opts)
 	if err != nil {
@@ -179,7 +204,65 @@ func start(bin string, opts Options) (*Cluster, error) {
 	if err := c.waitReady(90 * time.Second); err != nil {
 		return nil, c.fail(err)
 	}
+	if opts.ControllerManager {
+		if err := c.startControllerManager(bin); err != nil {
+			return nil, c.fail(err)
+		}
+	}
 	return c, nil
+}
+
+// startControllerManager runs kube-controller-manager against the API
+// server: as system:kube-controller-manager (client certificate), each
+// controller with its own service account's token
+// (--use-service-account-credentials, which the bootstrap policy's
+// system:controller:* bindings are for), no serving port and no leader
+// election. It waits until the aggregation controller has written the
+// rules of the built-in ClusterRole admin, the sign that it runs.
+func (c *Cluster) startControllerManager(bin string) error {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["harness"] = &clientcmdapi.Cluster{Server: c.url, CertificateAuthorityData: c.pki.caPEM}
+	kc.AuthInfos["kcm"] = &clientcmdapi.AuthInfo{ClientCertificateData: c.pki.kcmCertPEM, ClientKeyData: c.pki.kcmKey}
+	kc.Contexts["harness"] = &clientcmdapi.Context{Cluster: "harness", AuthInfo: "kcm"}
+	kc.CurrentContext = "harness"
+	kubeconfig := filepath.Join(c.dir, "kube-controller-manager.kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, kubeconfig); err != nil {
+		return err
+	}
+	if err := c.run("kube-controller-manager", filepath.Join(bin, "kube-controller-manager"),
+		"--kubeconfig="+kubeconfig,
+		"--controllers="+strings.Join(ControllerManagerControllers, ","),
+		"--use-service-account-credentials=true",
+		"--service-account-private-key-file="+c.pki.saKey,
+		"--root-ca-file="+c.pki.caFile,
+		"--secure-port=0",
+		"--leader-elect=false",
+		"--v=0",
+	); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if p := c.procs[len(c.procs)-1]; processDone(p) {
+			return fmt.Errorf("kube-controller-manager exited during startup")
+		}
+		admin, err := c.Admin().RbacV1().ClusterRoles().Get(ctx, "admin", metav1.GetOptions{})
+		if err == nil && len(admin.Rules) > 0 {
+			return nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("kube-controller-manager: ClusterRole admin not aggregated within 90s")
+}
+
+func processDone(p *process) bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // fail stops what was started and adds the processes' log tails to err.
@@ -260,7 +343,8 @@ func (c *Cluster) Stop() {
 	}
 }
 
-// Pids returns the process IDs of etcd and kube-apiserver.
+// Pids returns the process IDs of etcd, kube-apiserver and, when started,
+// kube-controller-manager.
 func (c *Cluster) Pids() []int {
 	var out []int
 	for _, p := range c.procs {

@@ -21,4 +21,8 @@
 //	}
 //
 // Tests that need their own flags (an audit policy, say) call Start.
+// Options.ControllerManager adds the real kube-controller-manager (built
+// from the same module) with the ClusterRole aggregation and
+// ValidatingAdmissionPolicy status controllers, so that aggregated roles
+// and policy type checking come from the real controllers.
 package cluster

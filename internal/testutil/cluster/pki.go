@@ -19,8 +19,11 @@ type pki struct {
 	caPEM                  []byte
 	serverCert, serverKey  string // files
 	adminCertPEM, adminKey []byte
-	saPub, saKey           string // files
-	caFile                 string
+	// kcmCertPEM, kcmKey authenticate as system:kube-controller-manager,
+	// the user the bootstrap policy binds the controller manager's role to.
+	kcmCertPEM, kcmKey []byte
+	saPub, saKey       string // files
+	caFile             string
 }
 
 func newPKI(dir string) (*pki, error) {
@@ -68,6 +71,9 @@ func newPKI(dir string) (*pki, error) {
 		return nil, err
 	}
 	if p.adminCertPEM, p.adminKey, err = issue(3, "kguard-test-admin", []string{"system:masters"}, x509.ExtKeyUsageClientAuth, nil, nil); err != nil {
+		return nil, err
+	}
+	if p.kcmCertPEM, p.kcmKey, err = issue(4, "system:kube-controller-manager", nil, x509.ExtKeyUsageClientAuth, nil, nil); err != nil {
 		return nil, err
 	}
 	saKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
