@@ -373,8 +373,8 @@ func TestWebhookCustomResourceEndToEnd(t *testing.T) {
 func manifestWebhook(t *testing.T) *admissionregistrationv1.ValidatingWebhookConfiguration {
 	t.Helper()
 	var out bytes.Buffer
-	if err := admit.WriteManifests(&cmdutil.Streams{Out: &out}, &admit.ManifestOptions{
-		Namespace: "kguard-system", Image: "kguard:test", Replicas: 1, FailurePolicy: "Fail", Timeout: 5,
+	if err := admit.RunManifests(context.Background(), &admit.ManifestOptions{
+		Streams: &cmdutil.Streams{Out: &out}, Namespace: "kguard-system", Image: "kguard:test", Replicas: 1, FailurePolicy: "Fail", Timeout: 5,
 	}); err != nil {
 		t.Fatal(err)
 	}

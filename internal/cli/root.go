@@ -1,13 +1,15 @@
 // Package cli builds kguard's command tree. main calls Main and nothing
-// else; each verb group lives in its own package with an Options struct and
-// a run function that tests call directly.
+// else; each verb group lives in its own package, where every command is
+// an exported Options struct, a newXCmd constructor that only turns argv
+// into Options, and a RunX(ctx, *Options) function that does the work and
+// that tests call directly. docs/cli/ is generated from this tree
+// (internal/cli/clidoc).
 package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +29,6 @@ import (
 	"github.com/kguard/kguard/internal/cli/sensorcmd"
 	"github.com/kguard/kguard/internal/rules"
 	"github.com/kguard/kguard/internal/rules/all"
-	"github.com/kguard/kguard/internal/version"
 )
 
 // NewRootCmd builds the whole command tree over the given streams.
@@ -50,6 +51,8 @@ and processes, files and connections on nodes (kguard sensor, eBPF).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	cmdutil.Group(root)
+	root.SetFlagErrorFunc(cmdutil.FlagError)
 	addProfileFlags(root)
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
@@ -68,8 +71,23 @@ and processes, files and connections on nodes (kguard sensor, eBPF).`,
 		sensorcmd.NewCmd(s),
 		imagescmd.NewCmd(s),
 		dbcmd.NewCmd(s),
-		newVersionCmd(s),
+		newVersionCmd(s, RunVersion),
 	)
+	// The completion command is cobra's; adding it now rather than at
+	// Execute puts it in the tree the reference docs and tests walk, and
+	// types its argument errors like every other command's.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		cmdutil.Group(c)
+		for _, shell := range c.Commands() {
+			if shell.Args != nil {
+				shell.Args = cmdutil.TypedArgs(shell.Args)
+			}
+		}
+	}
 	return root
 }
 
@@ -90,44 +108,28 @@ func registryOnce() func() (*rules.Registry, error) {
 	}
 }
 
-func newVersionCmd(s *cmdutil.Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print kguard's version, commit and build date",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprint(s.Out, version.Get())
-			return err
-		},
-	}
-}
-
 // Main runs kguard with args (without the program name) and returns the
-// process exit status.
+// process exit status. Errors are told apart by type: an *ExitError
+// carries its status, and one marked Usage (a mistake in the command line
+// itself) is followed by where to read the command's usage.
 func Main(ctx context.Context, args []string, s *cmdutil.Streams) int {
 	root := NewRootCmd(s)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
 	}
 	var ee *cmdutil.ExitError
-	if !errors.As(err, &ee) || ee.Err != nil {
+	exit := errors.As(err, &ee)
+	if !exit || ee.Err != nil {
 		fmt.Fprintf(s.ErrOut, "error: %v\n", err)
 	}
-	if !errors.As(err, &ee) && isUsage(err) {
-		fmt.Fprintln(s.ErrOut, "Run 'kguard --help' for usage.")
+	if exit && ee.Usage {
+		path := root.CommandPath()
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(s.ErrOut, "Run '%s --help' for usage.\n", path)
 	}
 	return cmdutil.CodeOf(err)
-}
-
-// isUsage recognises cobra's own argument and flag errors.
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs", "accepts ", "requires ", "invalid argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -41,8 +39,14 @@ type Options struct {
 	Ready func(addr string)
 }
 
-// NewCmd returns `kguard admit` with `manifests`.
+// NewCmd returns `kguard admit` with `manifests` and `bench`.
 func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+	cmd := newAdmitCmd(s, reg, Run)
+	cmd.AddCommand(newManifestsCmd(s, RunManifests), newBenchCmd(s, reg, RunBench))
+	return cmd
+}
+
+func newAdmitCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *Options) error) *cobra.Command {
 	o := &Options{Streams: s, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "admit",
@@ -79,8 +83,8 @@ cluster writable but lets objects through unchecked. See docs/admission.md.`,
 
   # In a cluster (see 'kguard admit manifests')
   kguard admit --tls-cert-file /tls/tls.crt --tls-key-file /tls/tls.key --policy /etc/kguard/policy.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return Run(cmd.Context(), o) },
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Listen, "listen", ":8443", "address to serve HTTPS on")
@@ -93,27 +97,24 @@ cluster writable but lets objects through unchecked. See docs/admission.md.`,
 	f.StringSliceVar(&o.NamespaceMode, "namespace-mode", nil, "fixed mode for a namespace, NS=MODE (repeatable); without it modes come from namespace labels when running in a cluster")
 	f.DurationVar(&o.Timeout, "timeout", 5*time.Second, "time limit for one review")
 	f.Int64Var(&o.MaxBodyBytes, "max-body-bytes", admission.DefaultMaxBodyBytes, "largest request body accepted")
-	cmd.AddCommand(newManifestsCmd(s), newBenchCmd(s, reg))
 	return cmd
 }
 
-// Run serves until the context ends.
+// Run serves the webhook until ctx ends (an interrupt, in kguard), then
+// lets requests in flight finish.
 func Run(ctx context.Context, o *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	reg, err := o.Registry()
 	if err != nil {
-		return err
+		return fmt.Errorf("rule registry: %w", err)
 	}
-	cfg := &config.Config{}
-	if o.ConfigFile != "" {
-		cfg, err = config.Load(o.ConfigFile)
-	} else {
-		cfg, _, err = config.Find()
-	}
+	// The config is read and checked as scan reads it, so that both judge
+	// with the same exceptions.
+	cfg, err := cmdutil.LoadConfig(o.ConfigFile, reg, nil, nil)
 	if err != nil {
-		return cmdutil.UsageErrorf("%v", err)
+		return err
 	}
 	mode, err := admission.ParseMode(o.DefaultMode)
 	if err != nil {
@@ -170,6 +171,9 @@ func Run(ctx context.Context, o *Options) error {
 	return srv.Serve(ctx, ln)
 }
 
+// certificates returns the serving certificate source: the files (re-read
+// when they change), or a throwaway pair held in memory whose CA bundle is
+// printed for the webhook configuration.
 func (o *Options) certificates() (admission.GetCertificateFunc, error) {
 	switch {
 	case len(o.TLSSelfSigned) > 0 && (o.TLSCertFile != "" || o.TLSKeyFile != ""):
@@ -177,21 +181,14 @@ func (o *Options) certificates() (admission.GetCertificateFunc, error) {
 	case len(o.TLSSelfSigned) > 0:
 		ss, err := admission.NewSelfSigned(o.TLSSelfSigned, 365*24*time.Hour)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--tls-self-signed: %w", err)
 		}
-		dir, err := os.MkdirTemp("", "kguard-admit-")
+		cert, err := ss.TLSCertificate()
 		if err != nil {
-			return nil, err
-		}
-		cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
-		if err := os.WriteFile(cert, ss.CertPEM, 0o600); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(key, ss.KeyPEM, 0o600); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--tls-self-signed: %w", err)
 		}
 		fmt.Fprintf(o.Streams.Out, "caBundle: %s\n", base64.StdEncoding.EncodeToString(ss.CAPEM))
-		o.TLSCertFile, o.TLSKeyFile = cert, key
+		return admission.StaticCertificate(cert), nil
 	case o.TLSCertFile == "" || o.TLSKeyFile == "":
 		return nil, cmdutil.UsageErrorf("TLS is required: give --tls-cert-file and --tls-key-file, or --tls-self-signed HOSTS")
 	}

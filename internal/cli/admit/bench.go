@@ -15,14 +15,18 @@ import (
 
 // BenchOptions are the flags of `kguard admit bench`.
 type BenchOptions struct {
+	Streams *cmdutil.Streams
+	// Registry is the rules of the in-process webhook (without URL).
+	Registry func() (*rules.Registry, error)
+
 	URL      string
 	Rate     int
 	Duration time.Duration
 	Workers  int
 }
 
-func newBenchCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
-	o := &BenchOptions{}
+func newBenchCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *BenchOptions) error) *cobra.Command {
+	o := &BenchOptions{Streams: s, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Load-test a webhook with realistic AdmissionReviews",
@@ -35,44 +39,47 @@ loopback port with a throwaway certificate. Only point --url at servers
 you run: this is a load generator.`,
 		Example: `  kguard admit bench --rate 1000 --duration 60s
   kguard admit bench --url https://127.0.0.1:8443/validate --rate 200 --duration 10s`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			if o.Duration > 10*time.Minute || o.Rate > 20000 {
-				return cmdutil.UsageErrorf("bench is bounded: at most 10m and 20000 requests/s")
-			}
-			url := o.URL
-			if url == "" {
-				r, err := reg()
-				if err != nil {
-					return err
-				}
-				u, stop, err := startLocal(ctx, r)
-				if err != nil {
-					return err
-				}
-				defer stop()
-				url = u
-			}
-			res, err := admission.RunLoad(ctx, admission.LoadOptions{URL: url, Rate: o.Rate, Duration: o.Duration, Workers: o.Workers})
-			if err != nil {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			fmt.Fprintln(s.Out, res)
-			if res.Errors > 0 {
-				return cmdutil.Exit(cmdutil.ExitFindings)
-			}
-			return nil
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	cmd.Flags().StringVar(&o.URL, "url", "", "webhook URL (default: an in-process webhook on loopback)")
 	cmd.Flags().IntVar(&o.Rate, "rate", 1000, "requests per second")
 	cmd.Flags().DurationVar(&o.Duration, "duration", 10*time.Second, "how long to send")
 	cmd.Flags().IntVar(&o.Workers, "workers", 64, "requests in flight at most")
 	return cmd
+}
+
+// RunBench sends the load and prints the result; requests that failed
+// make it exit 1.
+func RunBench(ctx context.Context, o *BenchOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Duration > 10*time.Minute || o.Rate > 20000 {
+		return cmdutil.UsageErrorf("bench is bounded: at most 10m and 20000 requests/s")
+	}
+	url := o.URL
+	if url == "" {
+		r, err := o.Registry()
+		if err != nil {
+			return fmt.Errorf("rule registry: %w", err)
+		}
+		u, stop, err := startLocal(ctx, r)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		url = u
+	}
+	res, err := admission.RunLoad(ctx, admission.LoadOptions{URL: url, Rate: o.Rate, Duration: o.Duration, Workers: o.Workers})
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	fmt.Fprintln(o.Streams.Out, res)
+	if res.Errors > 0 {
+		return cmdutil.Exit(cmdutil.ExitFindings)
+	}
+	return nil
 }
 
 // startLocal runs a webhook with every rule on a loopback port.

@@ -1,6 +1,7 @@
 package admit
 
 import (
+	"context"
 	_ "embed"
 	"slices"
 	"strings"
@@ -17,6 +18,8 @@ var manifestsTemplate string
 
 // ManifestOptions parameterise `kguard admit manifests`.
 type ManifestOptions struct {
+	Streams *cmdutil.Streams
+
 	Namespace     string
 	Image         string
 	Replicas      int
@@ -24,8 +27,8 @@ type ManifestOptions struct {
 	Timeout       int
 }
 
-func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &ManifestOptions{}
+func newManifestsCmd(s *cmdutil.Streams, run func(context.Context, *ManifestOptions) error) *cobra.Command {
+	o := &ManifestOptions{Streams: s}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print the manifests that run the webhook in a cluster",
@@ -42,24 +45,8 @@ ScaledJob) to the webhook. Requires cert-manager; the
 CA bundle is injected by its cainjector.`,
 		Example: `  kguard admit manifests | kubectl apply -f -
   kguard admit manifests --failure-policy Ignore --namespace security`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch o.FailurePolicy {
-			case "Fail", "Ignore":
-			default:
-				return cmdutil.UsageErrorf("--failure-policy must be Fail or Ignore")
-			}
-			if o.Timeout < 1 || o.Timeout > 30 {
-				return cmdutil.UsageErrorf("--timeout-seconds must be between 1 and 30 (the API server's limit)")
-			}
-			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-				return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
-			}
-			if err := cmdutil.ValidateImage(o.Image); err != nil {
-				return err
-			}
-			return WriteManifests(s, o)
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-system", "namespace to run the webhook in")
 	cmdutil.AddImageFlag(cmd.Flags(), &o.Image)
@@ -69,9 +56,24 @@ CA bundle is injected by its cainjector.`,
 	return cmd
 }
 
-// WriteManifests renders the manifests to s.Out.
-func WriteManifests(s *cmdutil.Streams, o *ManifestOptions) error {
-	return cmdutil.RenderManifests(s.Out, manifestsTemplate, manifestData{ManifestOptions: *o, CustomWorkloads: customWorkloadRules()})
+// RunManifests checks the options and renders the manifests to standard
+// output.
+func RunManifests(_ context.Context, o *ManifestOptions) error {
+	switch o.FailurePolicy {
+	case "Fail", "Ignore":
+	default:
+		return cmdutil.UsageErrorf("--failure-policy must be Fail or Ignore")
+	}
+	if o.Timeout < 1 || o.Timeout > 30 {
+		return cmdutil.UsageErrorf("--timeout-seconds must be between 1 and 30 (the API server's limit)")
+	}
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
+	}
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
+	}
+	return cmdutil.RenderManifests(o.Streams.Out, manifestsTemplate, manifestData{ManifestOptions: *o, CustomWorkloads: customWorkloadRules()})
 }
 
 // manifestData is what the template renders: the options, and what comes

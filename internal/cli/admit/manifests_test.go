@@ -16,13 +16,17 @@ import (
 	"github.com/kguard/kguard/internal/extract"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/testutil/cluster"
+	"github.com/spf13/cobra"
 )
 
 const pinned = "ghcr.io/kguard/kguard@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
+// manifestsCmd is the command as the tree builds it.
+func manifestsCmd(s *cmdutil.Streams) *cobra.Command { return newManifestsCmd(s, RunManifests) }
+
 func render(t *testing.T, args ...string) []*inventory.Object {
 	t.Helper()
-	out, errOut, code := clitest.Run(t, newManifestsCmd, args...)
+	out, errOut, code := clitest.Run(t, manifestsCmd, args...)
 	if code != 0 {
 		t.Fatalf("manifests %v: exit %d: %s", args, code, errOut)
 	}
@@ -46,7 +50,7 @@ func TestManifestsFlags(t *testing.T) {
 		{"--failure-policy", "Maybe"},
 		{"--timeout-seconds", "31"},
 	} {
-		if _, errOut, code := clitest.Run(t, newManifestsCmd, bad...); code != 2 {
+		if _, errOut, code := clitest.Run(t, manifestsCmd, bad...); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (%s)", bad, code, errOut)
 		}
 	}
@@ -119,8 +123,8 @@ func TestManifestsOnAPIServer(t *testing.T) {
 // API server.)
 func TestManifestsInterceptCustomWorkloads(t *testing.T) {
 	var out bytes.Buffer
-	o := &ManifestOptions{Namespace: "kguard-system", Image: "kguard:test", Replicas: 2, FailurePolicy: "Fail", Timeout: 5}
-	if err := WriteManifests(&cmdutil.Streams{Out: &out}, o); err != nil {
+	o := &ManifestOptions{Streams: &cmdutil.Streams{Out: &out}, Namespace: "kguard-system", Image: "kguard:test", Replicas: 2, FailurePolicy: "Fail", Timeout: 5}
+	if err := RunManifests(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	objs, errs := inventory.DecodeFile("manifests.yaml", out.Bytes())

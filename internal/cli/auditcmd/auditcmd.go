@@ -38,9 +38,10 @@ prints what runs that backend in a cluster.`,
 		Example: `  kguard audit explain /etc/kubernetes/audit-policy.yaml
   kguard audit explain audit-policy.yaml -o json`,
 	}
-	cmd.AddCommand(newExplainCmd(s))
-	cmd.AddCommand(newWatchCmd(s))
-	cmd.AddCommand(newManifestsCmd(s))
+	cmdutil.Group(cmd)
+	cmd.AddCommand(newExplainCmd(s, RunExplain))
+	cmd.AddCommand(newWatchCmd(s, RunWatch))
+	cmd.AddCommand(newManifestsCmd(s, RunManifests))
 	return cmd
 }
 
@@ -50,7 +51,7 @@ type ExplainOptions struct {
 	Output string
 }
 
-func newExplainCmd(s *cmdutil.Streams) *cobra.Command {
+func newExplainCmd(s *cmdutil.Streams, run func(context.Context, *ExplainOptions) error) *cobra.Command {
 	o := &ExplainOptions{Input: cmdutil.Input{Streams: s}}
 	cmd := &cobra.Command{
 		Use:   "explain POLICY_FILE",
@@ -72,7 +73,7 @@ they must hold exactly one audit.k8s.io Policy.`,
   kguard audit explain audit-policy.yaml -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
-			return RunExplain(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.AddFlags(cmd, cmdutil.InputFlags{What: "the audit policy"})

@@ -18,9 +18,9 @@ import (
 	"github.com/kguard/kguard/internal/tlsserve"
 )
 
-// listenOptions are the flags of `kguard audit watch` that serve the API
+// ListenOptions are the flags of `kguard audit watch` that serve the API
 // server's audit webhook backend.
-type listenOptions struct {
+type ListenOptions struct {
 	Addr         string
 	CertFile     string
 	KeyFile      string
@@ -29,7 +29,7 @@ type listenOptions struct {
 	MaxBodyBytes int64
 }
 
-func (o *listenOptions) addFlags(f *pflag.FlagSet) {
+func (o *ListenOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Addr, "listen", "", "serve the API server's audit webhook backend on ADDR (HTTPS, path "+watch.WebhookPath+")")
 	f.StringVar(&o.CertFile, "tls-cert-file", "", "with --listen: serving certificate (PEM); re-read when it changes")
 	f.StringVar(&o.KeyFile, "tls-private-key-file", "", "with --listen: serving private key (PEM)")
@@ -42,14 +42,14 @@ func (o *listenOptions) addFlags(f *pflag.FlagSet) {
 // made before anything starts, so that flag, certificate and address
 // errors come first.
 type webhookServer struct {
-	o   listenOptions
+	o   ListenOptions
 	ln  net.Listener
 	tls *tls.Config
 }
 
 // prepare checks the flags, loads the TLS material and binds the address.
 // It returns nil without --listen.
-func (o *listenOptions) prepare() (*webhookServer, error) {
+func (o *ListenOptions) prepare() (*webhookServer, error) {
 	if o.Addr == "" {
 		for _, f := range []struct {
 			name string
@@ -90,7 +90,7 @@ func (o *listenOptions) prepare() (*webhookServer, error) {
 
 // tlsConfig loads the serving pair (re-read when cert-manager rotates it)
 // and the client CAs; errors name the flag and the file.
-func (o *listenOptions) tlsConfig() (*tls.Config, error) {
+func (o *ListenOptions) tlsConfig() (*tls.Config, error) {
 	if o.CertFile == "" || o.KeyFile == "" {
 		return nil, cmdutil.UsageErrorf("--listen serves HTTPS: give --tls-cert-file and --tls-private-key-file (or --insecure-http on a loopback address for local testing)")
 	}

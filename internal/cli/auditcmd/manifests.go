@@ -1,8 +1,8 @@
 package auditcmd
 
 import (
+	"context"
 	_ "embed"
-	"io"
 	"net"
 	"path"
 
@@ -22,6 +22,8 @@ var (
 
 // ManifestOptions parameterise `kguard audit manifests`.
 type ManifestOptions struct {
+	Streams *cmdutil.Streams
+
 	Namespace string
 	Image     string
 	Replicas  int
@@ -51,8 +53,8 @@ func (o *ManifestOptions) Path() string { return watch.WebhookPath }
 // holds and the API server checks.
 func (o *ManifestOptions) ServerName() string { return "kguard-audit." + o.Namespace + ".svc" }
 
-func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &ManifestOptions{Namespace: "kguard-system", Replicas: 1, ClientAuth: true, NodeDir: "/etc/kubernetes/kguard"}
+func newManifestsCmd(s *cmdutil.Streams, run func(context.Context, *ManifestOptions) error) *cobra.Command {
+	o := &ManifestOptions{Streams: s, Namespace: "kguard-system", Replicas: 1, ClientAuth: true, NodeDir: "/etc/kubernetes/kguard"}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print the manifests that run the audit webhook backend in a cluster",
@@ -80,25 +82,8 @@ Alerts are JSON lines on the pod's standard output.`,
 		Example: `  kguard audit manifests | kubectl apply -f -
   kguard audit manifests --service-ip 10.96.0.50 | kubectl apply -f -
   kguard audit manifests --service-ip 10.96.0.50 --api-server-config > kguard-audit-apiserver.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-				return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, errs[0])
-			}
-			if err := cmdutil.ValidateImage(o.Image); err != nil {
-				return err
-			}
-			if o.Replicas < 1 {
-				return cmdutil.UsageErrorf("--replicas must be 1 or more")
-			}
-			if o.ServiceIP != "" && net.ParseIP(o.ServiceIP) == nil {
-				return cmdutil.UsageErrorf("--service-ip %q is not an IP address", o.ServiceIP)
-			}
-			if !path.IsAbs(o.NodeDir) {
-				return cmdutil.UsageErrorf("--node-dir must be an absolute path")
-			}
-			return WriteManifests(s.Out, o)
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Namespace, "namespace", o.Namespace, "namespace to run the backend in")
@@ -111,12 +96,27 @@ Alerts are JSON lines on the pod's standard output.`,
 	return cmd
 }
 
-// WriteManifests renders the cluster objects, or with APIServerConfig the
-// control-plane files, to w.
-func WriteManifests(w io.Writer, o *ManifestOptions) error {
+// RunManifests checks the options and renders the cluster objects, or
+// with APIServerConfig the control-plane files, to standard output.
+func RunManifests(_ context.Context, o *ManifestOptions) error {
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, errs[0])
+	}
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
+	}
+	if o.Replicas < 1 {
+		return cmdutil.UsageErrorf("--replicas must be 1 or more")
+	}
+	if o.ServiceIP != "" && net.ParseIP(o.ServiceIP) == nil {
+		return cmdutil.UsageErrorf("--service-ip %q is not an IP address", o.ServiceIP)
+	}
+	if !path.IsAbs(o.NodeDir) {
+		return cmdutil.UsageErrorf("--node-dir must be an absolute path")
+	}
 	src := manifestsTemplate
 	if o.APIServerConfig {
 		src = apiServerConfigTemplate
 	}
-	return cmdutil.RenderManifests(w, src, o)
+	return cmdutil.RenderManifests(o.Streams.Out, src, o)
 }

@@ -14,15 +14,23 @@ import (
 	"github.com/kguard/kguard/internal/detect/watch"
 )
 
-func newWatchCmd(s *cmdutil.Streams) *cobra.Command {
-	var (
-		logFile, output, metricsAddr string
-		fromStart                    bool
-		ruleFiles                    []string
-		rate                         int
-		hooks                        alert.WebhookFlags
-	)
-	var listen listenOptions // the audit webhook backend (listen.go)
+// WatchOptions are the flags of `kguard audit watch`.
+type WatchOptions struct {
+	Streams *cmdutil.Streams
+
+	LogFile     string
+	FromStart   bool
+	RuleFiles   []string
+	Output      string
+	MetricsAddr string
+	Rate        int
+	Webhooks    alert.WebhookFlags
+	// Listen serves the API server's audit webhook backend (listen.go).
+	Listen ListenOptions
+}
+
+func newWatchCmd(s *cmdutil.Streams, run func(context.Context, *WatchOptions) error) *cobra.Command {
+	o := &WatchOptions{Streams: s}
 	cmd := &cobra.Command{
 		Use:   "watch (--log FILE | --listen ADDR)",
 		Short: "Run the detection rules over an API server audit log and print alerts",
@@ -75,92 +83,97 @@ configuration and audit policy for the control-plane nodes.`,
   kguard audit watch --log audit.log --alert-webhook https://hooks.slack.com/services/... --alert-webhook-format slack
   kguard audit watch --listen :8443 --tls-cert-file tls.crt --tls-private-key-file tls.key --client-ca-file ca.crt
   kguard audit watch --listen 127.0.0.1:8080 --insecure-http`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if logFile == "" && listen.Addr == "" {
-				return cmdutil.UsageErrorf("--log FILE or --listen ADDR is required (or both)")
-			}
-			if rate < 0 {
-				return cmdutil.UsageErrorf("--rate must be 0 (no limit) or more, not %d", rate)
-			}
-			if logFile == "" {
-				if fromStart {
-					return cmdutil.UsageErrorf("--from-start needs --log")
-				}
-			} else if fi, err := os.Stat(logFile); err != nil {
-				return cmdutil.UsageErrorf("audit log: %v", err)
-			} else if fi.IsDir() {
-				return cmdutil.UsageErrorf("audit log: %s is a directory", logFile)
-			}
-			ws, err := listen.prepare()
-			if err != nil {
-				return err
-			}
-			defer ws.close()
-			rs, err := cmdutil.LoadRuntimeRules(ruleFiles)
-			if err != nil {
-				return err
-			}
-			out, closeOut, err := cmdutil.AlertOutput(output, s.Out)
-			if err != nil {
-				return err
-			}
-			defer closeOut()
-			reg := prometheus.NewRegistry()
-			webhooks, err := hooks.Build(reg, cmdutil.LockedPrinter(s.ErrOut, "kguard audit watch: alert "))
-			if err != nil {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			opts := watch.Options{Path: logFile, Follow: !fromStart, FromEnd: !fromStart, Rules: rs, Out: out, RatePerMinute: rate,
-				Sinks: webhooks.Sinks(), Registry: reg}
-			if rate == 0 {
-				opts.RatePerMinute = -1
-			}
-			w, err := watch.New(opts)
-			if err != nil {
-				webhooks.Close(context.Background())
-				return err
-			}
-			// Closing lets the webhooks deliver what they hold; their
-			// failures are reported as they happen and counted below.
-			closeSinks := sync.OnceFunc(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), alert.DefaultDrainTimeout)
-				defer cancel()
-				w.Close(ctx)
-			})
-			defer closeSinks()
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			if metricsAddr != "" {
-				stop, err := cmdutil.ServeMetrics(metricsAddr, w.Registry(), s.ErrOut)
-				if err != nil {
-					return err
-				}
-				defer stop()
-			}
-			err = runSources(ctx, w, logFile != "", ws, s.ErrOut)
-			closeSinks()
-			st := w.Stats()
-			fmt.Fprintf(s.ErrOut, "kguard audit watch: %d events, %d alerts, %d suppressed, %d lines skipped",
-				st.Events, st.Alerts, st.Suppressed, st.Skipped)
-			if len(webhooks) > 0 {
-				hs := webhooks.Stats()
-				fmt.Fprintf(s.ErrOut, ", webhooks: %d sent, %d dropped", hs.Sent, hs.Dropped)
-			}
-			fmt.Fprintln(s.ErrOut)
-			return err
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&logFile, "log", "", "audit log file (JSON lines)")
-	f.BoolVar(&fromStart, "from-start", false, "read the log once from its start and exit at its end")
-	f.StringArrayVar(&ruleFiles, "rules", nil, "extra rules file (YAML), after the defaults; repeatable")
-	f.StringVarP(&output, "output", "o", "", "append alerts to this file instead of standard output")
-	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics")
-	f.IntVar(&rate, "rate", watch.DefaultRatePerMinute, "most alerts per rule and user a minute (0: no limit)")
-	hooks.AddFlags(f)
-	listen.addFlags(f)
+	f.StringVar(&o.LogFile, "log", "", "audit log file (JSON lines)")
+	f.BoolVar(&o.FromStart, "from-start", false, "read the log once from its start and exit at its end")
+	f.StringArrayVar(&o.RuleFiles, "rules", nil, "extra rules file (YAML), after the defaults; repeatable")
+	f.StringVarP(&o.Output, "output", "o", "", "append alerts to this file instead of standard output")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics")
+	f.IntVar(&o.Rate, "rate", watch.DefaultRatePerMinute, "most alerts per rule and user a minute (0: no limit)")
+	o.Webhooks.AddFlags(f)
+	o.Listen.addFlags(f)
 	return cmd
+}
+
+// RunWatch evaluates the rules over the log and the webhook backend until
+// ctx ends (an interrupt, in kguard) or, with FromStart and no Listen, the
+// log's end; then it prints what it saw on standard error.
+func RunWatch(ctx context.Context, o *WatchOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := o.Streams
+	if o.LogFile == "" && o.Listen.Addr == "" {
+		return cmdutil.UsageErrorf("--log FILE or --listen ADDR is required (or both)")
+	}
+	if o.Rate < 0 {
+		return cmdutil.UsageErrorf("--rate must be 0 (no limit) or more, not %d", o.Rate)
+	}
+	if o.LogFile == "" {
+		if o.FromStart {
+			return cmdutil.UsageErrorf("--from-start needs --log")
+		}
+	} else if fi, err := os.Stat(o.LogFile); err != nil {
+		return cmdutil.UsageErrorf("audit log: %v", err)
+	} else if fi.IsDir() {
+		return cmdutil.UsageErrorf("audit log: %s is a directory", o.LogFile)
+	}
+	ws, err := o.Listen.prepare()
+	if err != nil {
+		return err
+	}
+	defer ws.close()
+	rs, err := cmdutil.LoadRuntimeRules(o.RuleFiles)
+	if err != nil {
+		return err
+	}
+	out, closeOut, err := cmdutil.AlertOutput(o.Output, s.Out)
+	if err != nil {
+		return err
+	}
+	defer closeOut()
+	reg := prometheus.NewRegistry()
+	webhooks, err := o.Webhooks.Build(reg, cmdutil.LockedPrinter(s.ErrOut, "kguard audit watch: alert "))
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	opts := watch.Options{Path: o.LogFile, Follow: !o.FromStart, FromEnd: !o.FromStart, Rules: rs, Out: out, RatePerMinute: o.Rate,
+		Sinks: webhooks.Sinks(), Registry: reg}
+	if o.Rate == 0 {
+		opts.RatePerMinute = -1
+	}
+	w, err := watch.New(opts)
+	if err != nil {
+		webhooks.Close(context.Background())
+		return err
+	}
+	// Closing lets the webhooks deliver what they hold; their
+	// failures are reported as they happen and counted below.
+	closeSinks := sync.OnceFunc(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), alert.DefaultDrainTimeout)
+		defer cancel()
+		w.Close(ctx)
+	})
+	defer closeSinks()
+	if o.MetricsAddr != "" {
+		stop, err := cmdutil.ServeMetrics(o.MetricsAddr, w.Registry(), s.ErrOut)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	err = runSources(ctx, w, o.LogFile != "", ws, s.ErrOut)
+	closeSinks()
+	st := w.Stats()
+	fmt.Fprintf(s.ErrOut, "kguard audit watch: %d events, %d alerts, %d suppressed, %d lines skipped",
+		st.Events, st.Alerts, st.Suppressed, st.Skipped)
+	if len(webhooks) > 0 {
+		hs := webhooks.Stats()
+		fmt.Fprintf(s.ErrOut, ", webhooks: %d sent, %d dropped", hs.Sent, hs.Dropped)
+	}
+	fmt.Fprintln(s.ErrOut)
+	return err
 }

@@ -1,10 +1,10 @@
 // Package cmdutil holds what every kguard command shares: the I/O streams
-// (so tests run commands in memory), exit codes, and loading inputs into an
-// inventory the same way for every verb.
+// (so tests run commands in memory), exit codes and typed usage errors,
+// argument validators, the input flags (Input, over internal/input) and
+// the report flags (Report, over internal/report/formats).
 package cmdutil
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +12,6 @@ import (
 	"strconv"
 
 	"golang.org/x/term"
-
-	"github.com/kguard/kguard/internal/inventory"
 )
 
 // Exit codes, the same for every verb.
@@ -72,6 +70,10 @@ func OSStreams() *Streams {
 type ExitError struct {
 	Code int
 	Err  error
+	// Usage says the command line itself was wrong: an unknown command
+	// or flag, a flag value that does not parse, the wrong number of
+	// arguments. Main then says where to read the command's usage.
+	Usage bool
 }
 
 func (e *ExitError) Error() string {
@@ -91,6 +93,19 @@ func UsageErrorf(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
 }
 
+// UsageError marks err as a mistake in the command line itself (exit 2,
+// followed by a pointer to --help). It returns nil for nil.
+func UsageError(err error) error {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ee) && ee.Usage:
+		return err
+	}
+	return &ExitError{Code: ExitUsage, Err: err, Usage: true}
+}
+
 // CodeOf maps a command's error to the process exit code.
 func CodeOf(err error) int {
 	if err == nil {
@@ -101,22 +116,4 @@ func CodeOf(err error) int {
 		return ee.Code
 	}
 	return ExitUsage
-}
-
-// LoadManifests loads paths into an inventory, printing every input error
-// to ErrOut. It returns the load result; callers decide how input errors
-// affect the exit code (scan exits 2 when there were any).
-func LoadManifests(ctx context.Context, s *Streams, paths []string, opts inventory.LoadOptions) (*inventory.Result, error) {
-	if len(paths) == 0 {
-		return nil, UsageErrorf("no input: give one or more files or directories, or - for standard input")
-	}
-	opts.Stdin = s.In
-	res, err := inventory.Load(ctx, paths, opts)
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range res.Errors {
-		fmt.Fprintf(s.ErrOut, "error: %v\n", e)
-	}
-	return res, nil
 }

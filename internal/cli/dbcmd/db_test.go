@@ -17,7 +17,7 @@ import (
 )
 
 func cmdAt(now time.Time) func(*cmdutil.Streams) *cobra.Command {
-	return func(s *cmdutil.Streams) *cobra.Command { return newCmd(&Options{Streams: s, Now: now}) }
+	return func(s *cmdutil.Streams) *cobra.Command { return newCmd(Options{Streams: s, Now: now}) }
 }
 
 func TestImportInfo(t *testing.T) {
@@ -74,5 +74,14 @@ func TestUpdate(t *testing.T) {
 	out, errOut, code := clitest.Run(t, cmdAt(time.Now()), "update", "--db", t.TempDir(), "--url", srv.URL, "--ecosystem", "Go")
 	if code != 0 || !strings.Contains(out, "read 2 records (0 withdrawn); the database holds 2 advisories") {
 		t.Errorf("update: exit %d %s %s", code, out, errOut)
+	}
+}
+
+// TestInfoBadOutput: an unknown -o is a usage error before the database
+// is opened, with nothing printed.
+func TestInfoBadOutput(t *testing.T) {
+	out, errOut, code := clitest.Run(t, cmdAt(time.Now()), "info", "--db", t.TempDir(), "-o", "yaml")
+	if code != 2 || out != "" || !strings.Contains(errOut, `unknown output format "yaml"`) {
+		t.Errorf("exit %d, out %q, err %q", code, out, errOut)
 	}
 }

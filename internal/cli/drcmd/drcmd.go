@@ -32,7 +32,8 @@ is backed up.`,
 		Example: `  kguard dr report --cluster
   kguard dr report velero/ deploy/ -o json`,
 	}
-	cmd.AddCommand(newReportCmd(s))
+	cmdutil.Group(cmd)
+	cmd.AddCommand(newReportCmd(s, RunReport))
 	return cmd
 }
 
@@ -43,7 +44,7 @@ type ReportOptions struct {
 	AsOf   time.Time
 }
 
-func newReportCmd(s *cmdutil.Streams) *cobra.Command {
+func newReportCmd(s *cmdutil.Streams, run func(context.Context, *ReportOptions) error) *cobra.Command {
 	o := &ReportOptions{Input: cmdutil.Input{Streams: s}}
 	cmd := &cobra.Command{
 		Use:   "report [PATH...]",
@@ -72,7 +73,7 @@ five-field expressions, @every and the @daily-style descriptors.`,
   kguard dr report velero/ deploy/ -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
-			return RunReport(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.AddFlags(cmd, cmdutil.InputFlags{What: "the workloads, PersistentVolumeClaims and Velero objects"})

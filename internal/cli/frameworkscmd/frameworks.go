@@ -1,6 +1,7 @@
 package frameworkscmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,9 +15,23 @@ import (
 	"github.com/kguard/kguard/internal/rules"
 )
 
+// Options are the arguments and flags of `kguard frameworks`.
+type Options struct {
+	Streams  *cmdutil.Streams
+	Registry func() (*rules.Registry, error)
+	// Name, when set, shows that framework's controls.
+	Name   string
+	Output string
+}
+
 // NewCmd returns `kguard frameworks [NAME]`.
 func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
-	var output string
+	return newCmd(s, reg, Run)
+}
+
+// newCmd maps argv onto Options and hands them to run.
+func newCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Streams: s, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "frameworks [NAME]",
 		Short: "List the compliance frameworks, or show the controls of one and the rules behind them",
@@ -30,43 +45,52 @@ kguard reads).`,
 		Example: `  kguard frameworks
   kguard frameworks cis
   kguard scan --framework nsa examples/`,
-		Args: cobra.MaximumNArgs(1),
+		Args: cmdutil.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return cmdutil.UsageErrorf("unknown output format %q (want table or json)", output)
-			}
-			r, err := reg()
-			if err != nil {
-				return err
-			}
-			fws, err := framework.All()
-			if err != nil {
-				return err
-			}
 			if len(args) == 1 {
-				f, err := framework.Get(args[0])
-				if err != nil {
-					return cmdutil.UsageErrorf("%v", err)
-				}
-				fws = []*framework.Framework{f}
+				o.Name = args[0]
 			}
-			doc := describe(fws, r.Rules())
-			if output == "json" {
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				if len(args) == 1 {
-					return enc.Encode(doc[0])
-				}
-				return enc.Encode(doc)
-			}
-			if len(args) == 1 {
-				return writeControls(s.Out, doc[0])
-			}
-			return writeList(s.Out, doc)
+			return run(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	return cmd
+}
+
+// Run lists the frameworks, or one framework's controls.
+func Run(_ context.Context, o *Options) error {
+	if o.Output != "table" && o.Output != "json" {
+		return cmdutil.UsageErrorf("unknown output format %q (want table or json)", o.Output)
+	}
+	r, err := o.Registry()
+	if err != nil {
+		return err
+	}
+	fws, err := framework.All()
+	if err != nil {
+		return err
+	}
+	if o.Name != "" {
+		f, err := framework.Get(o.Name)
+		if err != nil {
+			return cmdutil.UsageErrorf("%v", err)
+		}
+		fws = []*framework.Framework{f}
+	}
+	doc := describe(fws, r.Rules())
+	w := o.Streams.Out
+	if o.Output == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if o.Name != "" {
+			return enc.Encode(doc[0])
+		}
+		return enc.Encode(doc)
+	}
+	if o.Name != "" {
+		return writeControls(w, doc[0])
+	}
+	return writeList(w, doc)
 }
 
 type frameworkDoc struct {

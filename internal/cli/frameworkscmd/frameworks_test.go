@@ -12,10 +12,10 @@ import (
 	"github.com/kguard/kguard/internal/rules/all"
 )
 
-func newCmd(s *cmdutil.Streams) *cobra.Command { return NewCmd(s, all.Registry) }
+func runCmd(s *cmdutil.Streams) *cobra.Command { return NewCmd(s, all.Registry) }
 
 func TestList(t *testing.T) {
-	out, errOut, code := clitest.Run(t, newCmd)
+	out, errOut, code := clitest.Run(t, runCmd)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -27,7 +27,7 @@ func TestList(t *testing.T) {
 }
 
 func TestShow(t *testing.T) {
-	out, _, code := clitest.Run(t, newCmd, "cis")
+	out, _, code := clitest.Run(t, runCmd, "cis")
 	if code != 0 {
 		t.Fatal(code)
 	}
@@ -40,7 +40,7 @@ func TestShow(t *testing.T) {
 			t.Errorf("cis lacks %q", want)
 		}
 	}
-	out, _, _ = clitest.Run(t, newCmd, "pss-restricted", "-o", "json")
+	out, _, _ = clitest.Run(t, runCmd, "pss-restricted", "-o", "json")
 	var doc frameworkDoc
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestShow(t *testing.T) {
 	if doc.Controls != 19 || doc.Covered != 19 {
 		t.Errorf("pss-restricted: %d controls, %d covered; want 19 and 19", doc.Controls, doc.Covered)
 	}
-	if _, errOut, code := clitest.Run(t, newCmd, "iso27001"); code != 2 || !strings.Contains(errOut, `unknown framework "iso27001"`) {
+	if _, errOut, code := clitest.Run(t, runCmd, "iso27001"); code != 2 || !strings.Contains(errOut, `unknown framework "iso27001"`) {
 		t.Errorf("unknown framework: exit %d, %s", code, errOut)
 	}
 }

@@ -35,7 +35,8 @@ func NewCmd(s *cmdutil.Streams) *cobra.Command {
 (docker-archive:PATH). Nothing in an image is run: packages are read from
 its layers.`,
 	}
-	cmd.AddCommand(newScanCmd(s), newSBOMCmd(s), newVerifyCmd(s))
+	cmdutil.Group(cmd)
+	cmd.AddCommand(newScanCmd(s, RunScan), newSBOMCmd(s, RunSBOM), newVerifyCmd(s, RunVerify))
 	return cmd
 }
 
@@ -52,7 +53,7 @@ type ScanOptions struct {
 	Now         time.Time
 }
 
-func newScanCmd(s *cmdutil.Streams) *cobra.Command {
+func newScanCmd(s *cmdutil.Streams, run func(context.Context, *ScanOptions) error) *cobra.Command {
 	o := &ScanOptions{Streams: s}
 	cmd := &cobra.Command{
 		Use:   "scan REF...",
@@ -68,10 +69,10 @@ missing (the other images are still scanned and reported).`,
 		Example: `  kguard images scan registry.example.com/shop/web:2.1
   kguard images scan oci-layout:./build/web docker-archive:web.tar -o sarif
   kguard images scan --platform linux/arm64 --ignore-unfixed ghcr.io/acme/api@sha256:...`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cmdutil.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Refs = args
-			return RunScan(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -187,53 +188,67 @@ func StaleNote(db *vulndb.DB, now time.Time) string {
 	return fmt.Sprintf("the vulnerability data is %s old; run `kguard db update` (or import fresh exports)", dbcmd.Days(age))
 }
 
-func newSBOMCmd(s *cmdutil.Streams) *cobra.Command {
-	var f AccessFlags
-	var output, outputFile string
+// SBOMOptions are the argument and flags of `kguard images sbom`.
+type SBOMOptions struct {
+	Streams *cmdutil.Streams
+	AccessFlags
+	Ref        string
+	Output     string
+	OutputFile string
+}
+
+func newSBOMCmd(s *cmdutil.Streams, run func(context.Context, *SBOMOptions) error) *cobra.Command {
+	o := &SBOMOptions{Streams: s}
 	cmd := &cobra.Command{
 		Use:   "sbom REF",
 		Short: "Write an image's packages as a CycloneDX or SPDX SBOM",
 		Example: `  kguard images sbom registry.example.com/shop/web:2.1 -o cyclonedx > web.cdx.json
   kguard images sbom oci-layout:./build/web -o spdx --output-file web.spdx.json`,
-		Args: cobra.ExactArgs(1),
+		Args: cmdutil.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "cyclonedx" && output != "spdx" {
-				return cmdutil.UsageErrorf("unknown SBOM format %q (want cyclonedx or spdx)", output)
-			}
-			ao, err := f.Access()
-			if err != nil {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			inv, _, err := inventory.Load(cmd.Context(), args[0], ao, inventory.Cache{Dir: ao.CacheDir}, inventory.Options{})
-			if err != nil && inv == nil {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			out := s.Out
-			if outputFile != "" {
-				file, err := os.Create(outputFile)
-				if err != nil {
-					return cmdutil.UsageErrorf("output file: %v", err)
-				}
-				defer file.Close()
-				out = file
-			}
-			if err := sbom.Write(out, output, inv, sbom.Options{ToolVersion: version.String()}); err != nil {
-				return fmt.Errorf("write SBOM: %w", err)
-			}
-			for _, p := range inv.Problems {
-				fmt.Fprintf(s.ErrOut, "error: %s\n", p)
-			}
-			if len(inv.Problems) > 0 {
-				return cmdutil.Exit(cmdutil.ExitUsage)
-			}
-			return nil
+			o.Ref = args[0]
+			return run(cmd.Context(), o)
 		},
 	}
-	f.AddFlags(cmd.Flags())
+	o.AccessFlags.AddFlags(cmd.Flags())
 	// Shared with scans, meaningless for an SBOM.
 	cmd.Flags().MarkHidden("db")
 	cmd.Flags().MarkHidden("ignore-unfixed")
-	cmd.Flags().StringVarP(&output, "output", "o", "cyclonedx", "SBOM format: "+strings.Join(sbom.Formats, " or "))
-	cmd.Flags().StringVar(&outputFile, "output-file", "", "write the SBOM to this file instead of standard output")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "cyclonedx", "SBOM format: "+strings.Join(sbom.Formats, " or "))
+	cmd.Flags().StringVar(&o.OutputFile, "output-file", "", "write the SBOM to this file instead of standard output")
 	return cmd
+}
+
+// RunSBOM writes the image's SBOM.
+func RunSBOM(ctx context.Context, o *SBOMOptions) error {
+	if o.Output != "cyclonedx" && o.Output != "spdx" {
+		return cmdutil.UsageErrorf("unknown SBOM format %q (want cyclonedx or spdx)", o.Output)
+	}
+	ao, err := o.Access()
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	inv, _, err := inventory.Load(ctx, o.Ref, ao, inventory.Cache{Dir: ao.CacheDir}, inventory.Options{})
+	if err != nil && inv == nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	out := o.Streams.Out
+	if o.OutputFile != "" {
+		file, err := os.Create(o.OutputFile)
+		if err != nil {
+			return cmdutil.UsageErrorf("output file: %v", err)
+		}
+		defer file.Close()
+		out = file
+	}
+	if err := sbom.Write(out, o.Output, inv, sbom.Options{ToolVersion: version.String()}); err != nil {
+		return fmt.Errorf("write SBOM: %w", err)
+	}
+	for _, p := range inv.Problems {
+		fmt.Fprintf(o.Streams.ErrOut, "error: %s\n", p)
+	}
+	if len(inv.Problems) > 0 {
+		return cmdutil.Exit(cmdutil.ExitUsage)
+	}
+	return nil
 }

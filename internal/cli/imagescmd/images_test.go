@@ -185,3 +185,12 @@ func TestVerifyCommand(t *testing.T) {
 		t.Errorf("unsigned: exit %d %s", code, out)
 	}
 }
+
+// TestVerifyBadOutput: an unknown -o is a usage error before any registry
+// is asked (it used to print the table).
+func TestVerifyBadOutput(t *testing.T) {
+	out, errOut, code := clitest.Run(t, newCmd, "verify", "--key", "cosign.pub", "-o", "yaml", "example.test/img:1")
+	if code != 2 || out != "" || !strings.Contains(errOut, `unknown output format "yaml"`) {
+		t.Errorf("exit %d, out %q, err %q", code, out, errOut)
+	}
+}

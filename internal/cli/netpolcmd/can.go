@@ -23,7 +23,7 @@ type CanOptions struct {
 	Port     string
 }
 
-func newCanCmd(s *cmdutil.Streams) *cobra.Command {
+func newCanCmd(s *cmdutil.Streams, run func(context.Context, *CanOptions) error) *cobra.Command {
 	o := &CanOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "can FROM TO [PATH...]",
@@ -44,10 +44,10 @@ The exit status is 0 when allowed, 1 when denied and 2 for usage errors
   kguard netpol can monitoring/prometheus shop/api --port metrics -f deploy/
   kguard netpol can shop/api 8.8.8.8 --port 53/udp --cluster
   kguard netpol can 0.0.0.0/0 shop/frontend --port 8080 -f deploy/`,
-		Args: cobra.MinimumNArgs(2),
+		Args: cmdutil.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.From, o.To, o.Args = args[0], args[1], args[2:]
-			return RunCan(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd, "namespace of FROM and TO written without one")

@@ -19,7 +19,7 @@ type GenerateOptions struct {
 	IngressNamespace string
 }
 
-func newGenerateCmd(s *cmdutil.Streams) *cobra.Command {
+func newGenerateCmd(s *cmdutil.Streams, run func(context.Context, *GenerateOptions) error) *cobra.Command {
 	o := &GenerateOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "generate [PATH...]",
@@ -56,7 +56,7 @@ controller's namespace get no policies.`,
   kguard netpol generate -f deploy/ --ingress-namespace traefik`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
-			return RunGenerate(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd, "only this namespace (default: every namespace with workloads, except the system ones)")

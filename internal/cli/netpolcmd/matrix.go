@@ -20,7 +20,7 @@ type MatrixOptions struct {
 	Output string
 }
 
-func newMatrixCmd(s *cmdutil.Streams) *cobra.Command {
+func newMatrixCmd(s *cmdutil.Streams, run func(context.Context, *MatrixOptions) error) *cobra.Command {
 	o := &MatrixOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "matrix [PATH...]",
@@ -40,7 +40,7 @@ no external resource.`,
   kguard netpol matrix -n shop -o html -f deploy/ > matrix.html`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
-			return RunMatrix(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd, "only the workloads of this namespace (default: all)")

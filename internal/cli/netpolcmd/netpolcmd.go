@@ -57,6 +57,7 @@ the cluster are written as an IP address or a CIDR.`,
   kguard netpol matrix -n shop -o html -f deploy/ > matrix.html
   kguard netpol generate -n shop -f deploy/ > policies.yaml`,
 	}
-	cmd.AddCommand(newCanCmd(s), newMatrixCmd(s), newGenerateCmd(s))
+	cmdutil.Group(cmd)
+	cmd.AddCommand(newCanCmd(s, RunCan), newMatrixCmd(s, RunMatrix), newGenerateCmd(s, RunGenerate))
 	return cmd
 }

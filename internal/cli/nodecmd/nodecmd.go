@@ -40,8 +40,14 @@ type Options struct {
 	Now time.Time
 }
 
-// NewCmd returns `kguard node`.
+// NewCmd returns `kguard node` with `manifests`.
 func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+	cmd := newNodeCmd(s, reg, Run)
+	cmd.AddCommand(newManifestsCmd(s, RunManifests))
+	return cmd
+}
+
+func newNodeCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *Options) error) *cobra.Command {
 	o := &Options{Streams: s, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -92,12 +98,12 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
   # Keep what was found, and judge it again elsewhere
   sudo kguard node --dump-inventory node.yaml
   kguard scan node.yaml`,
-		Args: cobra.NoArgs,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Benchmark != "" && cmd.Flags().Changed("output") && !strings.EqualFold(o.Report.Output, o.Benchmark) {
 				return cmdutil.UsageErrorf("--benchmark %s and -o %s: choose one", o.Benchmark, o.Report.Output)
 			}
-			return Run(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -109,7 +115,6 @@ Run it in the cluster with the Job of 'kguard node manifests'.`,
 	f.StringVar(&o.ConfigFile, "config", "", "config file (default ./"+config.FileName+" when present)")
 	f.StringVar(&o.DumpInventory, "dump-inventory", "", "also write the objects that describe the node to this file, as YAML that 'kguard scan' reads")
 	f.Var(cmdutil.AsOf{T: &o.Now}, "as-of", "judge dates as of this day, YYYY-MM-DD (default: now)")
-	cmd.AddCommand(newManifestsCmd(s))
 	return cmd
 }
 
@@ -174,8 +179,14 @@ func writeInventory(path string, host *node.Host) error {
 	return f.Close()
 }
 
-func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := node.ManifestOptions{Namespace: "kguard-node"}
+// ManifestOptions are the flags of `kguard node manifests`.
+type ManifestOptions struct {
+	Streams *cmdutil.Streams
+	node.ManifestOptions
+}
+
+func newManifestsCmd(s *cmdutil.Streams, run func(context.Context, *ManifestOptions) error) *cobra.Command {
+	o := &ManifestOptions{Streams: s, ManifestOptions: node.ManifestOptions{Namespace: "kguard-node"}}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print a Job that runs 'kguard node' on a control-plane node",
@@ -190,20 +201,23 @@ comments explain why each setting is needed. Its namespace must allow
 privileged pods (Pod Security "privileged" level).`,
 		Example: `  kguard node manifests | kubectl apply -f -
   kubectl -n kguard-node logs job/kguard-node`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if err := cmdutil.ValidateImage(o.Image); err != nil {
-				return err
-			}
-			if err := node.WriteManifests(s.Out, o); err != nil {
-				return cmdutil.UsageErrorf("%v", err)
-			}
-			return nil
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "namespace of the Job and its ServiceAccount")
 	cmdutil.AddImageFlag(f, &o.Image)
 	f.StringVar(&o.NodeName, "node", "", "run on this node (default: a control-plane node)")
 	return cmd
+}
+
+// RunManifests prints the ServiceAccount and the Job.
+func RunManifests(_ context.Context, o *ManifestOptions) error {
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
+	}
+	if err := node.WriteManifests(o.Streams.Out, o.ManifestOptions); err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -16,7 +17,9 @@ import (
 
 // ExportOptions are the flags of `kguard policy export`.
 type ExportOptions struct {
-	Streams           *cmdutil.Streams
+	Streams  *cmdutil.Streams
+	Registry func() (*rules.Registry, error)
+
 	Format            string
 	Action            string
 	ExcludeNamespaces []string
@@ -24,12 +27,20 @@ type ExportOptions struct {
 
 // NewCmd returns `kguard policy`.
 func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := cmdutil.Group(&cobra.Command{
 		Use:   "policy",
 		Short: "Export kguard's rules as native admission policies",
-	}
-	o := &ExportOptions{Streams: s}
-	export := &cobra.Command{
+		Long: `Write kguard's rules in forms the API server enforces by itself, without
+the webhook of 'kguard admit'.`,
+		Example: `  kguard policy export | kubectl apply -f -`,
+	})
+	cmd.AddCommand(newExportCmd(s, reg, RunExport))
+	return cmd
+}
+
+func newExportCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *ExportOptions) error) *cobra.Command {
+	o := &ExportOptions{Streams: s, Registry: reg}
+	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write ValidatingAdmissionPolicies for every rule that CEL can express",
 		Long: `Write admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy and
@@ -43,30 +54,28 @@ Each exported expression is tested against the rule's own fixtures, and
 must give the same verdict as the Go rule.`,
 		Example: `  kguard policy export --format vap | kubectl apply -f -
   kguard policy export --action warn > kguard-vap.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := reg()
-			if err != nil {
-				return err
-			}
-			return RunExport(o, r)
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
-	export.Flags().StringVar(&o.Format, "format", "vap", "output format: vap (ValidatingAdmissionPolicy)")
-	export.Flags().StringVar(&o.Action, "action", "deny", "what a violation does: deny, warn or audit (deny and warn also audit; with deny, low and info rules warn)")
-	export.Flags().StringSliceVar(&o.ExcludeNamespaces, "exclude-namespaces", []string{"kube-system"}, "namespaces the bindings leave out")
-	cmd.AddCommand(export)
+	f := cmd.Flags()
+	f.StringVar(&o.Format, "format", "vap", "output format: vap (ValidatingAdmissionPolicy)")
+	f.StringVar(&o.Action, "action", "deny", "what a violation does: deny, warn or audit (deny and warn also audit; with deny, low and info rules warn)")
+	f.StringSliceVar(&o.ExcludeNamespaces, "exclude-namespaces", []string{"kube-system"}, "namespaces the bindings leave out")
 	return cmd
 }
 
 // RunExport writes the policies.
-func RunExport(o *ExportOptions, reg *rules.Registry) error {
+func RunExport(_ context.Context, o *ExportOptions) error {
 	if o.Format != "vap" {
 		return cmdutil.UsageErrorf("unknown format %q (want vap)", o.Format)
 	}
 	action, err := vap.ParseAction(o.Action)
 	if err != nil {
 		return cmdutil.UsageErrorf("--action: %v", err)
+	}
+	reg, err := o.Registry()
+	if err != nil {
+		return fmt.Errorf("rule registry: %w", err)
 	}
 	policies, unsupported, err := vap.Export(reg, vap.Options{Action: action, ExcludeNamespaces: o.ExcludeNamespaces})
 	if err != nil {

@@ -24,7 +24,7 @@ type PathsOptions struct {
 
 // newPathsCmd is `kguard rbac paths`: shortest privilege-escalation paths
 // to cluster-admin.
-func newPathsCmd(s *cmdutil.Streams) *cobra.Command {
+func newPathsCmd(s *cmdutil.Streams, run func(context.Context, *PathsOptions) error) *cobra.Command {
 	o := &PathsOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "paths [SUBJECT] [PATH...]",
@@ -57,7 +57,7 @@ a path, 1 for none (2 when some input could not be read).`,
 				o.Subject, args = args[0], args[1:]
 			}
 			o.Args = args
-			return RunPaths(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd)

@@ -14,24 +14,24 @@ import (
 	"github.com/kguard/kguard/internal/rbac"
 )
 
-// requestFlags are the parts of a request given as flags; the request's
+// RequestFlags are the parts of a request given as flags; the request's
 // namespace is the input's -n.
-type requestFlags struct {
-	name, subresource string
+type RequestFlags struct {
+	Name, Subresource string
 }
 
-func (r *requestFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&r.name, "name", "", "name of the object (for rules with resourceNames)")
-	cmd.Flags().StringVar(&r.subresource, "subresource", "", "subresource, such as exec or log (or write RESOURCE/SUBRESOURCE)")
+func (r *RequestFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&r.Name, "name", "", "name of the object (for rules with resourceNames)")
+	cmd.Flags().StringVar(&r.Subresource, "subresource", "", "subresource, such as exec or log (or write RESOURCE/SUBRESOURCE)")
 }
 
 // parseRequest reads VERB and RESOURCE as kubectl does: "pods",
 // "pods/exec", "deployments.apps", "deployments.apps/scale", or a
 // non-resource URL starting with "/".
-func (r *requestFlags) parseRequest(namespace, verb, resource string) (rbac.Request, error) {
-	req := rbac.Request{Verb: strings.ToLower(verb), Namespace: namespace, Name: r.name, Subresource: r.subresource}
+func (r *RequestFlags) parseRequest(namespace, verb, resource string) (rbac.Request, error) {
+	req := rbac.Request{Verb: strings.ToLower(verb), Namespace: namespace, Name: r.Name, Subresource: r.Subresource}
 	if strings.HasPrefix(resource, "/") {
-		if namespace != "" || r.name != "" || r.subresource != "" {
+		if namespace != "" || r.Name != "" || r.Subresource != "" {
 			return req, cmdutil.UsageErrorf("a non-resource URL takes no namespace, name or subresource")
 		}
 		req.NonResourceURL = resource
@@ -39,8 +39,8 @@ func (r *requestFlags) parseRequest(namespace, verb, resource string) (rbac.Requ
 	}
 	res, sub, _ := strings.Cut(resource, "/")
 	if sub != "" {
-		if r.subresource != "" && r.subresource != sub {
-			return req, cmdutil.UsageErrorf("subresource given twice: %q and --subresource %q", sub, r.subresource)
+		if r.Subresource != "" && r.Subresource != sub {
+			return req, cmdutil.UsageErrorf("subresource given twice: %q and --subresource %q", sub, r.Subresource)
 		}
 		req.Subresource = sub
 	}
@@ -54,12 +54,12 @@ func (r *requestFlags) parseRequest(namespace, verb, resource string) (rbac.Requ
 // WhoCanOptions are the arguments and flags of `kguard rbac who-can`.
 type WhoCanOptions struct {
 	Input
-	request        requestFlags
+	Request        RequestFlags
 	Verb, Resource string
 	Output         string
 }
 
-func newWhoCanCmd(s *cmdutil.Streams) *cobra.Command {
+func newWhoCanCmd(s *cmdutil.Streams, run func(context.Context, *WhoCanOptions) error) *cobra.Command {
 	o := &WhoCanOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "who-can VERB RESOURCE [PATH...]",
@@ -72,14 +72,14 @@ when a binding names them.`,
   kguard rbac who-can create pods/exec -n shop --cluster
   kguard rbac who-can update deployments.apps/scale -n shop -f deploy/
   kguard rbac who-can get /metrics --cluster`,
-		Args: cobra.MinimumNArgs(2),
+		Args: cmdutil.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Verb, o.Resource, o.Args = args[0], args[1], args[2:]
-			return RunWhoCan(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd)
-	o.request.add(cmd)
+	o.Request.add(cmd)
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
@@ -89,7 +89,7 @@ func RunWhoCan(ctx context.Context, o *WhoCanOptions) error {
 	if o.Output != "table" && o.Output != "json" {
 		return cmdutil.UsageErrorf("unknown output format %q (want table or json)", o.Output)
 	}
-	req, err := o.request.parseRequest(o.Namespace, o.Verb, o.Resource)
+	req, err := o.Request.parseRequest(o.Namespace, o.Verb, o.Resource)
 	if err != nil {
 		return err
 	}
@@ -189,11 +189,11 @@ func refString(r refJSON) string {
 // CanIOptions are the arguments and flags of `kguard rbac can-i`.
 type CanIOptions struct {
 	Input
-	request                 requestFlags
+	Request                 RequestFlags
 	Subject, Verb, Resource string
 }
 
-func newCanICmd(s *cmdutil.Streams) *cobra.Command {
+func newCanICmd(s *cmdutil.Streams, run func(context.Context, *CanIOptions) error) *cobra.Command {
 	o := &CanIOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "can-i SUBJECT VERB RESOURCE [PATH...]",
@@ -204,14 +204,14 @@ can use it (2 when some input could not be read, unless --allow-partial).`,
 		Example: `  kguard rbac can-i serviceaccount:shop:web list secrets -n shop deploy/
   kguard rbac can-i user:alice create pods/exec -n shop --cluster
   kguard rbac can-i group:developers delete namespaces --cluster`,
-		Args: cobra.MinimumNArgs(3),
+		Args: cmdutil.MinimumNArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Subject, o.Verb, o.Resource, o.Args = args[0], args[1], args[2], args[3:]
-			return RunCanI(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd)
-	o.request.add(cmd)
+	o.Request.add(cmd)
 	return cmd
 }
 
@@ -222,7 +222,7 @@ func RunCanI(ctx context.Context, o *CanIOptions) error {
 	if err != nil {
 		return err
 	}
-	req, err := o.request.parseRequest(o.Namespace, o.Verb, o.Resource)
+	req, err := o.Request.parseRequest(o.Namespace, o.Verb, o.Resource)
 	if err != nil {
 		return err
 	}
@@ -259,17 +259,17 @@ type PermissionsOptions struct {
 	Output  string
 }
 
-func newPermissionsCmd(s *cmdutil.Streams) *cobra.Command {
+func newPermissionsCmd(s *cmdutil.Streams, run func(context.Context, *PermissionsOptions) error) *cobra.Command {
 	o := &PermissionsOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "permissions SUBJECT [PATH...]",
 		Short: "List every rule a subject holds, binding by binding",
 		Example: `  kguard rbac permissions serviceaccount:shop:web deploy/
   kguard rbac permissions group:system:authenticated --cluster -o json`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cmdutil.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Subject, o.Args = args[0], args[1:]
-			return RunPermissions(cmd.Context(), o)
+			return run(cmd.Context(), o)
 		},
 	}
 	o.addFlags(cmd)

@@ -71,6 +71,7 @@ name system:serviceaccount:NAMESPACE:NAME), user:NAME or group:NAME.`,
   kguard rbac can-i serviceaccount:shop:web list secrets -n shop -f deploy/
   kguard rbac permissions serviceaccount:shop:web --cluster`,
 	}
-	cmd.AddCommand(newWhoCanCmd(s), newCanICmd(s), newPermissionsCmd(s), newPathsCmd(s), newTightenCmd(s))
+	cmdutil.Group(cmd)
+	cmd.AddCommand(newWhoCanCmd(s, RunWhoCan), newCanICmd(s, RunCanI), newPermissionsCmd(s, RunPermissions), newPathsCmd(s, RunPaths), newTightenCmd(s, RunTighten))
 	return cmd
 }

@@ -17,17 +17,17 @@ import (
 	"github.com/kguard/kguard/internal/rbac"
 )
 
-// tightenOptions are the flags of `kguard rbac tighten`.
-type tightenOptions struct {
-	in        *Input
-	auditLogs []string
-	subject   string
-	output    string
+// TightenOptions are the flags of `kguard rbac tighten`.
+type TightenOptions struct {
+	Input
+	AuditLogs []string
+	Subject   string
+	Output    string
 }
 
 // newTightenCmd is `kguard rbac tighten`: least privilege from an audit log.
-func newTightenCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &tightenOptions{in: &Input{Input: cmdutil.Input{Streams: s}}}
+func newTightenCmd(s *cmdutil.Streams, run func(context.Context, *TightenOptions) error) *cobra.Command {
+	o := &TightenOptions{Input: Input{cmdutil.Input{Streams: s}}}
 	cmd := &cobra.Command{
 		Use:   "tighten --audit-log FILE [--subject SUBJECT] [PATH... | --cluster]",
 		Short: "Generate least-privilege RBAC from what an audit log shows was used",
@@ -53,35 +53,37 @@ did not run in that time are not covered.`,
   kguard rbac tighten --audit-log audit.log --audit-log audit-2024-06-01.log.gz -f deploy/
   kguard rbac tighten --audit-log audit.log --subject user:alice -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.in.Args = args
-			return o.run(cmd.Context(), s)
+			o.Args = args
+			return run(cmd.Context(), o)
 		},
 	}
-	o.in.addFlags(cmd)
+	o.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringArrayVar(&o.auditLogs, "audit-log", nil, "API server audit log, JSON lines; .gz is read compressed, - is standard input (repeatable)")
-	f.StringVar(&o.subject, "subject", "", "only this subject: serviceaccount:NS:NAME, user:NAME or group:NAME (default: every subject in the log)")
-	f.StringVarP(&o.output, "output", "o", "yaml", "output format: yaml or json")
+	f.StringArrayVar(&o.AuditLogs, "audit-log", nil, "API server audit log, JSON lines; .gz is read compressed, - is standard input (repeatable)")
+	f.StringVar(&o.Subject, "subject", "", "only this subject: serviceaccount:NS:NAME, user:NAME or group:NAME (default: every subject in the log)")
+	f.StringVarP(&o.Output, "output", "o", "yaml", "output format: yaml or json")
 	return cmd
 }
 
-func (o *tightenOptions) run(ctx context.Context, s *cmdutil.Streams) error {
-	if o.output != "yaml" && o.output != "json" {
-		return cmdutil.UsageErrorf("unknown output format %q (want yaml or json)", o.output)
+// RunTighten generates the least-privilege RBAC.
+func RunTighten(ctx context.Context, o *TightenOptions) error {
+	s := o.Streams
+	if o.Output != "yaml" && o.Output != "json" {
+		return cmdutil.UsageErrorf("unknown output format %q (want yaml or json)", o.Output)
 	}
-	if len(o.auditLogs) == 0 {
+	if len(o.AuditLogs) == 0 {
 		return cmdutil.UsageErrorf("no audit log: give --audit-log FILE (the API server's --audit-log-path, written with --audit-log-format=json)")
 	}
 	var filter *rbac.User
-	if o.subject != "" {
-		u, ok := rbac.ParseSubject(o.subject)
+	if o.Subject != "" {
+		u, ok := rbac.ParseSubject(o.Subject)
 		if !ok {
-			return cmdutil.UsageErrorf("subject %q: want serviceaccount:NS:NAME, user:NAME or group:NAME", o.subject)
+			return cmdutil.UsageErrorf("subject %q: want serviceaccount:NS:NAME, user:NAME or group:NAME", o.Subject)
 		}
 		filter = &u
 	}
 	usage := rbac.NewAuditUsage(filter)
-	for _, path := range o.auditLogs {
+	for _, path := range o.AuditLogs {
 		if err := readAuditLog(usage, path, s.In); err != nil {
 			return err
 		}
@@ -92,7 +94,7 @@ func (o *tightenOptions) run(ctx context.Context, s *cmdutil.Streams) error {
 		}
 	}
 	if usage.Events() == 0 {
-		msg := fmt.Sprintf("%s: %v", strings.Join(o.auditLogs, ", "), rbac.ErrNoAuditEvents)
+		msg := fmt.Sprintf("%s: %v", strings.Join(o.AuditLogs, ", "), rbac.ErrNoAuditEvents)
 		for _, f := range usage.Files {
 			if f.FirstSkipped != nil {
 				msg += fmt.Sprintf("; first bad line at %s", f.FirstSkipped)
@@ -103,8 +105,8 @@ func (o *tightenOptions) run(ctx context.Context, s *cmdutil.Streams) error {
 	}
 	var model *rbac.Model
 	var loaded *input.Result
-	if o.in.Cluster || len(o.in.Paths()) > 0 {
-		res, m, err := o.in.Load(ctx)
+	if o.Cluster || len(o.Paths()) > 0 {
+		res, m, err := o.Input.Load(ctx)
 		if err != nil {
 			return err
 		}
@@ -115,14 +117,14 @@ func (o *tightenOptions) run(ctx context.Context, s *cmdutil.Streams) error {
 		results = append(results, rbac.Tighten(sub, model))
 	}
 	write := writeTightenYAML
-	if o.output == "json" {
+	if o.Output == "json" {
 		write = writeTightenJSON
 	}
 	if err := write(s.Out, usage, results); err != nil {
 		return err
 	}
 	if loaded != nil {
-		return o.in.Partial(loaded)
+		return o.Partial(loaded)
 	}
 	return nil
 }

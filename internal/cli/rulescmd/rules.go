@@ -3,6 +3,7 @@
 package rulescmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,7 +23,8 @@ import (
 // Options are the flags of `kguard rules`.
 type Options struct {
 	Streams  *cmdutil.Streams
-	Registry *rules.Registry
+	Registry func() (*rules.Registry, error)
+
 	Category string
 	Output   string
 	// Runtime lists the runtime detection rules instead of the scan rules.
@@ -31,7 +33,13 @@ type Options struct {
 
 // NewCmd returns `kguard rules` with its `explain` subcommand.
 func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
-	o := &Options{Streams: s}
+	cmd := newRulesCmd(s, reg, RunList)
+	cmd.AddCommand(newExplainCmd(s, reg, RunExplain))
+	return cmd
+}
+
+func newRulesCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Streams: s, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rules kguard checks",
@@ -39,26 +47,21 @@ func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Comm
 
 Rule IDs are stable. Use them in the kguard.io/ignore annotation, in
 .kguard.yaml (rules.disable, rules.severity, exceptions) and with
-'kguard rules explain ID' to read why a rule exists and how to fix it.`,
+'kguard rules explain ID' to read why a rule exists and how to fix it.
+--runtime lists the detection rules of 'kguard audit watch' and
+'kguard sensor' instead.`,
 		Example: `  kguard rules
   kguard rules --category pod-security
   kguard rules -o json | jq '.[].id'
   kguard rules -o markdown > rules.md
+  kguard rules --runtime
   kguard rules explain image-latest-tag`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := reg()
-			if err != nil {
-				return err
-			}
-			o.Registry = r
-			return RunList(o)
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	cmd.Flags().StringVar(&o.Category, "category", "", "only rules of this category ("+categoryNames()+")")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "table", "output format: table, json or markdown")
 	cmd.Flags().BoolVar(&o.Runtime, "runtime", false, "list the runtime detection rules (audit events; process, file and network events of the sensor)")
-	cmd.AddCommand(newExplainCmd(s, reg))
 	return cmd
 }
 
@@ -85,15 +88,22 @@ type ruleJSON struct {
 	Enabled     bool               `json:"enabledByDefault"`
 }
 
-// RunList prints the registry.
-func RunList(o *Options) error {
+// RunList prints the registry (or, with Runtime, the detection rules).
+func RunList(_ context.Context, o *Options) error {
 	if o.Runtime {
+		if o.Category != "" {
+			return cmdutil.UsageErrorf("--category applies to the scan rules, not with --runtime")
+		}
 		return runRuntime(o)
 	}
 	if o.Category != "" && !finding.Category(o.Category).Valid() {
 		return cmdutil.UsageErrorf("unknown category %q (want one of %s)", o.Category, categoryNames())
 	}
-	list := slices.DeleteFunc(slices.Clone(o.Registry.Rules()), func(r *rules.Rule) bool {
+	reg, err := o.Registry()
+	if err != nil {
+		return fmt.Errorf("rule registry: %w", err)
+	}
+	list := slices.DeleteFunc(slices.Clone(reg.Rules()), func(r *rules.Rule) bool {
 		return o.Category != "" && string(r.Category) != o.Category
 	})
 	w := o.Streams.Out
@@ -132,24 +142,45 @@ func RunList(o *Options) error {
 	return cmdutil.UsageErrorf("unknown output format %q (want table, json or markdown)", o.Output)
 }
 
-func newExplainCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+// ExplainOptions are the arguments of `kguard rules explain`.
+type ExplainOptions struct {
+	Streams  *cmdutil.Streams
+	Registry func() (*rules.Registry, error)
+
+	// ID is the rule to explain.
+	ID string
+}
+
+func newExplainCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *ExplainOptions) error) *cobra.Command {
+	o := &ExplainOptions{Streams: s, Registry: reg}
 	return &cobra.Command{
-		Use:     "explain RULE-ID",
-		Short:   "Explain one rule: why it matters, how to fix it, references",
+		Use:   "explain RULE-ID",
+		Short: "Explain one rule: why it matters, how to fix it, references",
+		Long: `Print one rule in full: its category, severity and scope (what it reads,
+and whether the admission webhook enforces it too), why it matters, how to
+fix what it reports, its references (CIS Kubernetes Benchmark, NSA-CISA
+hardening guide, MITRE ATT&CK, Pod Security Standards, further reading)
+and the annotation that silences it for one object.`,
 		Example: "  kguard rules explain pss-baseline-privileged",
-		Args:    cobra.ExactArgs(1),
+		Args:    cmdutil.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := reg()
-			if err != nil {
-				return err
-			}
-			rule, ok := r.Get(args[0])
-			if !ok {
-				return cmdutil.UsageErrorf("no rule %q (list them with: kguard rules)%s", args[0], suggest(r, args[0]))
-			}
-			return ruledoc.Explain(s.Out, rule)
+			o.ID = args[0]
+			return run(cmd.Context(), o)
 		},
 	}
+}
+
+// RunExplain prints one rule.
+func RunExplain(_ context.Context, o *ExplainOptions) error {
+	reg, err := o.Registry()
+	if err != nil {
+		return fmt.Errorf("rule registry: %w", err)
+	}
+	rule, ok := reg.Get(o.ID)
+	if !ok {
+		return cmdutil.UsageErrorf("no rule %q (list them with: kguard rules)%s", o.ID, suggest(reg, o.ID))
+	}
+	return ruledoc.Explain(o.Streams.Out, rule)
 }
 
 // suggest names rules whose IDs contain the mistyped one, to help typos.

@@ -5,6 +5,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,10 @@ type Options struct {
 
 // NewCmd returns `kguard scan`.
 func NewCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error)) *cobra.Command {
+	return newScanCmd(s, reg, Run)
+}
+
+func newScanCmd(s *cmdutil.Streams, reg func() (*rules.Registry, error), run func(context.Context, *Options) error) *cobra.Command {
 	o := &Options{Input: cmdutil.Input{Streams: s}, Registry: reg}
 	cmd := &cobra.Command{
 		Use:   "scan PATH...",
@@ -108,19 +113,8 @@ Suppressed findings are counted, never lost: --show-suppressed lists them.`,
   kguard scan --helm ./charts/web -f prod-values.yaml --set image.tag=2.1 --release web -n shop
   kguard scan ./deploy/overlays/prod`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Args = append(args, o.HelmCharts...)
-			if o.WritePolicyReports && !o.Cluster {
-				return cmdutil.UsageErrorf("--write-policyreports needs --cluster (use -o policyreport to print reports for files)")
-			}
-			if o.AllNamespaces && o.Namespace != "" {
-				return cmdutil.UsageErrorf("-A and -n are exclusive")
-			}
-			for _, c := range o.HelmCharts {
-				if !inventory.IsChartDir(c) {
-					return cmdutil.UsageErrorf("--helm %s: not a chart directory (no Chart.yaml)", c)
-				}
-			}
-			return Run(cmd.Context(), o)
+			o.Args = args
+			return run(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -145,6 +139,20 @@ func Run(ctx context.Context, o *Options) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if o.WritePolicyReports && !o.Cluster {
+		return cmdutil.UsageErrorf("--write-policyreports needs --cluster (use -o policyreport to print reports for files)")
+	}
+	if o.AllNamespaces && o.Namespace != "" {
+		return cmdutil.UsageErrorf("-A and -n are exclusive")
+	}
+	for _, c := range o.HelmCharts {
+		if !inventory.IsChartDir(c) {
+			return cmdutil.UsageErrorf("--helm %s: not a chart directory (no Chart.yaml)", c)
+		}
+	}
+	// --helm charts are read like chart directories among the PATHs.
+	in := o.Input
+	in.Args = append(slices.Clone(o.Args), o.HelmCharts...)
 	reg, err := o.Registry()
 	if err != nil {
 		return fmt.Errorf("rule registry: %w", err)
@@ -153,7 +161,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	if o.PodTemplates, err = cfg.Templates(); err != nil {
+	if in.PodTemplates, err = cfg.Templates(); err != nil {
 		return cmdutil.UsageErrorf("%v", err)
 	}
 	o.Report.DefaultFailOn = cfg.FailOn
@@ -178,25 +186,25 @@ func Run(ctx context.Context, o *Options) error {
 	if _, err := k8sversions.Target(target); err != nil {
 		return cmdutil.UsageErrorf("--target-version: %v", err)
 	}
-	o.KubeVersion = target
+	in.KubeVersion = target
 	// The input pipeline reports errors and progress on the status line's
 	// stream.
-	o.Input.Streams = &streams
-	o.LoadProgress = &loadProg
+	in.Streams = &streams
+	in.LoadProgress = &loadProg
 	if o.Cluster {
 		line.Set(func() string {
 			return fmt.Sprintf("reading cluster: %s/%s resource lists, %s objects", progress.Count(clusterDone.Load()),
 				progress.Count(clusterTotal.Load()), progress.Count(clusterObjects.Load()))
 		})
-		o.Progress = func(done, total, objects int) {
+		in.Progress = func(done, total, objects int) {
 			clusterDone.Store(int64(done))
 			clusterTotal.Store(int64(total))
 			clusterObjects.Store(int64(objects))
 		}
 	} else {
-		setMemoryLimit(o.Paths())
+		setMemoryLimit(in.Paths())
 	}
-	loaded, err := o.Load(ctx)
+	loaded, err := in.Load(ctx)
 	if err != nil {
 		return err
 	}
@@ -214,7 +222,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	var restCfg *rest.Config
 	if o.Cluster {
-		src, err := o.Source()
+		src, err := in.Source()
 		if err != nil {
 			return err
 		}
@@ -252,7 +260,7 @@ func Run(ctx context.Context, o *Options) error {
 	warnConfigFindings(&streams, res)
 	phases.mark("rules")
 	if o.WritePolicyReports {
-		src, err := o.Source()
+		src, err := in.Source()
 		if err != nil {
 			return err
 		}

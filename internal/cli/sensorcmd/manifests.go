@@ -1,6 +1,7 @@
 package sensorcmd
 
 import (
+	"context"
 	_ "embed"
 	"strings"
 
@@ -15,6 +16,8 @@ var manifestsTemplate string
 
 // ManifestOptions parameterise `kguard sensor manifests`.
 type ManifestOptions struct {
+	Streams *cmdutil.Streams
+
 	Namespace string
 	Image     string
 	// Privileged runs the sensor as a privileged container, for nodes
@@ -34,8 +37,8 @@ const (
 	seccompUnconfined     = "Unconfined"
 )
 
-func newManifestsCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &ManifestOptions{}
+func newManifestsCmd(s *cmdutil.Streams, run func(context.Context, *ManifestOptions) error) *cobra.Command {
+	o := &ManifestOptions{Streams: s}
 	cmd := &cobra.Command{
 		Use:   "manifests",
 		Short: "Print the manifests that run the sensor on every node",
@@ -64,21 +67,8 @@ and off the command line.`,
 		Example: `  kguard sensor manifests | kubectl apply -f -
   kguard sensor manifests --image ghcr.io/kguard/kguard@sha256:... --enforce
   kguard sensor manifests --seccomp Unconfined   # CRI-O nodes`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch o.Seccomp {
-			case seccompRuntimeDefault, seccompUnconfined:
-			default:
-				return cmdutil.UsageErrorf("--seccomp must be %s or %s", seccompRuntimeDefault, seccompUnconfined)
-			}
-			if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-				return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
-			}
-			if err := cmdutil.ValidateImage(o.Image); err != nil {
-				return err
-			}
-			return WriteManifests(s, o)
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "kguard-sensor", "namespace to run the sensor in (its own: it must allow privileged pods)")
 	cmdutil.AddImageFlag(cmd.Flags(), &o.Image)
@@ -88,7 +78,19 @@ and off the command line.`,
 	return cmd
 }
 
-// WriteManifests renders the manifests to s.Out.
-func WriteManifests(s *cmdutil.Streams, o *ManifestOptions) error {
-	return cmdutil.RenderManifests(s.Out, manifestsTemplate, o)
+// RunManifests checks the options and renders the manifests to standard
+// output.
+func RunManifests(_ context.Context, o *ManifestOptions) error {
+	switch o.Seccomp {
+	case seccompRuntimeDefault, seccompUnconfined:
+	default:
+		return cmdutil.UsageErrorf("--seccomp must be %s or %s", seccompRuntimeDefault, seccompUnconfined)
+	}
+	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
+		return cmdutil.UsageErrorf("--namespace %q: %s", o.Namespace, strings.Join(errs, "; "))
+	}
+	if err := cmdutil.ValidateImage(o.Image); err != nil {
+		return err
+	}
+	return cmdutil.RenderManifests(o.Streams.Out, manifestsTemplate, o)
 }

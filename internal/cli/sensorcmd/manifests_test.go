@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kguard/kguard/internal/cli/clitest"
+	"github.com/kguard/kguard/internal/cli/cmdutil"
 	"github.com/kguard/kguard/internal/finding"
 	"github.com/kguard/kguard/internal/inventory"
 	"github.com/kguard/kguard/internal/rules/all"
@@ -29,10 +31,13 @@ import (
 // for production.
 const pinned = "ghcr.io/kguard/kguard@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
+// manifestsCmd is `kguard sensor manifests` as kguard builds it.
+func manifestsCmd(s *cmdutil.Streams) *cobra.Command { return newManifestsCmd(s, RunManifests) }
+
 // render runs `kguard sensor manifests` with args and decodes its output.
 func render(t *testing.T, args ...string) []*inventory.Object {
 	t.Helper()
-	out, errOut, code := clitest.Run(t, newManifestsCmd, args...)
+	out, errOut, code := clitest.Run(t, manifestsCmd, args...)
 	if code != 0 {
 		t.Fatalf("manifests %v: exit %d: %s", args, code, errOut)
 	}
@@ -187,7 +192,7 @@ func TestManifestsDaemonSet(t *testing.T) {
 }
 
 func TestManifestsCapabilitiesAreDocumented(t *testing.T) {
-	help := newManifestsCmd(nil).Long
+	help := manifestsCmd(nil).Long
 	var comments strings.Builder
 	for _, l := range strings.Split(manifestsTemplate, "\n") {
 		if t := strings.TrimSpace(l); strings.HasPrefix(t, "#") {
@@ -249,7 +254,7 @@ func TestManifestsFlags(t *testing.T) {
 		{"--image", "{x}"},
 		{"extra-arg"},
 	} {
-		if _, errOut, code := clitest.Run(t, newManifestsCmd, bad...); code != 2 {
+		if _, errOut, code := clitest.Run(t, manifestsCmd, bad...); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (%s)", bad, code, errOut)
 		}
 	}

@@ -22,6 +22,8 @@ import (
 
 // Options are the flags of `kguard sensor`.
 type Options struct {
+	Streams *cmdutil.Streams
+
 	RuleFiles   []string
 	Output      string
 	Rate        int
@@ -42,7 +44,13 @@ type Options struct {
 
 // NewCmd builds `kguard sensor` and its subcommands.
 func NewCmd(s *cmdutil.Streams) *cobra.Command {
-	o := &Options{}
+	cmd := newSensorCmd(s, Run)
+	cmd.AddCommand(newManifestsCmd(s, RunManifests))
+	return cmd
+}
+
+func newSensorCmd(s *cmdutil.Streams, run func(context.Context, *Options) error) *cobra.Command {
+	o := &Options{Streams: s}
 	cmd := &cobra.Command{
 		Use:   "sensor",
 		Short: "Watch processes, file opens and connections on this node with eBPF and alert",
@@ -87,14 +95,8 @@ that runs the sensor on every node.`,
   sudo kguard sensor --watch-path /srv/secrets/ --alert-webhook https://alerts.example.com/hook
   sudo kguard sensor --enforce --deny-connect 169.254.169.254:80
   kguard sensor manifests | kubectl apply -f -`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			return run(ctx, s, o)
-		},
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.RuleFiles, "rules", nil, "extra rules file (YAML), after the defaults; repeatable")
@@ -114,7 +116,6 @@ that runs the sensor on every node.`,
 	f.StringArrayVar(&o.FailHooks, "fail-hook", nil, "treat a hook or attach point as unavailable (testing)")
 	f.MarkHidden("fail-hook")
 	o.Webhooks.AddFlags(f)
-	cmd.AddCommand(newManifestsCmd(s))
 	return cmd
 }
 
@@ -151,7 +152,13 @@ func (o *Options) sensorOptions() (sensor.Options, error) {
 	return so, nil
 }
 
-func run(ctx context.Context, s *cmdutil.Streams, o *Options) error {
+// Run runs the sensor until ctx ends (an interrupt, in kguard), then
+// prints what it saw on standard error.
+func Run(ctx context.Context, o *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	s := o.Streams
 	so, err := o.sensorOptions()
 	if err != nil {
 		return err
