@@ -22,7 +22,6 @@ var headerDirectives = map[string]bool{
 }
 
 var (
-	nameValueRe = regexp.MustCompile(`^["']?([A-Za-z0-9_.\-\[\]@/]+)["']?\s*([:=]|\s)\s*(.*)$`)
 	xmlElemRe   = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.:-]*)>([^<]*)</([A-Za-z_][A-Za-z0-9_.:-]*)>`)
 	xmlAttrRe   = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_.:-]*)\s*=\s*"([^"]*)"`)
 )
@@ -105,11 +104,10 @@ func assignments(text string) []assignment {
 			out = append(out, assignment{strings.Trim(f[1], `"':`), cleanValue(strings.Join(f[2:], " ")), n, section})
 			continue
 		}
-		m := nameValueRe.FindStringSubmatch(t)
-		if m == nil {
+		name, sep, rest, ok := splitNameValue(t)
+		if !ok {
 			continue
 		}
-		name, sep, rest := m[1], m[2], m[3]
 		if sep != ":" && sep != "=" {
 			// "requirepass foo", "HTTP_Passwd foo": a directive and one word.
 			f := strings.Fields(rest)
@@ -124,6 +122,57 @@ func assignments(text string) []assignment {
 		out = append(out, assignment{name, v, n, section})
 	}
 	return out
+}
+
+// splitNameValue reads one line as NAME SEP REST: an optionally quoted
+// name of letters, digits and _.-[]@/, then ":" or "=" (with blanks
+// around it) or blanks alone (sep is then the last blank). It is the
+// regular expression ^["']?([A-Za-z0-9_.\-\[\]@/]+)["']?\s*([:=]|\s)\s*(.*)$
+// written out: every line of every config file goes through it, and the
+// regexp's backtracking was most of the secrets rules' time. A test
+// checks the two agree.
+func splitNameValue(t string) (name, sep, rest string, ok bool) {
+	i := 0
+	if i < len(t) && (t[i] == '"' || t[i] == '\'') {
+		i++
+	}
+	j := i
+	for j < len(t) && configNameByte(t[j]) {
+		j++
+	}
+	if j == i {
+		return "", "", "", false
+	}
+	name = t[i:j]
+	if j < len(t) && (t[j] == '"' || t[j] == '\'') {
+		j++
+	}
+	k := j
+	for k < len(t) && reSpace(t[k]) {
+		k++
+	}
+	switch {
+	case k < len(t) && (t[k] == ':' || t[k] == '='):
+		sep = t[k : k+1]
+		k++
+		for k < len(t) && reSpace(t[k]) {
+			k++
+		}
+	case k > j:
+		sep = t[k-1 : k]
+	default:
+		return "", "", "", false
+	}
+	return name, sep, t[k:], true
+}
+
+func configNameByte(c byte) bool {
+	return asciiLetter(c) || asciiDigit(c) || strings.IndexByte("_.-[]@/", c) >= 0
+}
+
+// reSpace is regexp's \s: tab, newline, form feed, carriage return, space.
+func reSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 func isComment(t string) bool {

@@ -323,7 +323,9 @@ func findPatterns(value string) []Match {
 	if strings.Contains(value, ";") && strings.Contains(value, "=") {
 		out = append(out, connStrings(value)...)
 	}
-	if strings.Contains(value, "://") {
+	// A URL carries a credential only in its userinfo (before an "@") or
+	// in its query (after a "?"): urlCredential looks nowhere else.
+	if strings.Contains(value, "://") && strings.ContainsAny(value, "@?") {
 		for _, u := range urlRe.FindAllString(value, -1) {
 			u = strings.TrimRight(u, ".,;)]}")
 			if raw, plain := urlCredential(u); raw != "" {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // nameWords splits a key or variable name into lower-case words at
@@ -17,6 +18,64 @@ func nameWords(name string) []string {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 && i < len(name)-1 {
 		name = name[i+1:]
 	}
+	var words []string
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			words = nameWordsRunes(name)
+			break
+		}
+	}
+	if words == nil {
+		words = nameWordsASCII(name)
+	}
+	// secrets[0]: an index says nothing about what the name holds.
+	for len(words) > 1 && strings.Trim(words[len(words)-1], "0123456789") == "" {
+		words = words[:len(words)-1]
+	}
+	return words
+}
+
+// nameWordsASCII splits an ASCII name without copying it rune by rune:
+// names are split for every entry of every object, and this is the scan's
+// common case.
+func nameWordsASCII(name string) []string {
+	words := make([]string, 0, 4)
+	start := -1
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !asciiLetter(c) && !asciiDigit(c) {
+			if start >= 0 {
+				words = append(words, strings.ToLower(name[start:i]))
+				start = -1
+			}
+			continue
+		}
+		if asciiUpper(c) && start >= 0 {
+			prev := name[i-1]
+			nextLower := i+1 < len(name) && asciiLower(name[i+1])
+			// fooBar -> foo Bar; APIKey -> API Key; but DB_PASSWORD stays.
+			if asciiLower(prev) || asciiDigit(prev) || (asciiUpper(prev) && nextLower) {
+				words = append(words, strings.ToLower(name[start:i]))
+				start = i
+			}
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		words = append(words, strings.ToLower(name[start:]))
+	}
+	return words
+}
+
+func asciiUpper(c byte) bool  { return 'A' <= c && c <= 'Z' }
+func asciiLower(c byte) bool  { return 'a' <= c && c <= 'z' }
+func asciiLetter(c byte) bool { return asciiUpper(c) || asciiLower(c) }
+func asciiDigit(c byte) bool  { return '0' <= c && c <= '9' }
+
+// nameWordsRunes splits any name, rune by rune.
+func nameWordsRunes(name string) []string {
 	var words []string
 	var cur []rune
 	flush := func() {
@@ -42,10 +101,6 @@ func nameWords(name string) []string {
 		cur = append(cur, r)
 	}
 	flush()
-	// secrets[0]: an index says nothing about what the name holds.
-	for len(words) > 1 && strings.Trim(words[len(words)-1], "0123456789") == "" {
-		words = words[:len(words)-1]
-	}
 	return words
 }
 
