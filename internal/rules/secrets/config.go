@@ -22,8 +22,8 @@ var headerDirectives = map[string]bool{
 }
 
 var (
-	xmlElemRe   = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.:-]*)>([^<]*)</([A-Za-z_][A-Za-z0-9_.:-]*)>`)
-	xmlAttrRe   = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_.:-]*)\s*=\s*"([^"]*)"`)
+	xmlElemRe = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.:-]*)>([^<]*)</([A-Za-z_][A-Za-z0-9_.:-]*)>`)
+	xmlAttrRe = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_.:-]*)\s*=\s*"([^"]*)"`)
 )
 
 // configFile finds credentials written in a configuration file: a JSON
