@@ -137,6 +137,18 @@ func (x *Matrix) Reachable(row, col int) bool {
 	return false
 }
 
+// Mark is a cell's sign, the same in the table and the HTML heat-map:
+// "X" reachable, "." blocked, "-" external to external.
+func (x *Matrix) Mark(row, col int) string {
+	switch {
+	case x.Rows[row].Pod == nil && x.Cols[col].Pod == nil:
+		return "-"
+	case x.Reachable(row, col):
+		return "X"
+	}
+	return "."
+}
+
 // AllowedPorts returns the ports of column that row may reach.
 func (x *Matrix) AllowedPorts(row, col int) []PortProto {
 	w := x.words[col]

@@ -76,17 +76,6 @@ func RunMatrix(ctx context.Context, o *MatrixOptions) error {
 	return o.Partial(res)
 }
 
-// mark is a cell's sign: X reachable, . blocked, - external to external.
-func mark(x *netpol.Matrix, r, c int) string {
-	switch {
-	case x.Rows[r].Pod == nil && x.Cols[c].Pod == nil:
-		return "-"
-	case x.Reachable(r, c):
-		return "X"
-	}
-	return "."
-}
-
 func writeMatrixTable(w io.Writer, x *netpol.Matrix) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "FROM \\ TO")
@@ -97,7 +86,7 @@ func writeMatrixTable(w io.Writer, x *netpol.Matrix) error {
 	for r, row := range x.Rows {
 		fmt.Fprint(tw, row.Name)
 		for c := range x.Cols {
-			fmt.Fprint(tw, "\t"+mark(x, r, c))
+			fmt.Fprint(tw, "\t"+x.Mark(r, c))
 		}
 		fmt.Fprintln(tw)
 	}

@@ -89,17 +89,6 @@ var templates = template.Must(template.New("figure").Funcs(template.FuncMap{
 	"css": func() template.CSS { return template.CSS(CSS) },
 }).Parse(templateText))
 
-// mark is a cell's sign: X reachable, . blocked, - external to external.
-func mark(x *netpol.Matrix, r, c int) string {
-	switch {
-	case x.Rows[r].Pod == nil && x.Cols[c].Pod == nil:
-		return "-"
-	case x.Reachable(r, c):
-		return "X"
-	}
-	return "."
-}
-
 func portStrings(ps []netpol.PortProto) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
@@ -120,7 +109,7 @@ func build(x *netpol.Matrix) figure {
 		hr := row{Name: rw.Name, Cells: make([]cell, len(x.Cols))}
 		for c, cl := range x.Cols {
 			ce := &hr.Cells[c]
-			switch mark(x, r, c) {
+			switch x.Mark(r, c) {
 			case "-":
 				*ce = cell{Class: "na", Mark: "", Title: "external → external: not applicable"}
 			case "X":
