@@ -48,7 +48,7 @@ func openPeer(m *netpol.Model, pod *netpol.Pod, d direction) (string, bool) {
 				if d == egress {
 					port = netpol.TargetPorts(nil)[0]
 				}
-				if admitsPort(r, port) {
+				if coversPort(r, port.Protocol, port.Port) {
 					return w.cidr, true
 				}
 				continue
@@ -57,7 +57,7 @@ func openPeer(m *netpol.Model, pod *netpol.Pod, d direction) (string, bool) {
 				if d == egress {
 					port = netpol.TargetPorts(other)[0]
 				}
-				if admitsPort(r, port) {
+				if coversPort(r, port.Protocol, port.Port) {
 					return endpointName(other), true
 				}
 			}

@@ -312,7 +312,7 @@ type wildcard struct {
 
 // allowsAll reports whether a rule admits every peer: no peers, peers that
 // together cover every address of a family, or a peer matching every pod
-// of every namespace. Its ports are not looked at (see admitsPort).
+// of every namespace. Its ports are not looked at (see coversPort).
 func allowsAll(r policyRule) (wildcard, bool) {
 	a := admitted(r)
 	reach := a.addrs.Reach()
@@ -325,26 +325,6 @@ func allowsAll(r policyRule) (wildcard, bool) {
 		return wildcard{pods: true}, true
 	}
 	return wildcard{}, false
-}
-
-// admitsPort reports whether the rule's ports let pp through (a rule
-// without ports admits every port; a named port is not resolved here).
-func admitsPort(r policyRule, pp netpol.PortProto) bool {
-	if len(r.ports) == 0 {
-		return true
-	}
-	for _, p := range r.ports {
-		if portProtocol(p) != pp.Protocol {
-			continue
-		}
-		if p.Port == nil {
-			return true
-		}
-		if lo, hi, ok := portRange(p); ok && lo <= pp.Port && pp.Port <= hi {
-			return true
-		}
-	}
-	return false
 }
 
 // allNamespaces reports a namespace selector that matches every
