@@ -46,7 +46,7 @@ type Source struct {
 	// MaxFileSize bounds one input file (default inventory.DefaultMaxFileSize).
 	MaxFileSize int64
 	// Helm renders charts: values files, --set overrides, release name.
-	// Its Namespace is always Namespace below.
+	// Its Namespace and KubeVersion are always the Source's.
 	Helm helm.Options
 	// Namespace is, for manifests, where namespaced objects that name no
 	// namespace go (Helm's release namespace; default "default"), as kubectl
@@ -64,7 +64,8 @@ type Source struct {
 	// holds it. A live cluster has its own and never gets it.
 	BuiltinRBAC bool
 	// KubeVersion is the Kubernetes release the manifests are for ("" for
-	// the newest kguard knows): the built-in RBAC policy's release.
+	// the newest kguard knows): Helm renders charts for it, and the
+	// built-in RBAC policy is the nearest release's.
 	KubeVersion string
 
 	// Progress, when set, counts files and objects as they are read.
@@ -143,7 +144,7 @@ func Load(ctx context.Context, src Source) (*Result, error) {
 		return nil, ErrNoInput
 	}
 	helmOpts := src.Helm
-	helmOpts.Namespace = src.Namespace
+	helmOpts.Namespace, helmOpts.KubeVersion = src.Namespace, src.KubeVersion
 	ignore, err := newIgnore(src.Paths, src.Exclude)
 	if err != nil {
 		return nil, err

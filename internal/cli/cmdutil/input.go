@@ -155,7 +155,7 @@ func (in *Input) Source() (input.Source, error) {
 		Progress:    in.LoadProgress,
 		KubeVersion: in.KubeVersion,
 	}
-	src.Helm.ValuesFiles, src.Helm.Set, src.Helm.Release, src.Helm.KubeVersion = in.ValuesFiles, in.Set, in.Release, in.KubeVersion
+	src.Helm.ValuesFiles, src.Helm.Set, src.Helm.Release = in.ValuesFiles, in.Set, in.Release
 	if _, err := k8sversions.Target(in.KubeVersion); err != nil {
 		return src, UsageErrorf("--target-version: %v", err)
 	}

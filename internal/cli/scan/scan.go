@@ -191,7 +191,16 @@ func Run(ctx context.Context, o *Options) error {
 	// stream.
 	in.Streams = &streams
 	in.LoadProgress = &loadProg
+	// The cluster's client configuration, read from the kubeconfig once for
+	// the read, the image pull secrets and the PolicyReports.
+	var restCfg *rest.Config
 	if o.Cluster {
+		src, err := in.Source()
+		if err != nil {
+			return err
+		}
+		restCfg = src.Cluster.Config
+		in.RESTConfig = restCfg
 		line.Set(func() string {
 			return fmt.Sprintf("reading cluster: %s/%s resource lists, %s objects", progress.Count(clusterDone.Load()),
 				progress.Count(clusterTotal.Load()), progress.Count(clusterObjects.Load()))
@@ -219,14 +228,6 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	if d := cfg.TLS.ExpiryWarningDays; d > 0 {
 		settings.CertExpiryWarning = time.Duration(d) * 24 * time.Hour
-	}
-	var restCfg *rest.Config
-	if o.Cluster {
-		src, err := in.Source()
-		if err != nil {
-			return err
-		}
-		restCfg = src.Cluster.Config
 	}
 	var imageProg vulnscan.Progress
 	if o.Images.Enabled {
@@ -260,11 +261,7 @@ func Run(ctx context.Context, o *Options) error {
 	warnConfigFindings(&streams, res)
 	phases.mark("rules")
 	if o.WritePolicyReports {
-		src, err := in.Source()
-		if err != nil {
-			return err
-		}
-		client, err := dynamic.NewForConfig(src.Cluster.Config)
+		client, err := dynamic.NewForConfig(restCfg)
 		if err != nil {
 			return fmt.Errorf("policy reports: %w", err)
 		}
